@@ -1,0 +1,54 @@
+"""Exposes Debian's libabsl-dev as Bazel targets, with link lines from pkg-config.
+
+Each target is named like its pkg-config module without the `absl_` prefix, under the paths the
+upstream repository uses (e.g. `@com_google_absl//absl/status:statusor`), so code reads as it
+would against upstream abseil.
+"""
+
+# Bazel label (package, name) -> pkg-config module.
+_COMPONENTS = {
+    ("absl/base", "core_headers"): "absl_core_headers",
+    ("absl/base", "base"): "absl_base",
+    ("absl/cleanup", "cleanup"): "absl_cleanup",
+    ("absl/container", "flat_hash_map"): "absl_flat_hash_map",
+    ("absl/container", "flat_hash_set"): "absl_flat_hash_set",
+    ("absl/container", "btree"): "absl_btree",
+    ("absl/container", "inlined_vector"): "absl_inlined_vector",
+    ("absl/flags", "flag"): "absl_flags",
+    ("absl/flags", "parse"): "absl_flags_parse",
+    ("absl/functional", "any_invocable"): "absl_any_invocable",
+    ("absl/functional", "function_ref"): "absl_function_ref",
+    ("absl/random", "random"): "absl_random_random",
+    ("absl/status", "status"): "absl_status",
+    ("absl/status", "statusor"): "absl_statusor",
+    ("absl/strings", "strings"): "absl_strings",
+    ("absl/strings", "str_format"): "absl_str_format",
+    ("absl/synchronization", "synchronization"): "absl_synchronization",
+    ("absl/time", "time"): "absl_time",
+    ("absl/types", "optional"): "absl_optional",
+    ("absl/types", "span"): "absl_span",
+    ("absl/types", "variant"): "absl_variant",
+}
+
+def _pkg_config_libs(ctx, module):
+    result = ctx.execute(["pkg-config", "--libs", module])
+    if result.return_code != 0:
+        fail("pkg-config --libs %s failed (is libabsl-dev installed?): %s" % (module, result.stderr))
+    return result.stdout.strip().split(" ")
+
+def _system_absl_impl(ctx):
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    packages = {}
+    for (package, name), module in _COMPONENTS.items():
+        linkopts = [flag for flag in _pkg_config_libs(ctx, module) if flag]
+        packages.setdefault(package, []).append(
+            "cc_library(\n    name = %r,\n    linkopts = %r,\n)\n" % (name, linkopts),
+        )
+    for package, rules in packages.items():
+        header = 'package(default_visibility = ["//visibility:public"])\n\n'
+        ctx.file(package + "/BUILD.bazel", header + "\n".join(rules))
+
+system_absl = repository_rule(
+    implementation = _system_absl_impl,
+    local = True,
+)
