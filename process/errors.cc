@@ -1,0 +1,35 @@
+#include "process/errors.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/cord.h"
+
+namespace procspec {
+namespace {
+
+constexpr absl::string_view kExceptionTypeUrl =
+    "procspec/python_exception_type";
+
+absl::Status WithType(absl::Status status, absl::string_view type) {
+  status.SetPayload(kExceptionTypeUrl, absl::Cord(type));
+  return status;
+}
+
+}  // namespace
+
+absl::Status ValueError(absl::string_view message) {
+  return WithType(absl::InvalidArgumentError(message), "ValueError");
+}
+
+absl::Status AssertionError(absl::string_view message) {
+  return WithType(absl::FailedPreconditionError(message), "AssertionError");
+}
+
+std::string PythonExceptionType(const absl::Status& status) {
+  auto type =
+      status.GetPayload(kExceptionTypeUrl);  // absl::optional here, not std::
+  return type.has_value() ? std::string(*type) : std::string();
+}
+
+}  // namespace procspec

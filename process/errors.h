@@ -1,0 +1,26 @@
+// Errors are values: every error condition CPython raises becomes an
+// absl::Status carrying CPython's message text verbatim, and the Python
+// exception type as a payload, so that a test (or a user porting Python code)
+// can tell a ValueError from an AssertionError.
+#ifndef PROCSPEC_PROCESS_ERRORS_H_
+#define PROCSPEC_PROCESS_ERRORS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace procspec {
+
+// ValueError -> InvalidArgument; AssertionError -> FailedPrecondition.
+absl::Status ValueError(absl::string_view message);
+absl::Status AssertionError(absl::string_view message);
+
+// The Python exception type the status stands for ("ValueError",
+// "AssertionError"), or "" for a status procspec did not make from a Python
+// error (e.g. an OS failure) and for OK.
+std::string PythonExceptionType(const absl::Status& status);
+
+}  // namespace procspec
+
+#endif  // PROCSPEC_PROCESS_ERRORS_H_

@@ -1,0 +1,114 @@
+#include "process/internal/state.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace procspec::internal {
+namespace {
+
+// The state lives for the whole process and is never destroyed, so that the
+// exit handler and children's bootstraps never see it half torn down. In a
+// child it is replaced, not reset: a mutex another thread held at fork time
+// must not be inherited locked.
+ProcessState* g_state = nullptr;
+
+std::string RandomAuthkey() {
+  std::random_device random;
+  std::string key(32, '\0');
+  for (char& byte : key) byte = static_cast<char>(random() & 0xff);
+  return key;
+}
+
+void RunExitHandlingAtExit() { ProcessState::Get().RunExitHandling(); }
+
+}  // namespace
+
+ProcessState::ProcessState() : main_authkey_(RandomAuthkey()) {}
+
+ProcessState& ProcessState::Get() {
+  static ProcessState* const first = [] {
+    g_state = new ProcessState();
+    return g_state;
+  }();
+  (void)first;
+  return *g_state;
+}
+
+void ProcessState::ResetForChild(Process* self, std::vector<int> identity,
+                                 std::unique_ptr<ParentProcess> parent) {
+  ProcessState& old_state = Get();
+  auto* fresh = new ProcessState();
+  fresh->current_ = self;
+  fresh->parent_ = std::move(parent);
+  fresh->identity_ = std::move(identity);
+  fresh->main_authkey_ = old_state.main_authkey_;
+  // The old state (and the records of the parent's other children in it) is
+  // deliberately leaked: its handles belong to the parent, and the backend
+  // already closed them here.
+  g_state = fresh;
+}
+
+int ProcessState::NextCount() {
+  absl::MutexLock lock(&mu_);
+  return counter_++;
+}
+
+void ProcessState::AddChild(std::shared_ptr<ChildRecord> record) {
+  absl::MutexLock lock(&mu_);
+  children_.push_back(std::move(record));
+}
+
+void ProcessState::RemoveChild(const ChildRecord* record) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(children_,
+                [record](const auto& child) { return child.get() == record; });
+}
+
+std::vector<std::shared_ptr<ChildRecord>> ProcessState::ReapAndListLive() {
+  std::vector<std::shared_ptr<ChildRecord>> children;
+  {
+    absl::MutexLock lock(&mu_);
+    children = children_;
+  }
+  std::vector<std::shared_ptr<ChildRecord>> live;
+  for (auto& record : children) {
+    absl::StatusOr<std::optional<platform::ExitStatus>> status =
+        record->child->Wait(absl::InfinitePast());
+    if (status.ok() && status->has_value()) {
+      RemoveChild(record.get());
+    } else {
+      live.push_back(std::move(record));
+    }
+  }
+  return live;
+}
+
+void ProcessState::RunExitHandling() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (exiting_) return;
+    exiting_ = true;
+  }
+  for (const auto& record : ReapAndListLive()) {
+    if (record->daemon)
+      (void)record->child->SendSignal(platform::Signal::kTerminate);
+  }
+  for (const auto& record : ReapAndListLive()) {
+    (void)record->child->Wait(absl::InfiniteFuture());
+    RemoveChild(record.get());
+  }
+}
+
+void ProcessState::EnsureExitHandlerRegistered() {
+  absl::MutexLock lock(&mu_);
+  if (exit_handler_registered_ || current_ != nullptr) return;
+  exit_handler_registered_ = true;
+  std::atexit(&RunExitHandlingAtExit);
+}
+
+}  // namespace procspec::internal

@@ -1,0 +1,280 @@
+// procspec::Process: Python's multiprocessing.Process (CPython 3.11) in C++.
+//
+//   void task(std::string name) { ... }
+//   procspec::Process p(task, std::tuple{"p1"});        // Process(target=task,
+//   args=('p1',)) procspec::Process q(task, std::tuple{"p2"}, {.name =
+//   "second", .daemon = true}); if (absl::Status s = p.start(); !s.ok()) ...
+//   p.join();                                           // or p.join(0.5)
+//
+// The public names are CPython's (start, join, is_alive, exitcode, ...) so that
+// the specification reads like the seed. Errors are absl::Status values
+// carrying CPython's message text; see errors.h. A Process is a state machine:
+// initial -> started -> stopped -> closed (initial -> closed is allowed too).
+// Once the child's exit status has been seen it is cached, and
+// terminate()/kill() send nothing after that: the pid may already belong to
+// someone else.
+//
+// Thread-safe: any thread of the creating process may join, poll or signal the
+// same Process. Objects are neither copyable nor movable (a child refers to its
+// own object by address).
+#ifndef PROCSPEC_PROCESS_PROCESS_H_
+#define PROCSPEC_PROCESS_PROCESS_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "platform/platform.h"
+#include "process/target.h"
+#include "process/value.h"
+
+namespace procspec {
+
+using Pid = platform::Pid;
+// A waitable handle (a file descriptor on POSIX), as CPython's
+// Process.sentinel.
+using Handle = platform::NativeHandle;
+
+namespace internal {
+struct ChildRecord;
+class Bootstrap;
+}  // namespace internal
+
+// The keyword arguments of Process(...) other than target and args.
+struct Options {
+  // Unused and always None, as in CPython; any other value does not compile.
+  std::nullptr_t group = nullptr;
+  // "" means the default name, ClassName-N (Process-1, or Process-3:1 in a
+  // child).
+  std::string name = {};
+  // Passed to the target after args, if the target takes `const
+  // procspec::Kwargs&`.
+  Kwargs kwargs = {};
+  // nullopt inherits the creating process's flag (false in the main process).
+  std::optional<bool> daemon = std::nullopt;
+  // Beyond CPython, opt-in: the child is killed when its parent dies, even by
+  // SIGKILL (CPython leaves such children orphaned). start() fails with
+  // Unimplemented where the backend cannot.
+  bool die_with_parent = false;
+};
+
+class Process {
+ public:
+  // A process without a target: run() does nothing unless a subclass overrides
+  // it.
+  explicit Process(Options options = {});
+
+  // Process(target=target, args=args, **options). `args` must be a std::tuple
+  // the target can be called with, optionally followed by `const
+  // procspec::Kwargs&`.
+  template <typename Target, typename Args>
+  Process(Target target, Args args, Options options = {});
+
+  // Process(target=target, **options): no positional arguments.
+  template <typename Target>
+  Process(Target target, Options options = {})
+      : Process(std::move(target), std::tuple<>(), std::move(options)) {}
+
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  virtual ~Process();
+
+  // Starts the child, which calls run(). Checks, in CPython's order: closed
+  // (ValueError), started before (AssertionError), created by another process,
+  // called from a daemonic process.
+  absl::Status start();
+
+  // What the child runs: calls target(*args, **kwargs). Subclasses override it.
+  // Called directly, it runs in the caller's own process.
+  virtual void run();
+
+  // Waits until the child ends, or at most `timeout` seconds (0 or negative:
+  // does not block). Returns OK on timeout too, as CPython returns None; check
+  // exitcode() or is_alive().
+  absl::Status join(std::optional<double> timeout = std::nullopt);
+  absl::Status join(absl::Duration timeout);
+
+  // True from start() until the child is seen to have ended; reaps it without
+  // blocking.
+  absl::StatusOr<bool> is_alive();
+
+  // SIGTERM / SIGKILL; neither waits. Nothing is sent once the exit status is
+  // known. Before start(): FailedPrecondition (CPython raises AttributeError;
+  // see the registry).
+  absl::Status terminate();
+  absl::Status kill();
+
+  // Releases the child's handles. ValueError while the child runs; idempotent;
+  // allowed before start. Afterwards most methods fail with ValueError "process
+  // object is closed".
+  absl::Status close();
+
+  // None (nullopt) before start and while running; the exit code, or -N for
+  // death by signal N.
+  absl::StatusOr<std::optional<int>> exitcode();
+  // The child's pid (None before start); in the child itself, its own pid.
+  // ident() == pid().
+  absl::StatusOr<std::optional<Pid>> pid() const;
+  absl::StatusOr<std::optional<Pid>> ident() const { return pid(); }
+  // Becomes readable when the child ends. ValueError "process not started"
+  // before start().
+  absl::StatusOr<Handle> sentinel() const;
+
+  std::string name() const;
+  void set_name(std::string name);
+  bool daemon() const;
+  // AssertionError "process has already started" after start().
+  absl::Status set_daemon(bool daemon);
+  // 32 bytes, inherited from the creating process.
+  std::string authkey() const;
+  void set_authkey(std::string authkey);
+
+  // CPython's repr: <Process name='Process-1' pid=123 parent=100 started
+  // daemon>.
+  std::string repr();
+  friend std::ostream& operator<<(std::ostream& os, Process& process) {
+    return os << process.repr();
+  }
+
+ protected:
+  struct MainProcessTag {};
+  // The object current_process() returns in the main process.
+  explicit Process(MainProcessTag);
+
+ private:
+  friend class internal::Bootstrap;
+  enum class State { kInitial, kStarted, kClosed };
+
+  // The bound target: calls target(args..., [kwargs]) or, given kwargs it
+  // cannot take, fails in the child as CPython's TypeError does.
+  using BoundTarget = absl::AnyInvocable<void()>;
+  template <typename Target, typename Args>
+  static BoundTarget Bind(Target target, Args args, Kwargs kwargs);
+  [[noreturn]] static void UnexpectedKeywordArgument(const Kwargs& kwargs);
+
+  void Initialize(Options options);
+  bool IsCurrentProcess() const;
+  bool CreatedByThisProcess() const;
+  std::shared_ptr<internal::ChildRecord> record() const;
+  absl::Status CheckNotClosed() const;
+  absl::Status Signal(platform::Signal signal, absl::string_view verb);
+  absl::Status Wait(absl::Time deadline);
+  std::string class_name() const;
+
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kInitial;
+  std::shared_ptr<internal::ChildRecord> record_ ABSL_GUARDED_BY(mu_);
+  // Shared so that run() can call it without holding mu_ (the target may use
+  // this object).
+  std::shared_ptr<BoundTarget> target_ ABSL_GUARDED_BY(mu_);
+  std::string name_
+      ABSL_GUARDED_BY(mu_);    // "" until set: the default name is computed.
+  std::vector<int> identity_;  // (1,) for Process-1, (3, 1) for Process-3:1.
+  bool daemon_ ABSL_GUARDED_BY(mu_) = false;
+  std::string authkey_ ABSL_GUARDED_BY(mu_);
+  bool die_with_parent_ = false;
+  std::optional<Pid> creator_pid_;  // nullopt for the main process object.
+  std::string creator_name_;        // the parent's name, as the child's
+                                    // parent_process() sees it.
+};
+
+// ---- Module functions
+// --------------------------------------------------------------------
+
+// The Process object for the process calling it: "MainProcess" in the main
+// process, and in a child the Process object it is running.
+Process& current_process();
+
+// The parent as a child sees it (CPython's _ParentProcess); nullptr in the main
+// process.
+class ParentProcess {
+ public:
+  virtual ~ParentProcess() = default;
+  virtual std::string name() const = 0;
+  virtual Pid pid() const = 0;
+  Pid ident() const { return pid(); }
+  // True while the parent runs.
+  virtual bool is_alive() = 0;
+  // Waits until the parent ends or `timeout` seconds pass.
+  virtual void join(std::optional<double> timeout = std::nullopt) = 0;
+  virtual Handle sentinel() const = 0;
+};
+ParentProcess* parent_process();
+
+// A live child, as active_children() lists it (CPython returns the Process
+// objects; in C++ the caller owns those, so this is what they say of
+// themselves).
+struct ChildInfo {
+  std::string name = {};
+  Pid pid = 0;
+  bool daemon = false;
+};
+// Reaps the children of this process that have ended, and lists the ones still
+// running.
+std::vector<ChildInfo> active_children();
+
+// The number of CPUs, at least 1.
+int cpu_count();
+
+namespace connection {
+// multiprocessing.connection.wait: the handles among `handles` that are ready
+// (a sentinel whose process ended), waiting up to `timeout` seconds for at
+// least one (None: for ever).
+absl::StatusOr<std::vector<Handle>> wait(
+    const std::vector<Handle>& handles,
+    std::optional<double> timeout = std::nullopt);
+}  // namespace connection
+
+// ---- Template definitions
+// ----------------------------------------------------------------
+
+template <typename Target, typename Args>
+Process::Process(Target target, Args args, Options options) {
+  static_assert(kIsTuple<Args>,
+                "procspec::Process: args must be a std::tuple, e.g. "
+                "std::tuple{\"p1\"} for one "
+                "argument (the seed: args is a tuple, and a one-element tuple "
+                "needs its comma)");
+  if constexpr (kIsTuple<Args>) {
+    static_assert(ValidTargetAndArgs<Target, Args>,
+                  "procspec::Process: the target cannot be called with these "
+                  "args (optionally "
+                  "followed by const procspec::Kwargs&)");
+  }
+  if constexpr (ValidTargetAndArgs<Target, Args>) {
+    BoundTarget bound =
+        Bind(std::move(target), std::move(args), std::move(options.kwargs));
+    Initialize(std::move(options));
+    absl::MutexLock lock(&mu_);
+    target_ = std::make_shared<BoundTarget>(std::move(bound));
+  }
+}
+
+template <typename Target, typename Args>
+Process::BoundTarget Process::Bind(Target target, Args args, Kwargs kwargs) {
+  return [target = std::move(target), args = std::move(args),
+          kwargs = std::move(kwargs)]() mutable {
+    if constexpr (kReceivesKwargs<Target, Args>) {
+      std::apply([&](auto&... arg) { target(arg..., std::as_const(kwargs)); },
+                 args);
+    } else {
+      if (!kwargs.empty()) UnexpectedKeywordArgument(kwargs);
+      std::apply([&](auto&... arg) { target(arg...); }, args);
+    }
+  };
+}
+
+}  // namespace procspec
+
+#endif  // PROCSPEC_PROCESS_PROCESS_H_
