@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "conformance/registry/manifest.h"
 #include "conformance/registry/registry.h"
 #include "gtest/gtest.h"

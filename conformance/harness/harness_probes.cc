@@ -1,0 +1,89 @@
+// Hidden probe tests for harness_test.cc. DISABLED_ keeps them out of normal
+// runs; the driver runs them in a subprocess with
+// --gtest_also_run_disabled_tests and checks what the harness made of them.
+// Several of them are meant to fail.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "conformance/harness/child_entry.h"
+#include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
+#include "conformance/harness/handshake.h"
+#include "conformance/harness/timeout.h"
+#include "gtest/gtest.h"
+#include "platform/platform.h"
+#include "platform/testing/os_testing.h"
+
+namespace conformance {
+namespace {
+
+namespace platform = ::procspec::platform;
+
+CONFORMANCE_TEST(HarnessProbe, DISABLED_Supported, "harness.probe.basic") {
+  SUCCEED();
+}
+
+CONFORMANCE_TEST(HarnessProbe, DISABLED_Unsupported, "harness.probe.basic",
+                 "harness.probe.teleport") {
+  ADD_FAILURE()
+      << "a test whose clause needs a missing capability must not run";
+}
+
+CONFORMANCE_TEST(HarnessProbe, DISABLED_UnknownClause,
+                 "harness.probe.no_such_clause") {}
+
+TEST(HarnessProbe, DISABLED_NoPython3) {
+  platform::testing::SetEnv("PATH", "/nonexistent");
+  CONFORMANCE_REQUIRE(RequirePython3());
+  ADD_FAILURE() << "RequirePython3 passed without python3 on PATH";
+}
+
+TEST(LeakProbe, DISABLED_LeaksDescriptor) {
+  absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  pipe->read.release();  // the leak under test; the write end is closed
+}
+
+TEST(LeakProbe, DISABLED_LeaksZombie) {
+  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
+      platform::CurrentBackend().Fork(
+          {}, [](platform::ChildContext&) { return 0; });
+  ASSERT_TRUE(child.ok()) << child.status();
+  // The sentinel is ready once the child has exited; nothing reaps it, so it
+  // stays a zombie.
+  const platform::NativeHandle sentinel = (*child)->sentinel();
+  absl::StatusOr<std::vector<std::size_t>> ready =
+      platform::WaitReadable(absl::MakeConstSpan(&sentinel, 1),
+                             absl::Now() + ScaledTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(ready.ok() && ready->size() == 1) << "the child did not exit";
+}
+
+TEST(LeakProbe, DISABLED_LeaksRunningChild) {
+  absl::StatusOr<Handshake> handshake = Handshake::Create();
+  ASSERT_TRUE(handshake.ok()) << handshake.status();
+  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
+      platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
+        if (!handshake->SignalReady().ok()) return 1;
+        // Blocks for ever: this process holds the write end itself.
+        absl::StatusOr<platform::PipeEnds> own = platform::MakePipe();
+        if (own.ok()) (void)platform::ReadSome(own->read.get(), 1);
+        return 2;
+      });
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_TRUE(handshake->WaitReady().ok());
+}
+
+// Runs after the leak probes: their leftovers must not make it fail.
+TEST(LeakProbe, DISABLED_LaterTestIsClean) { SUCCEED(); }
+
+CONFORMANCE_CHILD_ENTRY(echo_args) {
+  std::printf("%s|%s\n", std::string(BackendName()).c_str(),
+              absl::StrJoin(args, " ").c_str());
+  return 7;
+}
+
+}  // namespace
+}  // namespace conformance

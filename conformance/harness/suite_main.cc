@@ -1,0 +1,115 @@
+// main() of every conformance suite instance (see conformance_suite in
+// conformance/defs.bzl).
+//
+//   <suite> [--backend=linux] [--start_method=fork]
+//   [--capabilities=<capabilities.json>]
+//           [--expectations=<expectations.json>] [--registry=<clauses.json>]
+//           [--list_clauses | --child=<name> [args...]] [gtest flags]
+//
+// --child=<name> runs a CONFORMANCE_CHILD_ENTRY instead of the tests;
+// everything after it is the entry's arguments. --list_clauses prints which
+// clauses each test cites (JSON) and runs nothing. Otherwise the tests run
+// under gtest with the leak check installed.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "conformance/harness/child_entry.h"
+#include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
+#include "conformance/harness/leak_check.h"
+#include "conformance/registry/citations.h"
+#include "gtest/gtest.h"
+
+namespace conformance {
+namespace {
+
+constexpr int kUsageError = 2;
+
+struct CommandLine {
+  internal::SuiteOptions options;
+  bool list_clauses = false;
+  std::string child;                    // --child=<name>; "" runs the tests
+  std::vector<std::string> child_args;  // what follows --child=<name>
+  std::vector<char*> rest;              // argv for gtest (program name first)
+};
+
+// Takes the harness flags out of argv; what remains goes to gtest.
+CommandLine ParseCommandLine(int argc, char** argv) {
+  CommandLine command;
+  command.rest.push_back(argv[0]);
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--child=")) {
+      command.child = std::string(arg);
+      command.child_args.assign(argv + i + 1, argv + argc);
+      break;
+    }
+    if (absl::ConsumePrefix(&arg, "--backend=")) {
+      command.options.backend = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--start_method=")) {
+      command.options.start_method = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--capabilities=")) {
+      command.options.capabilities_path = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--expectations=")) {
+      command.options.expectations_path = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--registry=")) {
+      command.options.registry_path = std::string(arg);
+    } else if (arg == "--list_clauses") {
+      command.list_clauses = true;
+    } else {
+      command.rest.push_back(argv[i]);
+    }
+  }
+  command.rest.push_back(nullptr);  // gtest expects argv[argc] == nullptr
+  return command;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "conformance suite: %s\n",
+               std::string(status.message()).c_str());
+  return kUsageError;
+}
+
+int RunChild(const CommandLine& command) {
+  ChildEntry entry = internal::FindChildEntry(command.child);
+  if (entry == nullptr) {
+    return Fail(absl::NotFoundError("--child=" + command.child +
+                                    ": no such child entry"));
+  }
+  return entry(command.child_args);
+}
+
+int Main(int argc, char** argv) {
+  CommandLine command = ParseCommandLine(argc, argv);
+  if (absl::Status status =
+          internal::SelectBackendAndStartMethod(command.options);
+      !status.ok()) {
+    return Fail(status);
+  }
+  // Child entries run before gtest is initialised: a re-executed binary is a
+  // child program, not a second test run.
+  if (!command.child.empty()) return RunChild(command);
+  if (command.list_clauses) {
+    std::printf("%s\n", CitationsToJson(RegisteredCitations()).c_str());
+    return 0;
+  }
+  if (absl::Status status = internal::LoadSuiteFiles(command.options);
+      !status.ok()) {
+    return Fail(status);
+  }
+  int gtest_argc = static_cast<int>(command.rest.size()) - 1;
+  ::testing::InitGoogleTest(&gtest_argc, command.rest.data());
+  // Appended last, so its OnTestEnd runs first and its failures count for the
+  // test.
+  ::testing::UnitTest::GetInstance()->listeners().Append(new LeakCheckListener);
+  return RUN_ALL_TESTS();
+}
+
+}  // namespace
+}  // namespace conformance
+
+int main(int argc, char** argv) { return conformance::Main(argc, argv); }
