@@ -1,0 +1,61 @@
+// Process identity and the standard streams.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/status/status.h"
+#include "platform/internal/errors.h"
+#include "platform/platform.h"
+
+namespace procspec::platform {
+
+Pid CurrentPid() { return getpid(); }
+
+int CpuCount() {
+  // CPython's os.cpu_count(): the CPUs online, not the ones this process may
+  // run on.
+  const long count = sysconf(_SC_NPROCESSORS_ONLN);
+  return count < 1 ? 1 : static_cast<int>(count);
+}
+
+absl::Status RedirectStdinToNull() {
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) return internal::ErrnoError(errno, "open /dev/null");
+  if (null_fd == STDIN_FILENO) {
+    // Standard input was closed, so open() reused 0; a standard stream must
+    // survive exec.
+    if (fcntl(STDIN_FILENO, F_SETFD, 0) < 0)
+      return internal::ErrnoError(errno, "fcntl");
+  } else {
+    int result;
+    do {
+      result = dup2(null_fd, STDIN_FILENO);
+    } while (result < 0 && errno == EINTR);
+    const int saved_errno = errno;
+    close(null_fd);
+    if (result < 0) return internal::ErrnoError(saved_errno, "dup2");
+  }
+  // A stream that hit end of file or an error on the old input would keep
+  // reporting it.
+  clearerr(stdin);
+  std::cin.clear();
+  return absl::OkStatus();
+}
+
+void ExitImmediately(int code) { _exit(code); }
+
+void FlushStandardStreams() {
+  // C++ streams first: with sync_with_stdio (the default) they write through
+  // stdio, and otherwise they have buffers of their own that stdio knows
+  // nothing about.
+  std::cout.flush();
+  std::cerr.flush();
+  std::clog.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+}
+
+}  // namespace procspec::platform

@@ -1,0 +1,34 @@
+#include "platform/internal/errors.h"
+
+#include <string.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace procspec::platform::internal {
+namespace {
+
+// strerror() may share a buffer between threads; strerror_r comes in a GNU
+// flavour (returns the text) and an XSI one (fills the buffer). Overloads pick
+// whichever the C library declares.
+[[maybe_unused]] const char* StrerrorResult(const char* text, const char*) {
+  return text;
+}
+[[maybe_unused]] const char* StrerrorResult(int result, const char* buffer) {
+  return result == 0 ? buffer : "Unknown error";
+}
+
+}  // namespace
+
+absl::Status ErrnoError(int error_number, std::string_view what) {
+  char buffer[128] = {};
+  const char* text =
+      StrerrorResult(strerror_r(error_number, buffer, sizeof(buffer)), buffer);
+  return absl::Status(
+      absl::ErrnoToStatusCode(error_number),
+      absl::StrCat("[Errno ", error_number, "] ", text, ": ",
+                   absl::string_view(what.data(), what.size())));
+}
+
+}  // namespace procspec::platform::internal

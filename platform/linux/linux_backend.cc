@@ -1,0 +1,117 @@
+#include "platform/linux/linux_backend.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "platform/internal/errors.h"
+#include "platform/internal/fork_registry.h"
+#include "platform/linux/pidfd.h"
+#include "platform/posix/child_process.h"
+#include "platform/posix/parent_watch.h"
+
+namespace procspec::platform::linux_backend {
+namespace {
+
+bool ProbePidfd() {
+  const int pidfd = OpenPidfd(getpid());
+  if (pidfd < 0) return false;
+  close(pidfd);
+  return true;
+}
+
+// A child whose sentinel is its pidfd, which also addresses its signals: unlike
+// kill(pid), it cannot reach another process that reused the pid.
+class PidfdChildProcess final : public posix::PosixChildProcess {
+ public:
+  PidfdChildProcess(Pid pid, internal::RegisteredHandle pidfd)
+      : PosixChildProcess(pid, std::move(pidfd), internal::RegisteredHandle()) {
+  }
+
+ protected:
+  absl::Status DeliverLocked(int signal_number) override {
+    if (SendSignalToPidfd(sentinel(), signal_number) == 0 || errno == ESRCH) {
+      return absl::OkStatus();
+    }
+    return internal::ErrnoError(errno, "pidfd_send_signal");
+  }
+};
+
+}  // namespace
+
+LinuxBackend::LinuxBackend() : has_pidfd_(ProbePidfd()) {}
+
+absl::StatusOr<PipeEnds> LinuxBackend::MakePipe() {
+  // Atomically close-on-exec, so no lock against concurrent forks is needed.
+  return MakePipeLocked();
+}
+
+absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return internal::ErrnoError(errno, "pipe2");
+  return PipeEnds{UniqueHandle(fds[0]), UniqueHandle(fds[1])};
+}
+
+absl::StatusOr<posix::ForkPlumbing> LinuxBackend::PrepareLocked(
+    const ForkOptions& options) {
+  if (!has_pidfd_) return PosixBackend::PrepareLocked(options);
+  // Nothing to make before fork(): both pidfds are opened after it.
+  return posix::ForkPlumbing();
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> LinuxBackend::AdoptLocked(
+    Pid child, posix::ForkPlumbing& plumbing) {
+  if (!has_pidfd_) return PosixBackend::AdoptLocked(child, plumbing);
+  // The child cannot have been reaped yet (only this object will reap it), so
+  // the pid still names it even if it has already exited.
+  const int pidfd = OpenPidfd(child);
+  if (pidfd < 0) return internal::ErrnoError(errno, "pidfd_open");
+  return std::make_unique<PidfdChildProcess>(
+      child, internal::RegisteredHandle::AdoptLocked(UniqueHandle(pidfd)));
+}
+
+absl::Status LinuxBackend::ArmDieWithParentLocked(Pid parent,
+                                                  posix::ForkPlumbing&) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    return internal::ErrnoError(errno, "prctl(PR_SET_PDEATHSIG)");
+  }
+  // The parent may have died between fork() and prctl(), before there was
+  // anything to fire.
+  if (getppid() != parent) kill(getpid(), SIGKILL);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ParentWatch>> LinuxBackend::WatchParentLocked(
+    Pid parent, posix::ForkPlumbing& plumbing) {
+  if (!has_pidfd_) return PosixBackend::WatchParentLocked(parent, plumbing);
+  UniqueHandle pidfd(OpenPidfd(parent));
+  if (!pidfd.valid() && errno != ESRCH)
+    return internal::ErrnoError(errno, "pidfd_open");
+  // If the parent is still this process's parent after pidfd_open, the pidfd
+  // names it: its pid cannot have been reused while it was alive. Otherwise it
+  // has gone (we were re-parented) and the pidfd, if any, may name a stranger.
+  if (pidfd.valid() && getppid() == parent) {
+    return std::make_unique<posix::SentinelParentWatch>(
+        parent, internal::RegisteredHandle::AdoptLocked(std::move(pidfd)));
+  }
+  // A parent that is already gone: a pipe with no writer is readable at once,
+  // for ever.
+  absl::StatusOr<PipeEnds> gone = MakePipeLocked();
+  if (!gone.ok()) return gone.status();
+  return std::make_unique<posix::SentinelParentWatch>(
+      parent, internal::RegisteredHandle::AdoptLocked(std::move(gone->read)));
+}
+
+Backend& LinuxBackendInstance() {
+  static auto* backend = new LinuxBackend();
+  return *backend;
+}
+
+}  // namespace procspec::platform::linux_backend

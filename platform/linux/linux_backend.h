@@ -1,0 +1,57 @@
+// The "linux" backend: the "posix" backend with Linux's better tools where they
+// exist.
+//  - A pidfd is the sentinel and the wait handle: it becomes readable exactly
+//  when the child is
+//    reapable, and pidfd_send_signal can never reach a process that reused the
+//    pid.
+//  - pipe2(O_CLOEXEC): pipes are close-on-exec atomically, so making one needs
+//  no lock.
+//  - The parent watch is a pidfd of the parent, opened by the child; no pipe
+//  stays open in the
+//    parent per child.
+//  - die_with_parent is PR_SET_PDEATHSIG (which fires when the forking *thread*
+//  ends).
+// On a kernel without pidfds (before 5.3) sentinels and parent watches fall
+// back to pipes.
+#ifndef PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
+#define PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
+
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "platform/platform.h"
+#include "platform/posix/posix_backend.h"
+
+namespace procspec::platform::linux_backend {
+
+class LinuxBackend final : public posix::PosixBackend {
+ public:
+  LinuxBackend();
+
+  std::string_view name() const override { return "linux"; }
+  absl::StatusOr<PipeEnds> MakePipe() override;
+
+ protected:
+  absl::StatusOr<PipeEnds> MakePipeLocked() override;
+  absl::StatusOr<posix::ForkPlumbing> PrepareLocked(
+      const ForkOptions& options) override;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> AdoptLocked(
+      Pid child, posix::ForkPlumbing& plumbing) override;
+  absl::Status ArmDieWithParentLocked(Pid parent,
+                                      posix::ForkPlumbing& plumbing) override;
+  absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
+      Pid parent, posix::ForkPlumbing& plumbing) override;
+
+ private:
+  // Whether this kernel has pidfd_open (probed once).
+  const bool has_pidfd_;
+};
+
+// The process-wide "linux" backend.
+Backend& LinuxBackendInstance();
+
+}  // namespace procspec::platform::linux_backend
+
+#endif  // PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_

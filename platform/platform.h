@@ -1,0 +1,240 @@
+// The platform layer: every operating-system call procspec makes goes through
+// this interface.
+//
+// Layers point one way: platform/ (OS calls) <- process/ (semantics) <-
+// conformance/, examples/. Nothing outside platform/ includes an OS header
+// beyond the C++ standard library. A port to a new OS is one folder under
+// platform/ that implements `Backend`, plus a capability manifest and an
+// expectations file; the conformance suite never changes for a port.
+//
+// Backends are chosen at run time by name ("linux", "posix");
+// `CurrentBackend()` is the one selected with `SelectBackend`, else the one
+// `PROCSPEC_BACKEND` names, else the best for this OS.
+#ifndef PROCSPEC_PLATFORM_PLATFORM_H_
+#define PROCSPEC_PLATFORM_PLATFORM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace procspec::platform {
+
+using Pid = std::int64_t;
+
+// A waitable OS object: a file descriptor on POSIX (a HANDLE on Windows).
+using NativeHandle = std::intptr_t;
+inline constexpr NativeHandle kInvalidHandle = -1;
+
+// Signals the library sends. Numbers are the OS's, so that a death by signal
+// reports -N.
+enum class Signal { kTerminate, kKill, kInterrupt };
+int SignalNumber(Signal signal);
+// "SIGTERM" for 15, as Python's signal.Signals names it; "" for an unknown
+// number.
+std::string SignalName(int signal_number);
+
+// How a child ended, as the OS reported it when it was reaped.
+struct ExitStatus {
+  bool signaled = false;  // true: killed by `value`; false: exited with code
+                          // `value` (0..255).
+  int value = 0;
+
+  // CPython's Process.exitcode: the exit code, or -N for a death by signal N.
+  int exitcode() const { return signaled ? -value : value; }
+  friend bool operator==(const ExitStatus&, const ExitStatus&) = default;
+};
+
+// An owned descriptor, closed on destruction. Created close-on-exec.
+class UniqueHandle {
+ public:
+  UniqueHandle() = default;
+  explicit UniqueHandle(NativeHandle handle) : handle_(handle) {}
+  UniqueHandle(UniqueHandle&& other) noexcept : handle_(other.release()) {}
+  UniqueHandle& operator=(UniqueHandle&& other) noexcept;
+  UniqueHandle(const UniqueHandle&) = delete;
+  UniqueHandle& operator=(const UniqueHandle&) = delete;
+  ~UniqueHandle() { reset(); }
+
+  NativeHandle get() const { return handle_; }
+  bool valid() const { return handle_ != kInvalidHandle; }
+  NativeHandle release() { return std::exchange(handle_, kInvalidHandle); }
+  void reset(NativeHandle handle = kInvalidHandle);
+
+ private:
+  NativeHandle handle_ = kInvalidHandle;
+};
+
+// A unidirectional pipe; both ends close-on-exec (atomically where the OS
+// allows).
+struct PipeEnds {
+  UniqueHandle read;
+  UniqueHandle write;
+};
+
+// A started child process. Thread-safe: any thread may wait, poll or signal
+// concurrently.
+//
+// The exit status is cached once the child is reaped, and after that
+// `SendSignal` sends nothing: the pid may already belong to another process.
+// Destroying the object closes its handles but neither waits nor signals; an
+// unreaped child stays a zombie (the process layer keeps a record of every
+// child until it is reaped). Destroying it while the child runs also counts,
+// for the child's `ParentWatch` under the "posix" backend, as the parent
+// leaving. In a process other than the one that started the child (e.g. a
+// forked grandchild that inherited the object) every method is inert: `Wait`
+// and `SendSignal` fail with FailedPrecondition and the destructor closes
+// nothing.
+class ChildProcess {
+ public:
+  virtual ~ChildProcess() = default;
+
+  virtual Pid pid() const = 0;
+
+  // Waits until the child has exited or `deadline` passes, whichever is first;
+  // event-driven (no polling loop). Reaps the child the first time it is seen
+  // to have exited and caches the status. Returns nullopt if the child is still
+  // running at `deadline`; a deadline in the past polls without blocking.
+  // `absl::InfiniteFuture()` waits for ever. EINTR is retried. Fails (Internal)
+  // if something else in this process reaped the child, e.g. with SIGCHLD
+  // ignored.
+  virtual absl::StatusOr<std::optional<ExitStatus>> Wait(
+      absl::Time deadline) = 0;
+
+  // Sends `signal` to the child unless it has been reaped, in which case it
+  // does nothing and returns OK. Does not wait.
+  virtual absl::Status SendSignal(Signal signal) = 0;
+
+  // A handle that becomes readable when the child exits (pidfd, or the read end
+  // of a pipe that the child's exit closes). Owned by this object; valid until
+  // it is destroyed.
+  virtual NativeHandle sentinel() const = 0;
+};
+
+// The child's view of its parent (CPython's parent_process()).
+class ParentWatch {
+ public:
+  virtual ~ParentWatch() = default;
+  virtual Pid pid() const = 0;
+  // True while the parent runs (non-blocking). Once false, false for ever.
+  virtual bool IsAlive() = 0;
+  // Becomes readable when the parent exits (at once if it had already gone).
+  // Owned by this object; a child the backend forks later does not inherit it.
+  virtual NativeHandle sentinel() const = 0;
+};
+
+struct ForkOptions {
+  // Opt-in, beyond CPython: the child is killed (SIGKILL) when its parent dies,
+  // however the parent dies. Backends that cannot do it fail with
+  // Unimplemented. Under "linux" (the kernel's PR_SET_PDEATHSIG) the parent is
+  // the *thread* that called Fork: fork from a thread that lives as long as the
+  // parent process does. Under "posix" it is the parent process, and destroying
+  // the ChildProcess while the child runs counts as the parent's death.
+  bool die_with_parent = false;
+};
+
+// What a forked child receives before it runs.
+struct ChildContext {
+  // Never null.
+  std::unique_ptr<ParentWatch> parent;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "linux", "posix", ...
+  virtual std::string_view name() const = 0;
+
+  // Forks the calling process, after flushing the standard streams (so nothing
+  // buffered is written twice). In the parent, returns the child. In the child:
+  // closes the descriptors the backend holds for other children and for its own
+  // parent watch, runs `child_main`, flushes the C and C++ standard streams and
+  // exits at once (no atexit handlers, no static destructors) with the value
+  // `child_main` returned, truncated to 8 bits. Never returns in the child. An
+  // exception escaping `child_main` is a bug in the caller: the child writes
+  // one line to stderr and exits with 70. A failure to set the child up (e.g.
+  // out of descriptors) does the same. Safe to call from several threads at
+  // once.
+  virtual absl::StatusOr<std::unique_ptr<ChildProcess>> Fork(
+      const ForkOptions& options,
+      absl::FunctionRef<int(ChildContext&)> child_main) = 0;
+
+  // Whether `Fork` honours `ForkOptions::die_with_parent`.
+  virtual bool SupportsDieWithParent() const = 0;
+
+  // A pipe made the way this backend makes descriptors ("linux":
+  // pipe2(O_CLOEXEC)). The default is POSIX: pipe() then FD_CLOEXEC, serialised
+  // with this library's forks so that no child forked in between inherits an
+  // end that is not yet close-on-exec.
+  virtual absl::StatusOr<PipeEnds> MakePipe();
+};
+
+// Backends compiled into this binary, by name.
+std::vector<std::string> BackendNames();
+// The backend called `name`; NotFound for an unknown name.
+absl::StatusOr<Backend*> GetBackend(std::string_view name);
+// The backend in use: the one selected last, else $PROCSPEC_BACKEND, else the
+// best for this OS
+// ("linux" on Linux, else "posix"). An unknown $PROCSPEC_BACKEND is reported
+// once on stderr and ignored. Thread-safe.
+Backend& CurrentBackend();
+// Selects the backend `CurrentBackend()` returns from now on (tests force one
+// per target).
+absl::Status SelectBackend(std::string_view name);
+
+// ---- Process identity and environment
+// -------------------------------------------------------
+
+Pid CurrentPid();
+// The number of CPUs the OS reports, at least 1.
+int CpuCount();
+// Replaces standard input with the null device (as CPython does in every
+// child).
+absl::Status RedirectStdinToNull();
+// Ends the process at once with `code` (no atexit handlers, no static
+// destructors).
+[[noreturn]] void ExitImmediately(int code);
+// Flushes stdout and stderr (C and C++ streams), so that nothing buffered is
+// written twice after a fork.
+void FlushStandardStreams();
+
+// ---- Descriptors
+// ----------------------------------------------------------------------------
+
+// A pipe from `PipeEnds` (defined above `Backend`), made by
+// `CurrentBackend().MakePipe()`.
+absl::StatusOr<PipeEnds> MakePipe();
+
+// Writes all of `data`; retries EINTR and short writes. Writing to a pipe
+// nobody reads raises SIGPIPE, whose default action ends the process; ignore
+// SIGPIPE to get an error instead.
+absl::Status WriteAll(NativeHandle handle, std::string_view data);
+// Reads up to `max_bytes`; an empty string means end of file. Retries EINTR.
+absl::StatusOr<std::string> ReadSome(NativeHandle handle,
+                                     std::size_t max_bytes);
+// Reads exactly `size` bytes, or fails with OutOfRange on a premature end of
+// file.
+absl::StatusOr<std::string> ReadExactly(NativeHandle handle, std::size_t size);
+
+// Waits until one of `handles` is readable (or at end of file) or `deadline`
+// passes. Returns the indices of the ready handles, ascending, empty on
+// timeout. Event-driven; EINTR is retried with the remaining time. An invalid
+// (closed) handle fails with InvalidArgument. With no handles it waits until
+// `deadline`.
+absl::StatusOr<std::vector<std::size_t>> WaitReadable(
+    absl::Span<const NativeHandle> handles, absl::Time deadline);
+
+}  // namespace procspec::platform
+
+#endif  // PROCSPEC_PLATFORM_PLATFORM_H_

@@ -1,0 +1,80 @@
+// The "posix" backend: POSIX.1-2008 calls only, so that it is where a BSD or
+// macOS port starts.
+//
+// A child's sentinel is the read end of a pipe whose only write end lives in
+// the child: the child's exit closes it, poll() reports end of file, and
+// waitpid(pid, WNOHANG) reaps. The child's parent watch is the mirror image: a
+// pipe whose only write end the parent holds.
+//
+// `Fork` is written once here as a sequence of hooks; the "linux" backend
+// overrides the hooks where Linux has something better (pidfds, pipe2,
+// PR_SET_PDEATHSIG).
+#ifndef PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
+#define PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
+
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "platform/platform.h"
+
+namespace procspec::platform::posix {
+
+// The descriptors made before fork() for one child; a backend leaves the ones
+// it does not need empty. The parent keeps `sentinel_read` and `watch_write`,
+// the child the other two.
+struct ForkPlumbing {
+  UniqueHandle
+      sentinel_read;  // readable (end of file) once the child has exited
+  UniqueHandle sentinel_write;  // held by the child until it exits
+  UniqueHandle watch_read;   // the child's parent watch: end of file once the
+                             // parent is gone
+  UniqueHandle watch_write;  // held by the parent
+};
+
+class PosixBackend : public Backend {
+ public:
+  std::string_view name() const override { return "posix"; }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> Fork(
+      const ForkOptions& options,
+      absl::FunctionRef<int(ChildContext&)> child_main) final;
+  bool SupportsDieWithParent() const override { return true; }
+
+ protected:
+  // The hooks of `Fork`. Each runs with internal::ForkMutex() held, so no other
+  // thread of this process forks, or creates or closes a backend descriptor,
+  // meanwhile.
+
+  // A close-on-exec pipe.
+  virtual absl::StatusOr<PipeEnds> MakePipeLocked();
+  // Before fork(): the descriptors a new child needs.
+  virtual absl::StatusOr<ForkPlumbing> PrepareLocked(
+      const ForkOptions& options);
+  // In the parent after fork(): the ChildProcess for `child`. If this fails,
+  // `Fork` kills and reaps the child, as nothing else could.
+  virtual absl::StatusOr<std::unique_ptr<ChildProcess>> AdoptLocked(
+      Pid child, ForkPlumbing& plumbing);
+  // In the child after fork(), if ForkOptions::die_with_parent: arranges for
+  // this process to be killed with SIGKILL when `parent` ends.
+  virtual absl::Status ArmDieWithParentLocked(Pid parent,
+                                              ForkPlumbing& plumbing);
+  // In the child after fork(): the watch on `parent`.
+  virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
+      Pid parent, ForkPlumbing& plumbing);
+
+ private:
+  // The child's side of `Fork`, from fork() to _exit().
+  [[noreturn]] void RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
+                             const ForkOptions& options, ForkPlumbing& plumbing,
+                             absl::FunctionRef<int(ChildContext&)> child_main);
+};
+
+// The process-wide "posix" backend.
+Backend& PosixBackendInstance();
+
+}  // namespace procspec::platform::posix
+
+#endif  // PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_

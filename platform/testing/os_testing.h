@@ -1,0 +1,94 @@
+// OS operations that only the conformance suite and tests need: inspecting
+// descendants and descriptors, and acting on arbitrary pids. Kept in platform/
+// so that nothing else includes an OS header. Not for library code: the library
+// never signals a pid it did not start.
+#ifndef PROCSPEC_PLATFORM_TESTING_OS_TESTING_H_
+#define PROCSPEC_PLATFORM_TESTING_OS_TESTING_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "platform/platform.h"
+
+namespace procspec::platform::testing {
+
+// Descriptors open in this process, ascending.
+absl::StatusOr<std::vector<NativeHandle>> OpenDescriptors();
+// What a descriptor refers to, for leak messages ("pipe:[1234]", "/dev/null",
+// ...). A pidfd names its process ("anon_inode:[pidfd] pid 42"), so that two
+// descriptions are equal only for the same object. "" if `handle` is not open.
+std::string DescribeDescriptor(NativeHandle handle);
+// Whether `handle` is an open descriptor of this process.
+bool IsOpen(NativeHandle handle);
+// Whether `handle` is close-on-exec; an error if it is not open.
+absl::StatusOr<bool> IsCloseOnExec(NativeHandle handle);
+
+enum class ProcessState { kRunning, kZombie, kGone };
+std::string_view ProcessStateName(ProcessState state);
+
+struct ChildInfo {
+  Pid pid = 0;
+  ProcessState state = ProcessState::kRunning;
+  std::string command;  // its command name, for messages
+};
+// This process's direct children, live or zombie, without reaping any of them.
+absl::StatusOr<std::vector<ChildInfo>> ListChildren();
+
+// The state of any process by pid (kGone if it does not exist or cannot be
+// seen).
+ProcessState StateOf(Pid pid);
+// The parent pid of any visible process; NotFound if it is gone.
+absl::StatusOr<Pid> ParentOf(Pid pid);
+
+// Makes this process a child subreaper: orphaned descendants re-parent to it,
+// so a test can observe and reap them. Unimplemented where the OS has no such
+// notion.
+absl::Status BecomeChildSubreaper();
+
+// Sends signal number `signal_number` to `pid`. For tests only: the pid must be
+// a process the test controls (e.g. an orphaned grandchild re-parented to this
+// subreaper).
+absl::Status SignalPid(Pid pid, int signal_number);
+// Waits for a specific child of this process (including a re-parented orphan)
+// and reaps it.
+absl::StatusOr<ExitStatus> ReapPid(Pid pid);
+
+// Ends the calling process by signal `signal_number` (e.g. SIGSEGV, SIGABRT),
+// default action.
+[[noreturn]] void DieBySignal(int signal_number);
+// The signal numbers of SIGSEGV, SIGABRT and SIGKILL, for tests that raise
+// them.
+int SegvSignalNumber();
+int AbortSignalNumber();
+int KillSignalNumber();
+
+// The path of the running executable (so a test can re-execute itself with
+// --child=NAME).
+absl::StatusOr<std::string> CurrentExecutable();
+
+// Runs `argv` (argv[0] a path or a name found on PATH) with stdout and stderr
+// captured, waits for it and returns both and its exit status. Stdin is the
+// null device. NotFound if it cannot be started; DeadlineExceeded (after
+// killing it with SIGKILL and reaping it) if it is still running at `deadline`.
+struct CommandResult {
+  ExitStatus status;
+  std::string out;
+  std::string err;
+};
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& argv,
+    absl::Time deadline = absl::InfiniteFuture());
+
+// Sets or reads an environment variable (for per-test overrides such as
+// PROCSPEC_BACKEND).
+void SetEnv(const std::string& name, const std::string& value);
+std::optional<std::string> GetEnv(const std::string& name);
+
+}  // namespace procspec::platform::testing
+
+#endif  // PROCSPEC_PLATFORM_TESTING_OS_TESTING_H_
