@@ -1,0 +1,129 @@
+"""Build macros that turn one conformance suite into a clause x (backend, start method) matrix.
+
+A backend `b` is a folder platform/b/ exporting capabilities.json and expectations.json; adding
+it to the BACKENDS list in //conformance:BUILD.bazel is all the conformance side needs.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
+
+_REGISTRY = "//conformance:clauses.json"
+
+def _capabilities(backend):
+    return "//platform/%s:capabilities.json" % backend
+
+def _expectations(backend):
+    return "//platform/%s:expectations.json" % backend
+
+def _instance(suite, backend, start_method):
+    return "%s_%s_%s" % (suite, backend, start_method)
+
+def conformance_suite(name, srcs_lib, backends, start_methods, registry = _REGISTRY, **kwargs):
+    """One cc_test per backend x start method, `<name>_<backend>_<start_method>`.
+
+    Each links `srcs_lib` (the suite's tests, alwayslink) with the harness main and runs with its
+    backend's manifests. A test_suite `name` groups them.
+
+    Args:
+      name: prefix of the instances and name of the test_suite.
+      srcs_lib: cc_library with the tests (alwayslink = True).
+      backends: backend names, e.g. ["linux", "posix"].
+      start_methods: start method names, e.g. ["fork"].
+      registry: the clause registry.
+      **kwargs: passed to every cc_test (e.g. size, timeout).
+    """
+    instances = []
+    for backend in backends:
+        for start_method in start_methods:
+            instance = _instance(name, backend, start_method)
+            instances.append(":" + instance)
+            cc_test(
+                name = instance,
+                args = [
+                    "--backend=" + backend,
+                    "--start_method=" + start_method,
+                    "--capabilities=$(rootpath %s)" % _capabilities(backend),
+                    "--expectations=$(rootpath %s)" % _expectations(backend),
+                    "--registry=$(rootpath %s)" % registry,
+                ],
+                data = [
+                    _capabilities(backend),
+                    _expectations(backend),
+                    registry,
+                ],
+                # A self-contained binary, so the report can run it from its own runfiles.
+                linkstatic = True,
+                tags = [
+                    "conformance",
+                    "backend=" + backend,
+                    "start_method=" + start_method,
+                ],
+                deps = [
+                    srcs_lib,
+                    "//conformance/harness:suite_main",
+                ],
+                **kwargs
+            )
+    native.test_suite(
+        name = name,
+        tests = instances,
+        tags = ["conformance"],
+    )
+
+def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY):
+    """`bazel run :name` runs every instance of `suite` and writes the conformance report."""
+    args = ["--registry=$(rootpath %s)" % registry]
+    data = [registry]
+    for backend in backends:
+        data += [_capabilities(backend), _expectations(backend)]
+        for start_method in start_methods:
+            instance = ":" + _instance(suite, backend, start_method)
+            data.append(instance)
+            args.append("--instance=%s,%s,$(rootpath %s),$(rootpath %s),$(rootpath %s)" % (
+                backend,
+                start_method,
+                instance,
+                _capabilities(backend),
+                _expectations(backend),
+            ))
+    cc_binary(
+        name = name,
+        testonly = True,
+        args = args,
+        data = data,
+        deps = ["//conformance/reporting:report_main"],
+    )
+
+def conformance_lint_test(name, suite, backends, start_methods, registry = _REGISTRY):
+    """Fails when a test cites an unknown clause or a clause is neither tested nor excused."""
+    args = ["--registry=$(rootpath %s)" % registry]
+    data = [registry]
+    for backend in backends:
+        for start_method in start_methods:
+            instance = ":" + _instance(suite, backend, start_method)
+            data.append(instance)
+            args.append("--suite=$(rootpath %s)" % instance)
+    cc_test(
+        name = name,
+        size = "small",
+        args = args,
+        data = data,
+        deps = ["//conformance/lint:lint_main"],
+    )
+
+def conformance_registry_test(name, backends, registry = _REGISTRY):
+    """Validates the registry and every backend's capability manifest and expectations."""
+    args = ["--registry=$(rootpath %s)" % registry]
+    data = [registry]
+    for backend in backends:
+        data += [_capabilities(backend), _expectations(backend)]
+        args += [
+            "--capabilities=%s:$(rootpath %s)" % (backend, _capabilities(backend)),
+            "--expectations=%s:$(rootpath %s)" % (backend, _expectations(backend)),
+        ]
+    cc_test(
+        name = name,
+        size = "small",
+        args = args,
+        data = data,
+        deps = ["//conformance/registry:registry_check"],
+    )
