@@ -1,0 +1,63 @@
+#include "conformance/lint/lint.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace conformance {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+Registry MakeRegistry() {
+  absl::StatusOr<Registry> registry = Registry::Parse(R"({
+    "capabilities": {"fork": "forks"},
+    "clauses": [
+      {"id": "process.a.tested", "area": "process", "title": "t", "seed": "", "cpython": "c",
+       "kind": "normative", "untested": ""},
+      {"id": "process.b.excused", "area": "process", "title": "t", "seed": "", "cpython": "c",
+       "kind": "normative", "untested": "needs spawn"}
+    ]})");
+  EXPECT_TRUE(registry.ok()) << registry.status();
+  return *std::move(registry);
+}
+
+TEST(LintTest, AcceptsTestedAndExcusedClauses) {
+  EXPECT_THAT(LintCitations(MakeRegistry(),
+                            {{"A.B", {"process.a.tested"}, "a_test.cc", 3}}),
+              IsEmpty());
+}
+
+TEST(LintTest, RejectsAnUnknownClause) {
+  EXPECT_THAT(
+      LintCitations(
+          MakeRegistry(),
+          {{"A.B", {"process.a.tested", "process.a.typo"}, "a_test.cc", 3}}),
+      ElementsAre("A.B (a_test.cc:3) cites unknown clause \"process.a.typo\""));
+}
+
+TEST(LintTest, RejectsAClauseWithNeitherTestNorReason) {
+  EXPECT_THAT(
+      LintCitations(MakeRegistry(), {}),
+      ElementsAre(HasSubstr("clause process.a.tested has neither a test nor")));
+}
+
+TEST(LintTest, RejectsAStaleUntestedReason) {
+  EXPECT_THAT(LintCitations(MakeRegistry(),
+                            {{"A.B", {"process.a.tested"}, "a_test.cc", 3},
+                             {"C.D", {"process.b.excused"}, "c_test.cc", 9}}),
+              ElementsAre(HasSubstr(
+                  "clause process.b.excused is tested by C.D (c_test.cc:9) "
+                  "but still has an \"untested\" reason (stale)")));
+}
+
+TEST(LintTest, RejectsATestCitingNothing) {
+  EXPECT_THAT(LintCitations(MakeRegistry(),
+                            {{"A.B", {"process.a.tested"}, "a_test.cc", 3},
+                             {"E.F", {}, "e_test.cc", 1}}),
+              ElementsAre("E.F (e_test.cc:1) cites no clause"));
+}
+
+}  // namespace
+}  // namespace conformance
