@@ -1,0 +1,98 @@
+#include "conformance/reporting/gtest_results.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace conformance {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string StringField(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+TestResult ReadTest(const std::string& suite, const Json& test) {
+  TestResult result;
+  result.test = absl::StrCat(suite, ".", StringField(test, "name"));
+  for (absl::string_view id :
+       absl::StrSplit(StringField(test, "clauses"), ',', absl::SkipEmpty())) {
+    result.clauses.emplace_back(id);
+  }
+  std::vector<std::string> failures;
+  if (auto it = test.find("failures"); it != test.end() && it->is_array()) {
+    for (const Json& failure : *it)
+      failures.push_back(StringField(failure, "failure"));
+  }
+  if (StringField(test, "status") == "NOTRUN" ||
+      StringField(test, "result") == "SUPPRESSED") {
+    result.status = TestStatus::kDisabled;
+  } else if (!failures.empty()) {
+    // A failure wins over a skip: a test can fail in SetUp and then skip.
+    result.status = TestStatus::kFailed;
+    result.message = absl::StrJoin(failures, "\n");
+  } else if (StringField(test, "result") == "SKIPPED") {
+    const bool unsupported = StringField(test, "outcome") == "UNSUPPORTED";
+    result.status =
+        unsupported ? TestStatus::kUnsupported : TestStatus::kSkipped;
+    result.message = unsupported ? StringField(test, "reason")
+                                 : "skipped without an UNSUPPORTED outcome "
+                                   "(use CONFORMANCE_REQUIRE)";
+  } else {
+    result.status = TestStatus::kPassed;
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::string_view TestStatusName(TestStatus status) {
+  switch (status) {
+    case TestStatus::kPassed:
+      return "passed";
+    case TestStatus::kFailed:
+      return "failed";
+    case TestStatus::kUnsupported:
+      return "unsupported";
+    case TestStatus::kSkipped:
+      return "skipped";
+    case TestStatus::kDisabled:
+      return "disabled";
+    case TestStatus::kMissing:
+      return "missing";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::vector<TestResult>> ParseGtestResults(
+    absl::string_view json_text) {
+  Json document;
+  try {
+    document = Json::parse(json_text.begin(), json_text.end());
+  } catch (const Json::parse_error& error) {
+    // nlohmann reports syntax errors only by exception.
+    return absl::InvalidArgumentError(
+        absl::StrCat("gtest results are not JSON: ", error.what()));
+  }
+  auto suites =
+      document.is_object() ? document.find("testsuites") : document.end();
+  if (suites == document.end() || !suites->is_array()) {
+    return absl::InvalidArgumentError("gtest results: no \"testsuites\" array");
+  }
+  std::vector<TestResult> results;
+  for (const Json& suite : *suites) {
+    const std::string suite_name = StringField(suite, "name");
+    auto tests = suite.find("testsuite");
+    if (tests == suite.end() || !tests->is_array()) continue;
+    for (const Json& test : *tests)
+      results.push_back(ReadTest(suite_name, test));
+  }
+  return results;
+}
+
+}  // namespace conformance

@@ -1,0 +1,217 @@
+// `./bazelw run //conformance:report`: runs every suite instance, prints the
+// clause x (backend, start method) matrix and writes
+// report/conformance.{md,json,html} (and each instance's log under
+// report/logs/) in the workspace. Exits 1 when the matrix says the run fails
+// (see matrix.h).
+//
+// Arguments, set by conformance_report in conformance/defs.bzl:
+//   --registry=<clauses.json>
+//   --instance=<backend>,<start method>,<suite
+//   binary>,<capabilities.json>,<expectations.json>
+//   [--output_dir=<dir>]   default: $BUILD_WORKSPACE_DIRECTORY/report, else
+//   ./report
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "conformance/registry/citations.h"
+#include "conformance/registry/file_util.h"
+#include "conformance/registry/manifest.h"
+#include "conformance/registry/registry.h"
+#include "conformance/reporting/gtest_results.h"
+#include "conformance/reporting/matrix.h"
+#include "conformance/reporting/render.h"
+#include "platform/platform.h"
+#include "platform/testing/os_testing.h"
+
+namespace conformance {
+namespace {
+
+namespace os = ::procspec::platform::testing;
+
+// Generous: a suite that hangs this long is broken, and the report says so
+// instead of hanging.
+constexpr absl::Duration kSuiteDeadline = absl::Hours(1);
+
+struct Instance {
+  Column column;
+  std::string binary;
+  std::string capabilities;
+  std::string expectations;
+};
+
+struct Options {
+  std::string registry;
+  std::vector<Instance> instances;
+  std::string output_dir;
+};
+
+absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--registry=")) {
+      options.registry = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--output_dir=")) {
+      options.output_dir = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--instance=")) {
+      std::vector<std::string> parts = absl::StrSplit(arg, ',');
+      if (parts.size() != 5) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--instance wants "
+            "backend,start_method,binary,capabilities,expectations: ",
+            arg));
+      }
+      options.instances.push_back(
+          {{parts[0], parts[1]}, parts[2], parts[3], parts[4]});
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown argument ", arg));
+    }
+  }
+  if (options.registry.empty() || options.instances.empty()) {
+    return absl::InvalidArgumentError(
+        "needs --registry and at least one --instance; run it as ./bazelw run "
+        "//conformance:report");
+  }
+  if (options.output_dir.empty()) {
+    std::optional<std::string> workspace =
+        os::GetEnv("BUILD_WORKSPACE_DIRECTORY");
+    options.output_dir = (std::filesystem::path(workspace.value_or(
+                              std::filesystem::current_path().string())) /
+                          "report")
+                             .string();
+  }
+  return options;
+}
+
+// Runs one instance: its citations, then its tests with JSON output.
+ColumnRun RunInstance(const Instance& instance, const std::string& registry,
+                      const std::filesystem::path& scratch,
+                      const std::filesystem::path& logs) {
+  ColumnRun run;
+  run.column = instance.column;
+  const std::string name =
+      absl::StrCat(instance.column.backend, "_", instance.column.start_method);
+  absl::StatusOr<Expectations> expectations =
+      LoadExpectations(instance.expectations);
+  if (!expectations.ok()) {
+    run.run_status = expectations.status();
+    return run;
+  }
+  run.expectations = *std::move(expectations);
+
+  absl::StatusOr<os::CommandResult> listed =
+      os::RunCommand({instance.binary, "--list_clauses"});
+  absl::StatusOr<std::vector<TestCitation>> citations =
+      listed.ok() ? ParseCitations(listed->out)
+                  : absl::StatusOr<std::vector<TestCitation>>(listed.status());
+  if (!citations.ok()) {
+    run.run_status = citations.status();
+    return run;
+  }
+  run.citations = *std::move(citations);
+
+  const std::string json_path = (scratch / (name + ".json")).string();
+  std::fprintf(stderr, "report: running %s (%s)\n", instance.binary.c_str(),
+               instance.column.Label().c_str());
+  absl::StatusOr<os::CommandResult> ran = os::RunCommand(
+      {instance.binary, "--backend=" + instance.column.backend,
+       "--start_method=" + instance.column.start_method,
+       "--capabilities=" + instance.capabilities,
+       "--expectations=" + instance.expectations, "--registry=" + registry,
+       "--gtest_output=json:" + json_path},
+      absl::Now() + kSuiteDeadline);
+  if (!ran.ok()) {
+    run.run_status = ran.status();
+    return run;
+  }
+  const std::string log_path = (logs / (name + ".log")).string();
+  (void)WriteFile(log_path, ran->out + ran->err);
+  std::fprintf(stderr, "report:   exit code %d; log %s\n",
+               ran->status.exitcode(), log_path.c_str());
+  absl::StatusOr<std::string> json = ReadFile(json_path);
+  absl::StatusOr<std::vector<TestResult>> results =
+      json.ok() ? ParseGtestResults(*json)
+                : absl::StatusOr<std::vector<TestResult>>(json.status());
+  if (!results.ok()) {
+    // A suite that dies mid-run writes no JSON: every cited test is then
+    // missing (FAIL).
+    run.run_status = absl::Status(
+        results.status().code(),
+        absl::StrCat("exit code ", ran->status.exitcode(), ", ",
+                     results.status().message(), "; see ", log_path));
+    return run;
+  }
+  run.results = *std::move(results);
+  return run;
+}
+
+int Main(int argc, char** argv) {
+  absl::StatusOr<Options> options = ParseOptions(argc, argv);
+  if (!options.ok()) {
+    std::fprintf(stderr, "report: %s\n",
+                 std::string(options.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<Registry> registry = Registry::Load(options->registry);
+  if (!registry.ok()) {
+    std::fprintf(stderr, "report: %s\n",
+                 std::string(registry.status().message()).c_str());
+    return 2;
+  }
+  const std::filesystem::path output(options->output_dir);
+  const std::filesystem::path logs = output / "logs";
+  const std::filesystem::path scratch =
+      std::filesystem::temp_directory_path() /
+      absl::StrCat("procspec-report-", procspec::platform::CurrentPid());
+  std::error_code error;
+  std::filesystem::create_directories(logs, error);
+  std::filesystem::create_directories(scratch, error);
+  if (error) {
+    std::fprintf(stderr, "report: cannot create %s: %s\n", logs.c_str(),
+                 error.message().c_str());
+    return 2;
+  }
+
+  std::vector<ColumnRun> runs;
+  for (const Instance& instance : options->instances) {
+    runs.push_back(RunInstance(instance, options->registry, scratch, logs));
+  }
+  std::filesystem::remove_all(scratch, error);
+
+  Report report = BuildReport(*registry, runs);
+  std::printf("%s", RenderText(report).c_str());
+  for (const auto& [file, contents] :
+       {std::pair<const char*, std::string>{"conformance.md",
+                                            RenderMarkdown(report)},
+        {"conformance.json", RenderJson(report)},
+        {"conformance.html", RenderHtml(report)}}) {
+    if (absl::Status status = WriteFile((output / file).string(), contents);
+        !status.ok()) {
+      std::fprintf(stderr, "report: %s\n", status.ToString().c_str());
+      return 2;
+    }
+  }
+  const int exit_code = ExitCode(report);
+  std::printf("\nreport: wrote %s/conformance.{md,json,html}\n",
+              output.c_str());
+  std::printf("report: %s\n",
+              exit_code == 0
+                  ? "OK (no normative clause fails)"
+                  : "FAILED (a normative clause fails, or problems)");
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace conformance
+
+int main(int argc, char** argv) { return conformance::Main(argc, argv); }

@@ -1,0 +1,298 @@
+// The report's logic on canned gtest JSON: outcomes per cell, expectations, the
+// exit rule and the rendered forms.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "conformance/registry/citations.h"
+#include "conformance/registry/manifest.h"
+#include "conformance/registry/registry.h"
+#include "conformance/reporting/gtest_results.h"
+#include "conformance/reporting/matrix.h"
+#include "conformance/reporting/render.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace conformance {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using Json = nlohmann::json;
+
+constexpr char kRegistry[] = R"({
+  "capabilities": {"fork": "forks", "child_subreaper": "adopts orphans"},
+  "clauses": [
+    {"id": "process.a.pass", "area": "process", "title": "passes <everywhere>",
+     "seed": "p.start()：启动进程", "cpython": "starts", "kind": "normative"},
+    {"id": "process.b.fail", "area": "process", "title": "fails on posix", "seed": "",
+     "cpython": "c", "kind": "normative", "erratum": "the seed says zombie"},
+    {"id": "process.c.unsupported", "area": "process", "title": "needs a subreaper",
+     "seed": "", "cpython": "c", "kind": "optional", "requires": ["child_subreaper"]},
+    {"id": "process.d.untested", "area": "process", "title": "no test yet", "seed": "",
+     "cpython": "c", "kind": "normative", "untested": "needs spawn"},
+    {"id": "process.e.xfail", "area": "process", "title": "expected to fail on posix",
+     "seed": "", "cpython": "c", "kind": "normative"},
+    {"id": "process.f.xpass", "area": "process", "title": "expected to fail, passes",
+     "seed": "", "cpython": "c", "kind": "normative"},
+    {"id": "module.g.silent_skip", "area": "module", "title": "skipped without a reason",
+     "seed": "", "cpython": "c", "kind": "optional"},
+    {"id": "module.h.crash", "area": "module", "title": "its test never reported",
+     "seed": "", "cpython": "c", "kind": "optional"}
+  ]})";
+
+Registry MakeRegistry() {
+  absl::StatusOr<Registry> registry = Registry::Parse(kRegistry);
+  EXPECT_TRUE(registry.ok()) << registry.status();
+  return *std::move(registry);
+}
+
+std::vector<TestCitation> Citations() {
+  return {
+      {"Start.Passes", {"process.a.pass"}, "suite/start_test.cc", 10},
+      {"Kill.FailsOnPosix", {"process.b.fail"}, "suite/kill_test.cc", 20},
+      {"Orphans.Adopted",
+       {"process.c.unsupported"},
+       "suite/orphan_test.cc",
+       30},
+      {"Join.Expected",
+       {"process.e.xfail", "process.f.xpass"},
+       "suite/join_test.cc",
+       40},
+      {"Join.Unexpected", {"process.f.xpass"}, "suite/join_test.cc", 50},
+      {"Module.Silent", {"module.g.silent_skip"}, "suite/module_test.cc", 60},
+      {"Module.Crash", {"module.h.crash"}, "suite/module_test.cc", 70}};
+}
+
+// One gtest testcase object, as --gtest_output=json writes it.
+Json TestCase(const std::string& name, const std::string& clauses,
+              const std::string& result, const std::string& failure = "",
+              const std::string& outcome = "") {
+  Json test = {{"name", name},
+               {"status", "RUN"},
+               {"result", result},
+               {"classname", "x"}};
+  if (!clauses.empty()) test["clauses"] = clauses;
+  if (!outcome.empty()) {
+    test["outcome"] = outcome;
+    test["reason"] = "backend posix lacks capability \"child_subreaper\"";
+  }
+  if (!failure.empty())
+    test["failures"] = {{{"failure", failure}, {"type", ""}}};
+  return test;
+}
+
+std::string GtestJson(bool posix) {
+  Json start = {
+      {"name", "Start"},
+      {"testsuite", {TestCase("Passes", "process.a.pass", "COMPLETED")}}};
+  Json kill = {
+      {"name", "Kill"},
+      {"testsuite",
+       {TestCase("FailsOnPosix", "process.b.fail", "COMPLETED",
+                 posix ? "kill_test.cc:22\nExpected -9, got 0" : "")}}};
+  Json orphans = {
+      {"name", "Orphans"},
+      {"testsuite",
+       {posix ? TestCase("Adopted", "process.c.unsupported", "SKIPPED", "",
+                         "UNSUPPORTED")
+              : TestCase("Adopted", "process.c.unsupported", "COMPLETED")}}};
+  Json join = {
+      {"name", "Join"},
+      {"testsuite",
+       {TestCase("Expected", "process.e.xfail,process.f.xpass", "COMPLETED",
+                 posix ? "join_test.cc:41\ntimed out" : ""),
+        TestCase("Unexpected", "process.f.xpass", "COMPLETED")}}};
+  // Module.Crash has no result at all: the suite "died" before it.
+  Json module = {
+      {"name", "Module"},
+      {"testsuite", {TestCase("Silent", "module.g.silent_skip", "SKIPPED")}}};
+  Json harness = {{"name", "HarnessSelfTest"},
+                  {"testsuite", {TestCase("Backend", "", "COMPLETED")}}};
+  return Json{{"testsuites", {start, kill, orphans, join, module, harness}}}
+      .dump();
+}
+
+ColumnRun MakeRun(const std::string& backend,
+                  const std::string& expectations_json) {
+  ColumnRun run;
+  run.column = {backend, "fork"};
+  run.citations = Citations();
+  absl::StatusOr<std::vector<TestResult>> results =
+      ParseGtestResults(GtestJson(backend == "posix"));
+  EXPECT_TRUE(results.ok()) << results.status();
+  run.results = *std::move(results);
+  absl::StatusOr<Expectations> expectations =
+      ParseExpectations(expectations_json);
+  EXPECT_TRUE(expectations.ok()) << expectations.status();
+  run.expectations = *std::move(expectations);
+  return run;
+}
+
+std::vector<ColumnRun> MakeRuns() {
+  return {MakeRun("linux", R"({"backend": "linux", "expected": {}})"),
+          MakeRun("posix", R"({"backend": "posix", "expected": {
+              "process.e.xfail": {"outcome": "FAIL", "reason": "no pidfd"},
+              "process.f.xpass": {"outcome": "FAIL", "reason": "was racy"}}})")};
+}
+
+const Cell& CellOf(const Report& report, const std::string& id,
+                   std::size_t column) {
+  for (const ClauseRow& row : report.rows) {
+    if (row.clause.id == id) return row.cells.at(column);
+  }
+  ADD_FAILURE() << "no row " << id;
+  static const Cell* none = new Cell;
+  return *none;
+}
+
+TEST(GtestResultsTest, ClassifiesEachTest) {
+  absl::StatusOr<std::vector<TestResult>> results =
+      ParseGtestResults(GtestJson(true));
+  ASSERT_TRUE(results.ok()) << results.status();
+  std::map<std::string, TestResult> by_name;
+  for (const TestResult& result : *results) by_name[result.test] = result;
+  EXPECT_EQ(by_name["Start.Passes"].status, TestStatus::kPassed);
+  EXPECT_EQ(by_name["Kill.FailsOnPosix"].status, TestStatus::kFailed);
+  EXPECT_THAT(by_name["Kill.FailsOnPosix"].message, HasSubstr("Expected -9"));
+  EXPECT_EQ(by_name["Orphans.Adopted"].status, TestStatus::kUnsupported);
+  EXPECT_THAT(by_name["Orphans.Adopted"].message, HasSubstr("child_subreaper"));
+  EXPECT_EQ(by_name["Module.Silent"].status, TestStatus::kSkipped);
+  EXPECT_THAT(by_name["Join.Expected"].clauses,
+              ::testing::ElementsAre("process.e.xfail", "process.f.xpass"));
+}
+
+TEST(GtestResultsTest, DisabledTestsAreNotRun) {
+  absl::StatusOr<std::vector<TestResult>> results = ParseGtestResults(
+      R"({"testsuites": [{"name": "S", "testsuite": [{"name": "DISABLED_T", "status": "NOTRUN",
+          "result": "SUPPRESSED", "clauses": "a.b.c"}]}]})");
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ((*results)[0].status, TestStatus::kDisabled);
+}
+
+TEST(GtestResultsTest, RejectsSomethingElse) {
+  EXPECT_FALSE(ParseGtestResults("{").ok());
+  EXPECT_FALSE(ParseGtestResults(R"({"tests": 1})").ok());
+}
+
+TEST(MatrixTest, ComputesEachOutcome) {
+  Report report = BuildReport(MakeRegistry(), MakeRuns());
+  ASSERT_EQ(report.columns.size(), 2u);
+  EXPECT_EQ(report.columns[1].Label(), "posix/fork");
+  EXPECT_EQ(CellOf(report, "process.a.pass", 0).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.a.pass", 1).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.b.fail", 0).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.b.fail", 1).outcome, Outcome::kFail);
+  EXPECT_THAT(CellOf(report, "process.b.fail", 1).note,
+              HasSubstr("Expected -9, got 0"));
+  EXPECT_EQ(CellOf(report, "process.c.unsupported", 0).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.c.unsupported", 1).outcome,
+            Outcome::kUnsupported);
+  EXPECT_THAT(CellOf(report, "process.c.unsupported", 1).note,
+              HasSubstr("child_subreaper"));
+  EXPECT_EQ(CellOf(report, "process.d.untested", 0).outcome,
+            Outcome::kUntested);
+  EXPECT_EQ(CellOf(report, "process.d.untested", 0).note, "needs spawn");
+  EXPECT_EQ(CellOf(report, "process.e.xfail", 0).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.e.xfail", 1).outcome, Outcome::kXfail);
+  EXPECT_THAT(CellOf(report, "process.e.xfail", 1).note, HasSubstr("no pidfd"));
+  // process.f.xpass: its tests are Join.Expected (fails on posix) and
+  // Join.Unexpected.
+  EXPECT_EQ(CellOf(report, "process.f.xpass", 1).outcome, Outcome::kXfail);
+  EXPECT_EQ(CellOf(report, "module.g.silent_skip", 0).outcome, Outcome::kFail);
+  EXPECT_THAT(CellOf(report, "module.g.silent_skip", 0).note,
+              HasSubstr("skipped"));
+  EXPECT_EQ(CellOf(report, "module.h.crash", 0).outcome, Outcome::kFail);
+  EXPECT_THAT(CellOf(report, "module.h.crash", 0).note, HasSubstr("missing"));
+  EXPECT_EQ(report.summary[1].at(Outcome::kXfail), 2);
+}
+
+TEST(MatrixTest, FlagsAnExpectedFailureThatPasses) {
+  std::vector<ColumnRun> runs = MakeRuns();
+  runs[0].expectations.expected["process.a.pass"] = {ExpectedOutcome::kFail,
+                                                     "flaky once"};
+  Report report = BuildReport(MakeRegistry(), runs);
+  EXPECT_EQ(CellOf(report, "process.a.pass", 0).outcome, Outcome::kXpass);
+  ASSERT_EQ(report.flags.size(), 1u);
+  EXPECT_THAT(report.flags[0], HasSubstr("process.a.pass on linux/fork"));
+  EXPECT_THAT(report.flags[0], HasSubstr("platform/linux/expectations.json"));
+}
+
+TEST(MatrixTest, ExitRule) {
+  // As canned: process.b.fail is a normative FAIL on posix.
+  EXPECT_EQ(ExitCode(BuildReport(MakeRegistry(), MakeRuns())), 1);
+
+  // Expected failures, optional failures and XPASS do not fail the run.
+  std::vector<ColumnRun> runs = MakeRuns();
+  runs[1].expectations.expected["process.b.fail"] = {ExpectedOutcome::kFail,
+                                                     "known"};
+  Report report = BuildReport(MakeRegistry(), runs);
+  EXPECT_EQ(CellOf(report, "module.g.silent_skip", 0).outcome,
+            Outcome::kFail);  // optional
+  EXPECT_THAT(report.problems, IsEmpty());
+  EXPECT_EQ(ExitCode(report), 0);
+
+  // A suite that produced nothing fails the run.
+  runs[0].run_status = absl::InternalError("crashed");
+  runs[0].results.clear();
+  report = BuildReport(MakeRegistry(), runs);
+  EXPECT_EQ(CellOf(report, "process.a.pass", 0).outcome, Outcome::kFail);
+  EXPECT_EQ(ExitCode(report), 1);
+}
+
+TEST(MatrixTest, AFailingTestOutsideTheSpecificationIsAProblem) {
+  std::vector<ColumnRun> runs = MakeRuns();
+  runs[1].expectations.expected["process.b.fail"] = {ExpectedOutcome::kFail,
+                                                     "known"};
+  TestResult leak{
+      "HarnessSelfTest.Leak", TestStatus::kFailed, {}, "leaked descriptor 5"};
+  runs[0].results.push_back(leak);
+  Report report = BuildReport(MakeRegistry(), runs);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_THAT(report.problems[0], HasSubstr("leaked descriptor 5"));
+  EXPECT_EQ(ExitCode(report), 1);
+}
+
+TEST(MatrixTest, AnUnknownCitedClauseIsAProblem) {
+  std::vector<ColumnRun> runs = MakeRuns();
+  runs[0].citations.push_back({"X.Y", {"process.z.typo"}, "x.cc", 1});
+  Report report = BuildReport(MakeRegistry(), runs);
+  EXPECT_THAT(report.problems,
+              ::testing::Contains(HasSubstr("process.z.typo")));
+}
+
+TEST(RenderTest, TextShowsTheMatrixAndFailures) {
+  std::string text = RenderText(BuildReport(MakeRegistry(), MakeRuns()));
+  EXPECT_THAT(text, HasSubstr("linux/fork"));
+  EXPECT_THAT(text, HasSubstr("FAIL process.b.fail (normative) on posix/fork"));
+}
+
+TEST(RenderTest, HtmlIsSelfContainedAndReadsAsTheSpecification) {
+  std::string html = RenderHtml(BuildReport(MakeRegistry(), MakeRuns()));
+  EXPECT_THAT(html, HasSubstr("<style>"));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr("src=")));
+  EXPECT_THAT(html, HasSubstr("p.start()：启动进程"));        // the seed quote
+  EXPECT_THAT(html, HasSubstr("passes &lt;everywhere&gt;"));  // escaped
+  EXPECT_THAT(html, HasSubstr("the seed says zombie"));       // erratum
+  EXPECT_THAT(html,
+              HasSubstr("suite/start_test.cc:10"));  // the test that checks it
+  EXPECT_THAT(html, HasSubstr("id=\"area-module\""));  // grouped by area
+  EXPECT_THAT(html, HasSubstr("o-XFAIL"));
+}
+
+TEST(RenderTest, JsonAndMarkdownCarryTheOutcomes) {
+  Report report = BuildReport(MakeRegistry(), MakeRuns());
+  Json json = Json::parse(RenderJson(report));
+  EXPECT_EQ(json["exit_code"], 1);
+  EXPECT_EQ(json["clauses"][1]["outcomes"]["posix/fork"]["outcome"], "FAIL");
+  EXPECT_EQ(json["columns"][1]["summary"]["XFAIL"], 2);
+  std::string markdown = RenderMarkdown(report);
+  EXPECT_THAT(markdown, HasSubstr("## module"));
+  EXPECT_THAT(markdown, HasSubstr("| posix/fork |"));
+}
+
+}  // namespace
+}  // namespace conformance
