@@ -277,8 +277,10 @@ bool Process::daemon() const {
 
 absl::Status Process::set_daemon(bool daemon) {
   absl::MutexLock lock(&mu_);
-  if (state_ != State::kInitial)
-    return AssertionError("process has already started");
+  // CPython asserts `self._popen is None`: started and not yet closed. So the
+  // flag may be set again after close(), on the main process object, and by a
+  // child on its own object.
+  if (record_ != nullptr) return AssertionError("process has already started");
   daemon_ = daemon;
   return absl::OkStatus();
 }
