@@ -79,12 +79,10 @@ absl::Status SelectBackendAndStartMethod(const SuiteOptions& options) {
     if (absl::Status status =
             procspec::platform::SelectBackend(options.backend);
         !status.ok()) {
+      // The platform's message already lists the backends compiled in.
       return absl::Status(
           status.code(),
-          absl::StrCat("--backend=", options.backend, ": ", status.message(),
-                       " (compiled in: ",
-                       absl::StrJoin(procspec::platform::BackendNames(), ", "),
-                       ")"));
+          absl::StrCat("--backend=", options.backend, ": ", status.message()));
     }
   }
   // What the backend reports, which a self-test compares with what was asked
