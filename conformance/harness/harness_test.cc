@@ -45,8 +45,9 @@ std::string TempPath(absl::string_view name) {
 
 // Runs the hidden tests matching `filter` in a fresh copy of this binary.
 ProbeRun RunProbes(absl::string_view filter) {
-  // The copy must not touch the file by which Bazel detects this test exiting early (gtest
-  // creates it at start and removes it at exit); an empty name disables it in the copy.
+  // The copy must not touch the file by which Bazel detects this test exiting
+  // early (gtest creates it at start and removes it at exit); an empty name
+  // disables it in the copy.
   platform::testing::SetEnv("TEST_PREMATURE_EXIT_FILE", "");
   const std::string json_path = TempPath("probe.json");
   absl::StatusOr<std::vector<std::string>> argv =
@@ -99,6 +100,19 @@ TEST(EnvironmentTest, ReflectsTheCommandLine) {
   EXPECT_NE(BackendExpectations(), nullptr);
 }
 
+class ProbeFixture : public ::testing::Test {
+ protected:
+  void SetUp() override { value_ = 42; }
+  int value_ = 0;
+};
+
+CONFORMANCE_TEST_F(ProbeFixture, BodySeesTheFixture, "harness.probe.basic") {
+  EXPECT_EQ(value_, 42);
+}
+
+// A plain TEST_F may share the fixture: both register under the fixture's type.
+TEST_F(ProbeFixture, PlainTestSharesTheFixture) { EXPECT_EQ(value_, 42); }
+
 TEST(ClauseTest, ListClausesPrintsCitationsWithoutRunningTests) {
   absl::StatusOr<std::vector<std::string>> argv =
       SelfCommand({"--list_clauses"});
@@ -123,6 +137,7 @@ TEST(ClauseTest, ListClausesPrintsCitationsWithoutRunningTests) {
     EXPECT_GT(citation.line, 0);
   }
   EXPECT_TRUE(found) << result->out;
+  EXPECT_THAT(result->out, HasSubstr("\"ProbeFixture.BodySeesTheFixture\""));
 }
 
 TEST(ClauseTest, PassingTestRecordsItsClauses) {
