@@ -1,13 +1,12 @@
 // Named entry points that a re-executed test binary runs instead of its tests.
 //
-//   CONFORMANCE_CHILD_ENTRY(print_pid) {
-//     std::printf("%lld\n", static_cast<long
-//     long>(procspec::platform::CurrentPid())); return 0;   // the process's
-//     exit code
+//   CONFORMANCE_CHILD_ENTRY(print_args) {
+//     std::printf("%s\n", absl::StrJoin(args, " ").c_str());
+//     return 0;  // the process's exit code
 //   }
 //   ...
 //   absl::StatusOr<std::vector<std::string>> argv =
-//       conformance::ChildCommand("print_pid", {"extra", "args"});
+//       conformance::ChildCommand("print_args", {"extra", "args"});
 //   ... procspec::platform::testing::RunCommand(*argv) ...
 //
 // `<suite binary> [harness flags] --child=<name> [args...]` selects the backend

@@ -4,28 +4,24 @@
 //   CONFORMANCE_TEST(Join, TimeoutLeavesChildRunning, "process.join.timeout") {
 //     ...gtest assertions...
 //   }
-//   CONFORMANCE_TEST_F(ForkedChild, ExitcodeOfKill, "process.kill.signal",
-//   "process.exitcode.signal") {
+//   CONFORMANCE_TEST_F(ForkedChild, KillExitcode, "process.kill.sigkill",
+//                      "process.exitcode.signal") {
 //     ...
 //   }
 //
 // A test registered this way:
-//   - is listed, with its clauses and file:line, by `<suite binary>
-//   --list_clauses` (nothing runs);
-//   - records the gtest property `clauses` ("a.b.c,d.e.f"), which the report
-//   reads;
+//   - is listed, with its clauses and file:line, by
+//     `<suite binary> --list_clauses` (nothing runs);
+//   - records the gtest property `clauses` ("a.b.c,d.e.f") for the report;
 //   - is skipped as UNSUPPORTED (property `outcome=UNSUPPORTED`, a message
-//   naming the capability)
-//     when the backend's capability manifest lacks a capability a cited clause
-//     requires. The check runs at the start of the test body, i.e. after the
-//     fixture's SetUp.
+//     naming the capability) when the backend's capability manifest lacks a
+//     capability a cited clause requires. The check runs at the start of the
+//     test body, i.e. after the fixture's SetUp.
 //
-// Inside a test, gate on things the cited clauses do not imply with
-// CONFORMANCE_REQUIRE:
+// Inside a test, gate on what the cited clauses do not imply:
 //   CONFORMANCE_REQUIRE(conformance::RequireCapability("proc_fs"));
 //   CONFORMANCE_REQUIRE(conformance::RequirePython3());
-//   CONFORMANCE_REQUIRE(conformance::BecomeChildSubreaper());   //
-//   harness/subreaper.h
+//   CONFORMANCE_REQUIRE(conformance::BecomeChildSubreaper());  // subreaper.h
 // An Unavailable status (see Unsupported()) skips the test as UNSUPPORTED; any
 // other error fails it. Nothing is ever skipped silently.
 #ifndef PROCSPEC_CONFORMANCE_HARNESS_CLAUSE_H_
@@ -49,7 +45,8 @@ bool IsUnsupported(const absl::Status& status);
 
 // OK if the backend's manifest lists `capability`, else Unsupported naming it.
 // Fails (not skips) when no manifest was loaded or the registry does not
-// declare the capability.
+// declare the capability. "python3_differential" is a property of the machine,
+// not of a backend: it is available when RequirePython3() is.
 absl::Status RequireCapability(absl::string_view capability);
 // OK if `python3` is on PATH, else Unsupported: differential checks never pass
 // silently.

@@ -96,9 +96,9 @@ absl::Status SelectBackendAndStartMethod(const SuiteOptions& options) {
         absl::StrJoin(kStartMethods, ", "), ")"));
   }
   // HOOK(start-method): once the process library has procspec::SetStartMethod,
-  // select the method here, e.g. `return
-  // procspec::SetStartMethod(options.start_method);`. Until then "fork" is the
-  // library's only behaviour and the value is only reported.
+  // select the method here:
+  //   return procspec::SetStartMethod(options.start_method);
+  // Until then "fork" is the library's only behaviour; the value is reported.
   return absl::OkStatus();
 }
 

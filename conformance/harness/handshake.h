@@ -1,16 +1,15 @@
 // Synchronises a test with a child it forked, without sleeping.
 //
 //   absl::StatusOr<conformance::Handshake> handshake =
-//   conformance::Handshake::Create();
+//       conformance::Handshake::Create();
 //   ... fork; in the child:
-//         handshake->SignalReady();       // "I have reached the point the test
-//         waits for" handshake->WaitForRelease();    // block until released,
-//         or killed, or orphaned return 0;
+//     handshake->SignalReady();     // "I reached the point the test waits for"
+//     handshake->WaitForRelease();  // until released, killed or orphaned
+//     return 0;
 //   ... in the parent:
-//         ASSERT_TRUE(handshake->WaitReady().ok());   // the child is now
-//         provably running
-//         ... act on the running child (terminate it, join with a timeout, ...)
-//         ... handshake->Release();           // or kill it
+//     ASSERT_TRUE(handshake->WaitReady().ok());  // the child is now running
+//     ... act on the running child (terminate, join with a timeout, ...) ...
+//     handshake->Release();  // or kill it
 //
 // Two close-on-exec pipes. Each side closes the other side's ends before using
 // its own, so a child that dies before signalling is seen by WaitReady at once

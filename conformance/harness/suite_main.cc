@@ -2,7 +2,7 @@
 // conformance/defs.bzl).
 //
 //   <suite> [--backend=linux] [--start_method=fork]
-//   [--capabilities=<capabilities.json>]
+//           [--capabilities=<capabilities.json>]
 //           [--expectations=<expectations.json>] [--registry=<clauses.json>]
 //           [--list_clauses | --child=<name> [args...]] [gtest flags]
 //

@@ -1,8 +1,9 @@
 // A backend's two manifests under platform/<backend>/:
-//   capabilities.json  {"backend": "linux", "capabilities": ["fork", ...]}
-//   expectations.json  {"backend": "linux",
-//                       "expected": {"clause.id": {"outcome": "FAIL", "reason":
-//                       "..."}}}
+//   capabilities.json
+//     {"backend": "linux", "capabilities": ["fork", ...]}
+//   expectations.json
+//     {"backend": "linux",
+//      "expected": {"clause.id": {"outcome": "FAIL", "reason": "..."}}}
 // The capability manifest decides which clauses a backend reports UNSUPPORTED;
 // the expectations file lists clauses the backend is known not to pass, so the
 // report shows them as expected (XFAIL) instead of failing the run, and flags

@@ -2,13 +2,15 @@
 // one outcome.
 //
 //   PASS         every test citing the clause passed (tests skipped as
-//   UNSUPPORTED aside) FAIL         a test failed, was skipped without a
-//   capability reason, or did not report UNSUPPORTED  every test was skipped
-//   because the backend lacks a capability UNTESTED     no test cites the
-//   clause XFAIL        FAIL, and the backend's expectations.json says so (does
-//   not fail the run) XPASS        PASS, although expectations.json expects it
-//   not to: flagged, so the stale
-//                expectation is removed
+//                UNSUPPORTED aside)
+//   FAIL         a test failed, was skipped without a capability reason, or
+//                did not report
+//   UNSUPPORTED  every test was skipped: the backend lacks a capability
+//   UNTESTED     no test cites the clause
+//   XFAIL        FAIL, and the backend's expectations.json says so (does not
+//                fail the run)
+//   XPASS        PASS, although expectations.json expects otherwise: flagged,
+//                so that the stale expectation is removed
 //
 // The run fails (ExitCode 1) when a normative clause FAILs anywhere, or when
 // the matrix cannot be trusted: a suite instance produced no results, a test

@@ -6,10 +6,11 @@
 //
 // Arguments, set by conformance_report in conformance/defs.bzl:
 //   --registry=<clauses.json>
-//   --instance=<backend>,<start method>,<suite
-//   binary>,<capabilities.json>,<expectations.json>
-//   [--output_dir=<dir>]   default: $BUILD_WORKSPACE_DIRECTORY/report, else
-//   ./report
+//   --instance=<backend>,<start method>,<suite binary>,
+//              <capabilities.json>,<expectations.json>   (no spaces; repeated)
+//   [--output_dir=<dir>]
+// The output goes to --output_dir, else $BUILD_WORKSPACE_DIRECTORY/report (set
+// by `bazel run`), else ./report.
 #include <cstdio>
 #include <filesystem>
 #include <string>
