@@ -5,12 +5,12 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/posix_io.h"
 
@@ -37,7 +37,7 @@ absl::StatusOr<std::optional<ExitStatus>> PosixChildProcess::Wait(
   // thread that does not exist there.
   if (absl::Status status = CheckCreator(); !status.ok()) return status;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (status_.has_value()) return status_;
   }
   // Blocks without the lock, so other threads can signal or wait meanwhile.
@@ -46,7 +46,7 @@ absl::StatusOr<std::optional<ExitStatus>> PosixChildProcess::Wait(
       WaitReadable(handles, deadline);
   if (!ready.ok()) return ready.status();
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     // Another thread may have reaped it meanwhile; otherwise a timeout means
     // "still running".
     if (status_.has_value() || ready->empty()) return status_;
@@ -59,7 +59,7 @@ absl::StatusOr<std::optional<ExitStatus>> PosixChildProcess::Wait(
   // wait below lasts for that moment, unless the child closed the pipe itself,
   // which only code that closes descriptors it does not own would do.
   if (absl::Status status = AwaitReapable(); !status.ok()) return status;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (status_.has_value()) return status_;
   absl::StatusOr<std::optional<ExitStatus>> reaped = TryReapLocked();
   if (reaped.ok() && !reaped->has_value()) {
@@ -106,7 +106,7 @@ absl::Status PosixChildProcess::AwaitReapable() const {
 
 absl::Status PosixChildProcess::SendSignal(Signal signal) {
   if (absl::Status status = CheckCreator(); !status.ok()) return status;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // Once reaped, the pid may already name an unrelated process.
   if (status_.has_value()) return absl::OkStatus();
   return DeliverLocked(SignalNumber(signal));

@@ -4,12 +4,12 @@
 #ifndef PROCSPEC_PLATFORM_POSIX_CHILD_PROCESS_H_
 #define PROCSPEC_PLATFORM_POSIX_CHILD_PROCESS_H_
 
+#include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/platform.h"
@@ -50,7 +50,10 @@ class PosixChildProcess : public ChildProcess {
   const Pid creator_;
   const internal::RegisteredHandle sentinel_;
 
-  absl::Mutex mu_;
+  // A std::mutex rather than absl::Mutex: the system abseil is built without
+  // ThreadSanitizer annotations, so TSan could not see absl::Mutex order the
+  // accesses it guards.
+  std::mutex mu_;
   std::optional<ExitStatus> status_ ABSL_GUARDED_BY(mu_);
   internal::RegisteredHandle parent_watch_ ABSL_GUARDED_BY(mu_);
 };
