@@ -31,6 +31,7 @@ def conformance_suite(name, srcs_lib, backends, start_methods, registry = _REGIS
       registry: the clause registry.
       **kwargs: passed to every cc_test (e.g. size, timeout).
     """
+    extra_tags = kwargs.pop("tags", [])
     instances = []
     for backend in backends:
         for start_method in start_methods:
@@ -56,7 +57,7 @@ def conformance_suite(name, srcs_lib, backends, start_methods, registry = _REGIS
                     "conformance",
                     "backend=" + backend,
                     "start_method=" + start_method,
-                ],
+                ] + extra_tags,
                 deps = [
                     srcs_lib,
                     "//conformance/harness:suite_main",
@@ -66,7 +67,7 @@ def conformance_suite(name, srcs_lib, backends, start_methods, registry = _REGIS
     native.test_suite(
         name = name,
         tests = instances,
-        tags = ["conformance"],
+        tags = ["conformance"] + extra_tags,
     )
 
 def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY):

@@ -1,0 +1,73 @@
+// Small helpers shared by the conformance suite's tests.
+#ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_PROCESS_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_COMMON_PROCESS_TESTING_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "platform/testing/os_testing.h"
+#include "process/errors.h"
+#include "process/process.h"
+
+// Status assertions (this abseil has no status matchers).
+#define CONFORMANCE_STATUS_CONCAT_INNER_(a, b) a##b
+#define CONFORMANCE_STATUS_CONCAT_(a, b) CONFORMANCE_STATUS_CONCAT_INNER_(a, b)
+#define ASSERT_OK(expr)                                    \
+  ASSERT_TRUE(::conformance::testing::ToStatus(expr).ok()) \
+      << ::conformance::testing::ToStatus(expr)
+#define EXPECT_OK(expr)                                   \
+  do {                                                    \
+    const ::absl::Status conformance_ok_ =                \
+        ::conformance::testing::ToStatus(expr);           \
+    EXPECT_TRUE(conformance_ok_.ok()) << conformance_ok_; \
+  } while (false)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                   \
+  auto CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__) = (expr);    \
+  ASSERT_TRUE(CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__).ok()) \
+      << CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__).status();  \
+  lhs = *std::move(CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__))
+
+// The status is the Python error `type` ("ValueError", "AssertionError") with
+// CPython's exact message text.
+#define EXPECT_PYTHON_ERROR(expr, type, message)                         \
+  do {                                                                   \
+    const ::absl::Status conformance_err_ =                              \
+        ::conformance::testing::ToStatus(expr);                          \
+    EXPECT_EQ(::procspec::PythonExceptionType(conformance_err_), (type)) \
+        << conformance_err_;                                             \
+    EXPECT_EQ(std::string(conformance_err_.message()), (message));       \
+  } while (false)
+
+namespace conformance::testing {
+
+inline absl::Status ToStatus(const absl::Status& status) { return status; }
+template <typename T>
+absl::Status ToStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+// Joins `process` (no timeout) and returns its exitcode; an error if join fails
+// or the exitcode is still None.
+inline absl::StatusOr<int> JoinAndGetExitcode(procspec::Process& process) {
+  if (absl::Status status = process.join(); !status.ok()) return status;
+  absl::StatusOr<std::optional<int>> code = process.exitcode();
+  if (!code.ok()) return code.status();
+  if (!code->has_value())
+    return absl::InternalError("exitcode is None after join()");
+  return **code;
+}
+
+// Re-executes this test binary into CONFORMANCE_CHILD_ENTRY `entry` (same
+// backend and start method) and returns its exit status and captured
+// stdout/stderr. Use it to observe what a process prints (e.g. "Process
+// <name>:" on stderr) or what happens at its exit.
+absl::StatusOr<procspec::platform::testing::CommandResult> RunChildEntry(
+    const std::string& entry, const std::vector<std::string>& args = {});
+
+}  // namespace conformance::testing
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_COMMON_PROCESS_TESTING_H_
