@@ -74,9 +74,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
 
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
-  if (!child.ok()) {
-    // Nobody could ever wait for this child; do not leave it running or as a
-    // zombie.
+  // Nobody could ever wait for this child; do not leave it running or as a
+  // zombie. Unless it is already gone (ESRCH: auto-reaped because SIGCHLD is
+  // ignored), when its pid may name a stranger by now.
+  if (!child.ok() && !absl::IsNotFound(child.status())) {
     kill(pid, SIGKILL);
     int wait_status;
     while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
