@@ -254,6 +254,11 @@ absl::StatusOr<Handle> Process::sentinel() const {
 }
 
 std::string Process::class_name() const {
+  // CPython's main process object is a _MainProcess, and its repr says so. A
+  // C++ class cannot carry that name (a leading underscore and capital are
+  // reserved), so the main process object, the only one without a creator,
+  // names it here.
+  if (!creator_pid_.has_value()) return "_MainProcess";
   return internal::UnqualifiedTypeName(typeid(*this));
 }
 
