@@ -3,14 +3,18 @@
 #ifndef PROCSPEC_CONFORMANCE_SUITE_LIFECYCLE_LIFECYCLE_TESTING_H_
 #define PROCSPEC_CONFORMANCE_SUITE_LIFECYCLE_LIFECYCLE_TESTING_H_
 
+#include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
 #include "conformance/suite/common/process_testing.h"
 #include "platform/platform.h"
@@ -77,6 +81,58 @@ inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
     return absl::DeadlineExceededError("the child did not exit");
   }
   return absl::OkStatus();
+}
+
+// A child that signals the handshake, blocks until released, then exits with
+// `code`.
+class BlockedChild {
+ public:
+  static absl::StatusOr<std::unique_ptr<BlockedChild>> Create(int code) {
+    absl::StatusOr<Handshake> handshake = Handshake::Create();
+    if (!handshake.ok()) return handshake.status();
+    return std::unique_ptr<BlockedChild>(
+        new BlockedChild(*std::move(handshake), code));
+  }
+
+  procspec::Process& process() { return process_; }
+  Handshake& handshake() { return handshake_; }
+
+  // Starts the child and waits until it is blocked.
+  absl::Status StartAndWaitReady() {
+    if (absl::Status status = process_.start(); !status.ok()) return status;
+    return handshake_.WaitReady();
+  }
+  absl::Status Release() { return handshake_.Release(); }
+
+ private:
+  BlockedChild(Handshake handshake, int code)
+      : handshake_(std::move(handshake)),
+        process_([this, code] {
+          if (!handshake_.SignalReady().ok()) procspec::Exit(100);
+          if (!handshake_.WaitForRelease().ok()) procspec::Exit(101);
+          procspec::Exit(code);
+        }),
+        reap_(process_) {}
+
+  Handshake handshake_;
+  procspec::Process process_;
+  ReapOnExit reap_;
+};
+
+// Releases the child; if that fails, kills it, so that a thread blocked in
+// join() still returns before the test waits for that thread.
+inline absl::Status ReleaseOrKill(BlockedChild& child) {
+  absl::Status released = child.Release();
+  if (!released.ok()) (void)child.process().kill();
+  return released;
+}
+
+// Whether active_children() lists the child `pid`.
+inline bool IsListedActive(procspec::Pid pid) {
+  std::vector<procspec::ChildInfo> live = procspec::active_children();
+  return std::any_of(
+      live.begin(), live.end(),
+      [pid](const procspec::ChildInfo& c) { return c.pid == pid; });
 }
 
 }  // namespace conformance::lifecycle
