@@ -64,7 +64,8 @@ void Process::Initialize(Options options) {
   creator_name_ = std::move(creator_name);
   authkey_ = std::move(creator_authkey);
   daemon_ = options.daemon.value_or(creator_daemon);
-  name_ = std::move(options.name);
+  // CPython: `name or <default>`; an empty name means the default.
+  if (!options.name.empty()) name_ = std::move(options.name);
   die_with_parent_ = options.die_with_parent;
 }
 
@@ -134,9 +135,10 @@ absl::Status Process::start() {
   }
   auto record = std::make_shared<ChildRecord>();
   record->child = *std::move(child);
-  record->name = name_.empty() ? absl::StrCat(class_name(), "-",
-                                              absl::StrJoin(identity_, ":"))
-                               : name_;
+  record->name =
+      name_.has_value()
+          ? *name_
+          : absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));
   record->daemon = daemon_;
   record_ = record;
   // CPython drops its references to target, args and kwargs once the child has
@@ -264,7 +266,7 @@ std::string Process::class_name() const {
 
 std::string Process::name() const {
   absl::MutexLock lock(&mu_);
-  if (!name_.empty()) return name_;
+  if (name_.has_value()) return *name_;
   // The default name uses the most derived class's name, as CPython's
   // type(self).__name__.
   return absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));

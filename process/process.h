@@ -191,8 +191,10 @@ class Process {
   // Shared so that run() can call it without holding mu_ (the target may use
   // this object).
   std::shared_ptr<BoundTarget> target_ ABSL_GUARDED_BY(mu_);
-  std::string name_
-      ABSL_GUARDED_BY(mu_);    // "" until set: the default name is computed.
+  // nullopt until a non-empty name is given or any name is assigned: the
+  // default name is computed (a C++ base cannot know the derived class's name
+  // during construction). An assigned "" stays "", as in CPython.
+  std::optional<std::string> name_ ABSL_GUARDED_BY(mu_);
   std::vector<int> identity_;  // (1,) for Process-1, (3, 1) for Process-3:1.
   bool daemon_ ABSL_GUARDED_BY(mu_) = false;
   std::string authkey_ ABSL_GUARDED_BY(mu_);
