@@ -13,6 +13,7 @@
 #include "process/internal/bootstrap.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
+#include "process/value.h"
 
 namespace procspec {
 namespace {
@@ -326,7 +327,9 @@ std::string Process::repr() {
   } else {
     status = "started";
   }
-  std::string out = absl::StrCat("<", class_name(), " name='", name(), "'");
+  // name=%r: Python's repr of the name, quotes and escapes included.
+  std::string out =
+      absl::StrCat("<", class_name(), " name=", Value(name()).repr());
   if (child != nullptr) absl::StrAppend(&out, " pid=", child->child->pid());
   absl::StrAppend(
       &out, " parent=",
