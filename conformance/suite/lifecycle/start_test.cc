@@ -1,5 +1,6 @@
 // Process.start(): where run() runs, that start() does not wait, and the
 // errors start() reports, in CPython's order.
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,12 +9,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "platform/testing/os_testing.h"
 #include "process/process.h"
 #include "process/system_exit.h"
 
@@ -21,6 +24,7 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::RunChildEntry;
 using ::procspec::platform::MakePipe;
 using ::procspec::platform::NativeHandle;
 using ::procspec::platform::PipeEnds;
@@ -82,6 +86,35 @@ CONFORMANCE_TEST(Start, ReturnsWhileTheTargetIsStillRunning,
   ASSERT_OK(handshake.Release());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
+}
+
+// The seed's first example: the parent prints right after start() while the
+// child is still held in its target; the child prints only once released.
+CONFORMANCE_CHILD_ENTRY(lifecycle_start_then_print) {
+  absl::StatusOr<Handshake> handshake = Handshake::Create();
+  if (!handshake.ok()) return 100;
+  procspec::Process p([&handshake] {
+    if (!handshake->WaitForRelease().ok()) procspec::Exit(3);
+    std::printf("child\n");
+  });
+  if (!p.start().ok()) return 101;
+  std::printf("main\n");
+  std::fflush(stdout);
+  if (!handshake->Release().ok()) return 102;
+  absl::StatusOr<int> exitcode = JoinAndGetExitcode(p);
+  if (!exitcode.ok()) return 103;
+  return *exitcode;
+}
+
+// The parent's print comes first: start() returned without waiting for the
+// target.
+CONFORMANCE_TEST(Start, TheParentGoesOnBeforeTheChildFinishes,
+                 "process.start.returns_without_waiting") {
+  ASSERT_OK_AND_ASSIGN(procspec::platform::testing::CommandResult result,
+                       RunChildEntry("lifecycle_start_then_print"));
+  EXPECT_FALSE(result.status.signaled);
+  EXPECT_EQ(result.status.value, 0) << result.err;
+  EXPECT_EQ(result.out, "main\nchild\n");
 }
 
 // A second start() while the child runs fails and creates nothing: the pid is
