@@ -18,6 +18,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadToEnd;
@@ -42,7 +43,7 @@ absl::StatusOr<std::string> ReportFromChild(procspec::Options options,
   KillOnExit guard(child);
   if (absl::Status status = child.start(); !status.ok()) return status;
   report->write.reset();
-  absl::StatusOr<int> exitcode = JoinAndGetExitcode(child);
+  absl::StatusOr<int> exitcode = JoinSoon(child);
   if (!exitcode.ok()) return exitcode.status();
   if (*exitcode != 0) {
     return absl::InternalError(
@@ -121,7 +122,7 @@ CONFORMANCE_TEST(Daemon, SetAtConstructionMakesTheChildDaemonic,
                             "daemon>",
                             child.name(), PidOf(child), parent));
   ASSERT_OK(platform::WriteAll(release.write.get(), "x"));
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 21) << "the child's current_process().daemon was False";
   EXPECT_EQ(child.repr(),
             absl::StrFormat("<Process name='%s' pid=%d parent=%s stopped "
@@ -139,7 +140,7 @@ CONFORMANCE_TEST(Daemon, AssignedBeforeStartMakesTheChildDaemonic,
   ASSERT_OK(assigned_true.set_daemon(true));
   EXPECT_TRUE(assigned_true.daemon());
   ASSERT_OK(assigned_true.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(assigned_true));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(assigned_true));
   EXPECT_EQ(exitcode, 21);
 
   procspec::Process assigned_false(
@@ -149,7 +150,7 @@ CONFORMANCE_TEST(Daemon, AssignedBeforeStartMakesTheChildDaemonic,
   ASSERT_OK(assigned_false.set_daemon(false));
   EXPECT_FALSE(assigned_false.daemon());
   ASSERT_OK(assigned_false.start());
-  ASSERT_OK_AND_ASSIGN(exitcode, JoinAndGetExitcode(assigned_false));
+  ASSERT_OK_AND_ASSIGN(exitcode, JoinSoon(assigned_false));
   EXPECT_EQ(exitcode, 20);
 }
 
@@ -169,7 +170,7 @@ CONFORMANCE_TEST(Daemon, AssigningAfterStartFails,
                       "process has already started");
   EXPECT_FALSE(child.daemon());
   ASSERT_OK(child.terminate());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_PYTHON_ERROR(child.set_daemon(true), "AssertionError",
                       "process has already started");
@@ -235,7 +236,7 @@ CONFORMANCE_TEST(Daemon, ControlNonDaemonicProcessCanStartChildren,
         procspec::Process grandchild([] { procspec::Exit(5); });
         const absl::Status status = grandchild.start();
         SendLine(out, status.ok() ? "started" : status.ToString());
-        SendLine(out, absl::StrCat(JoinAndGetExitcode(grandchild).value_or(0)));
+        SendLine(out, absl::StrCat(JoinSoon(grandchild).value_or(0)));
       }));
   EXPECT_EQ(report, "started\n5\n");
 }

@@ -23,7 +23,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::EventTimeout;
+using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::SendLine;
@@ -107,18 +107,6 @@ CONFORMANCE_TEST(ExitHandling, MainProcessTerminatesDaemonsAndJoinsChildren,
 }
 
 // ---- A child's exit ----
-
-// Joins `process` for at most EventTimeout() and returns its exitcode; an error
-// if it is still running then (instead of hanging the test).
-absl::StatusOr<int> JoinSoon(procspec::Process& process) {
-  if (absl::Status status = process.join(EventTimeout()); !status.ok())
-    return status;
-  absl::StatusOr<std::optional<int>> exitcode = process.exitcode();
-  if (!exitcode.ok()) return exitcode.status();
-  if (!exitcode->has_value())
-    return absl::DeadlineExceededError("still running after the timeout");
-  return **exitcode;
-}
 
 // A child whose run() has returned stays alive until its non-daemonic child
 // ends (a timed join of it times out meanwhile), and then exits with its own

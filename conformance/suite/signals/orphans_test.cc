@@ -25,6 +25,7 @@ namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
 using ::conformance::signals_testing::EventTimeout;
+using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
 using ::conformance::signals_testing::PidOf;
@@ -40,18 +41,6 @@ using os::ProcessState;
 
 constexpr int kSigterm = 15;
 constexpr int kSigkill = 9;
-
-// Joins `process` for at most EventTimeout() and returns its exitcode; an error
-// if it is still running then (instead of hanging the test).
-absl::StatusOr<int> JoinSoon(procspec::Process& process) {
-  if (absl::Status status = process.join(EventTimeout()); !status.ok())
-    return status;
-  absl::StatusOr<std::optional<int>> exitcode = process.exitcode();
-  if (!exitcode.ok()) return exitcode.status();
-  if (!exitcode->has_value())
-    return absl::DeadlineExceededError("still running after the timeout");
-  return **exitcode;
-}
 
 // A child of the test that starts a grandchild with `options`; the grandchild
 // sends its pid on `report` and blocks until killed, and so does the child.
@@ -129,7 +118,7 @@ CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
   ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(*child)));
   EXPECT_EQ(os::StateOf(PidOf(*child)), ProcessState::kZombie);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
 }
@@ -230,7 +219,7 @@ void ExpectGrandchildSurvivesSigkilledParent(bool daemon) {
   orphan.Watch(grandchild);
 
   ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
   EXPECT_EQ(exitcode, -9);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
   ASSERT_OK_AND_ASSIGN(Pid new_parent, os::ParentOf(grandchild));
@@ -276,7 +265,7 @@ CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
   orphan.Watch(grandchild);
 
   ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
   EXPECT_EQ(exitcode, -9);
   const platform::NativeHandle handles[] = {alive.read.get()};
   ASSERT_OK_AND_ASSIGN(
@@ -310,7 +299,7 @@ CONFORMANCE_TEST(DieWithParent, ControlOffByDefaultTheChildSurvives,
   orphan.Watch(grandchild);
 
   ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
   EXPECT_EQ(exitcode, -9);
   const platform::NativeHandle handles[] = {alive.read.get()};
   ASSERT_OK_AND_ASSIGN(std::vector<std::size_t> ready,

@@ -21,6 +21,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
 using ::conformance::signals_testing::PidOf;
@@ -73,7 +74,7 @@ CONFORMANCE_TEST(ParentProcess, InAChildIsTheMainProcess,
   KillOnExit guard(child);
   ASSERT_OK(child.start());
   report.write.reset();
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 0);
   const Pid self = platform::CurrentPid();
   ASSERT_OK_AND_ASSIGN(std::string line, ReadToEnd(report.read.get()));
@@ -101,7 +102,7 @@ CONFORMANCE_TEST(ParentProcess, InAGrandchildIsTheCreatingChild,
     KillOnExit guard(child);
     ASSERT_OK(child.start());
     report.write.reset();
-    ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
     EXPECT_EQ(exitcode, 0);
     ASSERT_OK_AND_ASSIGN(std::string lines, ReadToEnd(report.read.get()));
     const Pid pid = PidOf(child);
@@ -135,7 +136,7 @@ CONFORMANCE_TEST(ParentProcess, IsAliveWhileTheParentRuns,
   report.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(report.read.get()));
   EXPECT_EQ(line, "alive=True sentinel_ready=False alive_after_join=True");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 0);
 }
 
@@ -180,7 +181,7 @@ CONFORMANCE_TEST(ParentProcess, IsDeadAfterTheParentIsSigkilled,
   EXPECT_EQ(before.substr(space + 1), "True");
 
   ASSERT_OK(child.kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -9);
   ASSERT_OK_AND_ASSIGN(std::string after, ReadLine(report.read.get()));
   EXPECT_EQ(after, absl::StrCat("alive=False sentinel_ready=True ppid=",

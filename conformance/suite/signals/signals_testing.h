@@ -132,16 +132,39 @@ inline Pid PidOf(const procspec::Process& process) {
   return pid.ok() && pid->has_value() ? **pid : 0;
 }
 
+// Joins `process` for at most EventTimeout() and returns its exitcode; an error
+// if it is still running then, so that a child the library fails to end fails
+// the test instead of hanging it.
+inline absl::StatusOr<int> JoinSoon(procspec::Process& process) {
+  if (absl::Status status = process.join(EventTimeout()); !status.ok())
+    return status;
+  absl::StatusOr<std::optional<int>> exitcode = process.exitcode();
+  if (!exitcode.ok()) return exitcode.status();
+  if (!exitcode->has_value()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("process ", process.name(), " still running after ",
+                     absl::FormatDuration(EventTimeout())));
+  }
+  return **exitcode;
+}
+
 // Kills (SIGKILL) and joins `process` when the scope ends if it was started, so
-// a test that fails half-way leaves no child behind. Harmless after a join.
+// a test that fails half-way leaves no child behind. Harmless after a join. The
+// signal goes straight to the OS, not through the kill() under test, and only
+// to a child not yet reaped (whose pid cannot have been reused).
 class KillOnExit {
  public:
   explicit KillOnExit(procspec::Process& process) : process_(process) {}
   KillOnExit(const KillOnExit&) = delete;
   KillOnExit& operator=(const KillOnExit&) = delete;
   ~KillOnExit() {
-    if (PidOf(process_) == 0) return;
-    (void)process_.kill();
+    const Pid pid = PidOf(process_);
+    if (pid == 0) return;
+    absl::StatusOr<std::optional<int>> exitcode = process_.exitcode();
+    if (!exitcode.ok()) return;
+    if (!exitcode->has_value()) {
+      (void)os::SignalPid(pid, os::KillSignalNumber());
+    }
     (void)process_.join();
   }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/suite/common/process_testing.h"
@@ -21,6 +22,7 @@ namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
 using ::conformance::signals_testing::EventTimeout;
+using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadToEnd;
@@ -53,7 +55,7 @@ CONFORMANCE_TEST(Terminate, SendsSigtermChildEndsWithExitcodeMinus15,
   KillOnExit guard(child);
   ASSERT_OK(StartAndAwaitReady(child, ready));
   ASSERT_OK(child.terminate());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=-SIGTERM"));
 }
@@ -69,7 +71,7 @@ CONFORMANCE_TEST(Kill, SendsSigkillChildEndsWithExitcodeMinus9,
   KillOnExit guard(child);
   ASSERT_OK(StartAndAwaitReady(child, ready));
   ASSERT_OK(child.kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -9);
   EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=-SIGKILL"));
 }
@@ -99,7 +101,7 @@ CONFORMANCE_TEST(Terminate, ReturnsWhileAChildIgnoringSigtermRuns,
   ASSERT_OK_AND_ASSIGN(exitcode, child.exitcode());
   EXPECT_EQ(exitcode, std::nullopt) << "the child survived SIGTERM";
   ASSERT_OK(child.kill());
-  ASSERT_OK_AND_ASSIGN(int final_exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int final_exitcode, JoinSoon(child));
   EXPECT_EQ(final_exitcode, -9);
 }
 
@@ -121,7 +123,7 @@ CONFORMANCE_TEST(Terminate, NeitherTerminateNorKillReapsTheChild,
     // waitid(WNOWAIT) on a child that terminate()/kill() had reaped would fail
     // (ECHILD); here it waits for the death and leaves the zombie.
     ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
-    ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
     EXPECT_EQ(exitcode, use_kill ? -9 : -15);
   }
 }
@@ -159,7 +161,7 @@ absl::StatusOr<CleanupOutcome> RunChildWithCleanup(bool terminate) {
                            ? child.terminate()
                            : platform::WriteAll(release->write.get(), "x");
   if (!acted.ok()) return acted;
-  absl::StatusOr<int> exitcode = JoinAndGetExitcode(child);
+  absl::StatusOr<int> exitcode = JoinSoon(child);
   if (!exitcode.ok()) return exitcode.status();
   absl::StatusOr<std::string> output = ReadToEnd(cleanup->read.get());
   if (!output.ok()) return output.status();
@@ -199,11 +201,11 @@ CONFORMANCE_CHILD_ENTRY(signals_buffered_output_of_terminated_child) {
   });
   if (!StartAndAwaitReady(terminated, *ready).ok()) return 11;
   if (!terminated.terminate().ok()) return 12;
-  absl::StatusOr<int> terminated_exitcode = JoinAndGetExitcode(terminated);
+  absl::StatusOr<int> terminated_exitcode = JoinSoon(terminated);
   procspec::Process returning(
       [] { std::fputs("line buffered in the returning child\n", stdout); });
   if (!returning.start().ok()) return 13;
-  absl::StatusOr<int> returning_exitcode = JoinAndGetExitcode(returning);
+  absl::StatusOr<int> returning_exitcode = JoinSoon(returning);
   if (!terminated_exitcode.ok() || !returning_exitcode.ok()) return 14;
   std::printf("exitcodes %d %d\n", *terminated_exitcode, *returning_exitcode);
   return 0;
@@ -238,7 +240,7 @@ CONFORMANCE_TEST(Terminate, BeforeStartFailsAndChangesNothing,
   ASSERT_OK_AND_ASSIGN(std::optional<Pid> pid, child.pid());
   EXPECT_EQ(pid, std::nullopt);
   ASSERT_OK(child.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 4);
 }
 
@@ -282,7 +284,7 @@ CONFORMANCE_TEST(Terminate, InAChildOnItselfOrASiblingFailsAndSendsNothing,
   KillOnExit child_guard(child);
   ASSERT_OK(child.start());
   report.write.reset();
-  ASSERT_OK_AND_ASSIGN(int child_exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int child_exitcode, JoinSoon(child));
   EXPECT_EQ(child_exitcode, 0);
   ASSERT_OK_AND_ASSIGN(std::string lines, ReadToEnd(report.read.get()));
   EXPECT_EQ(lines,
@@ -294,7 +296,7 @@ CONFORMANCE_TEST(Terminate, InAChildOnItselfOrASiblingFailsAndSendsNothing,
   ASSERT_OK_AND_ASSIGN(bool sibling_alive, sibling.is_alive());
   EXPECT_TRUE(sibling_alive);
   ASSERT_OK(sibling.terminate());
-  ASSERT_OK_AND_ASSIGN(int sibling_exitcode, JoinAndGetExitcode(sibling));
+  ASSERT_OK_AND_ASSIGN(int sibling_exitcode, JoinSoon(sibling));
   EXPECT_EQ(sibling_exitcode, -15);
 }
 
@@ -305,7 +307,7 @@ CONFORMANCE_TEST(Terminate, AfterJoinSucceedsAndChangesNothing,
   procspec::Process child([] { procspec::Exit(3); });
   KillOnExit guard(child);
   ASSERT_OK(child.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   ASSERT_EQ(exitcode, 3);
   EXPECT_OK(child.terminate());
   EXPECT_OK(child.kill());
@@ -324,14 +326,15 @@ CONFORMANCE_TEST(Terminate, AfterExitBeforeReapSucceedsAndChangesNothing,
   ASSERT_OK(child.start());
   ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
   ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> ready,
-                       procspec::connection::wait({sentinel}, 10.0));
+                       procspec::connection::wait(
+                           {sentinel}, absl::ToDoubleSeconds(EventTimeout())));
   ASSERT_EQ(ready.size(), 1u);
   // The sentinel (a pipe under "posix") can fire a moment before the exiting
   // child becomes a zombie; this waits for that, without reaping it.
   ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
   EXPECT_OK(child.terminate());
   EXPECT_OK(child.kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 0);
 }
 
@@ -414,7 +417,7 @@ void ExpectNoSignalAfterReap(Reaper reaper) {
   KillOnExit guard(driver);
   ASSERT_OK(driver.start());
   report.write.reset();
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(driver));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(driver));
   EXPECT_EQ(exitcode, 0);
   ASSERT_OK_AND_ASSIGN(std::string failures, ReadToEnd(report.read.get()));
   if (absl::StartsWith(failures, "UNSUPPORTED: ")) {
