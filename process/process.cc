@@ -13,6 +13,7 @@
 #include "process/internal/bootstrap.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
+#include "process/value.h"
 
 namespace procspec {
 namespace {
@@ -64,7 +65,8 @@ void Process::Initialize(Options options) {
   creator_name_ = std::move(creator_name);
   authkey_ = std::move(creator_authkey);
   daemon_ = options.daemon.value_or(creator_daemon);
-  name_ = std::move(options.name);
+  // CPython: `name or <default>`; an empty name means the default.
+  if (!options.name.empty()) name_ = std::move(options.name);
   die_with_parent_ = options.die_with_parent;
   context_ = options.context;
 }
@@ -158,9 +160,10 @@ absl::Status Process::start() {
   }
   auto record = std::make_shared<ChildRecord>();
   record->child = *std::move(child);
-  record->name = name_.empty() ? absl::StrCat(class_name(), "-",
-                                              absl::StrJoin(identity_, ":"))
-                               : name_;
+  record->name =
+      name_.has_value()
+          ? *name_
+          : absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));
   record->daemon = daemon_;
   record->spawn_token = std::move(spawn_token);
   record_ = record;
@@ -281,12 +284,17 @@ absl::StatusOr<Handle> Process::sentinel() const {
 }
 
 std::string Process::class_name() const {
+  // CPython's main process object is a _MainProcess, and its repr says so. A
+  // C++ class cannot carry that name (a leading underscore and capital are
+  // reserved), so the main process object, the only one without a creator,
+  // names it here.
+  if (!creator_pid_.has_value()) return "_MainProcess";
   return internal::UnqualifiedTypeName(typeid(*this));
 }
 
 std::string Process::name() const {
   absl::MutexLock lock(&mu_);
-  if (!name_.empty()) return name_;
+  if (name_.has_value()) return *name_;
   // The default name uses the most derived class's name, as CPython's
   // type(self).__name__.
   return absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));
@@ -346,7 +354,9 @@ std::string Process::repr() {
   } else {
     status = "started";
   }
-  std::string out = absl::StrCat("<", class_name(), " name='", name(), "'");
+  // name=%r: Python's repr of the name, quotes and escapes included.
+  std::string out =
+      absl::StrCat("<", class_name(), " name=", Value(name()).repr());
   if (child != nullptr) absl::StrAppend(&out, " pid=", child->child->pid());
   absl::StrAppend(
       &out, " parent=",

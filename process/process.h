@@ -53,10 +53,23 @@ struct ChildRecord;
 class Bootstrap;
 }  // namespace internal
 
+// Python's None as the only value a field may take: made from nullptr and from
+// nothing else. A plain std::nullptr_t field would also take a literal 0 or
+// NULL (null pointer constants), where CPython's Process(group=0) fails.
+struct NoneType {
+  constexpr NoneType() = default;
+  constexpr NoneType(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
+  // Any other type is an exact match for this deleted overload.
+  template <typename T>
+  NoneType(T) = delete;
+  friend constexpr bool operator==(NoneType, NoneType) { return true; }
+};
+
 // The keyword arguments of Process(...) other than target and args.
 struct Options {
-  // Unused and always None, as in CPython; any other value does not compile.
-  std::nullptr_t group = nullptr;
+  // Unused and always None, as in CPython; any other value (0 and NULL
+  // included) does not compile.
+  NoneType group = nullptr;
   // "" means the default name, ClassName-N (Process-1, or Process-3:1 in a
   // child).
   std::string name = {};
@@ -183,8 +196,10 @@ class Process {
   // Shared so that run() can call it without holding mu_ (the target may use
   // this object).
   std::shared_ptr<BoundTarget> target_ ABSL_GUARDED_BY(mu_);
-  std::string name_
-      ABSL_GUARDED_BY(mu_);    // "" until set: the default name is computed.
+  // nullopt until a non-empty name is given or any name is assigned: the
+  // default name is computed (a C++ base cannot know the derived class's name
+  // during construction). An assigned "" stays "", as in CPython.
+  std::optional<std::string> name_ ABSL_GUARDED_BY(mu_);
   std::vector<int> identity_;  // (1,) for Process-1, (3, 1) for Process-3:1.
   bool daemon_ ABSL_GUARDED_BY(mu_) = false;
   std::string authkey_ ABSL_GUARDED_BY(mu_);

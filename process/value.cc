@@ -9,6 +9,35 @@
 namespace procspec {
 namespace {
 
+// Python's repr(str): single quotes, or double quotes when the text holds a
+// single quote and no double quote; backslash, the chosen quote, \t \n \r and
+// the other ASCII control characters escaped. Non-ASCII UTF-8 is kept as is
+// (Python escapes the few non-printable code points above U+007F too).
+std::string PythonStringRepr(const std::string& value) {
+  const bool has_single = value.find('\'') != std::string::npos;
+  const bool has_double = value.find('"') != std::string::npos;
+  const char quote = has_single && !has_double ? '"' : '\'';
+  std::string out(1, quote);
+  for (const char c : value) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (c == quote || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += absl::StrFormat("\\x%02x", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out + quote;
+}
+
 struct ReprVisitor {
   std::string operator()(std::nullptr_t) const { return "None"; }
   std::string operator()(bool value) const { return value ? "True" : "False"; }
@@ -23,12 +52,7 @@ struct ReprVisitor {
     return text;
   }
   std::string operator()(const std::string& value) const {
-    std::string out = "'";
-    for (char c : value) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "'";
+    return PythonStringRepr(value);
   }
 };
 

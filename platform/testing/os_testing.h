@@ -58,6 +58,19 @@ absl::Status SignalPid(Pid pid, int signal_number);
 // and reaps it.
 absl::StatusOr<ExitStatus> ReapPid(Pid pid);
 
+// Sets the calling process's disposition of `signal_number` to "ignore"
+// (SIG_IGN), e.g. so that a child keeps running after terminate().
+absl::Status IgnoreSignal(int signal_number);
+// Blocks until child `pid` of this process has ended, without reaping it: on
+// success it is a zombie (waitid with WNOWAIT; event-driven, no polling).
+absl::Status AwaitExitWithoutReaping(Pid pid);
+// Irreversibly makes every later attempt of the calling process to send a
+// signal to any process (kill, tkill, tgkill, rt_sigqueueinfo,
+// rt_tgsigqueueinfo, pidfd_send_signal) fail with EPERM, sending nothing (a
+// seccomp filter). For a forked child checking that the library sends no
+// signal. Unimplemented where the OS cannot filter system calls.
+absl::Status DenySignalSending();
+
 // Ends the calling process by signal `signal_number` (e.g. SIGSEGV, SIGABRT),
 // default action.
 [[noreturn]] void DieBySignal(int signal_number);

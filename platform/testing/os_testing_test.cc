@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,51 @@ TEST(OsTestingTest, DieBySignalEndsTheProcessThatWay) {
       (*child)->Wait(absl::InfiniteFuture());
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(*status, (ExitStatus{.signaled = true, .value = SIGTERM}));
+}
+
+TEST(OsTestingTest, IgnoredSignalDoesNotEndTheProcess) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      CurrentBackend().Fork({}, [](ChildContext&) {
+        if (!IgnoreSignal(SIGTERM).ok()) return 1;
+        return raise(SIGTERM) == 0 ? 5 : 2;
+      });
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<std::optional<ExitStatus>> status =
+      (*child)->Wait(absl::InfiniteFuture());
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 5}));
+}
+
+TEST(OsTestingTest, AwaitExitWithoutReapingLeavesAZombie) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      CurrentBackend().Fork({}, [](ChildContext&) { return 3; });
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_TRUE(AwaitExitWithoutReaping((*child)->pid()).ok());
+  EXPECT_EQ(StateOf((*child)->pid()), ProcessState::kZombie);
+  absl::StatusOr<std::optional<ExitStatus>> status =
+      (*child)->Wait(absl::InfiniteFuture());
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 3}));
+}
+
+TEST(OsTestingTest, DenySignalSendingMakesEverySignalCallFail) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      CurrentBackend().Fork({}, [](ChildContext&) {
+        absl::Status denied = DenySignalSending();
+        if (absl::IsUnimplemented(denied)) return 77;
+        if (!denied.ok()) return 1;
+        if (kill(getpid(), 0) == 0 || errno != EPERM) return 2;
+        // Had raise() sent it, SIGTERM would end this process with -15.
+        if (raise(SIGTERM) == 0) return 3;
+        return SignalPid(getppid(), 0).ok() ? 4 : 0;
+      });
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<std::optional<ExitStatus>> status =
+      (*child)->Wait(absl::InfiniteFuture());
+  ASSERT_TRUE(status.ok()) << status.status();
+  if (**status == ExitStatus{.signaled = false, .value = 77})
+    GTEST_SKIP() << "no seccomp";
+  EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 0}));
 }
 
 TEST(OsTestingTest, SubreaperAdoptsOrphansWhichCanBeReaped) {

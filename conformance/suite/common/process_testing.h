@@ -33,13 +33,13 @@
 
 // The status is the Python error `type` ("ValueError", "AssertionError") with
 // CPython's exact message text.
-#define EXPECT_PYTHON_ERROR(expr, type, message)                         \
+#define EXPECT_PYTHON_ERROR(expr, type, expected)                        \
   do {                                                                   \
     const ::absl::Status conformance_err_ =                              \
         ::conformance::testing::ToStatus(expr);                          \
     EXPECT_EQ(::procspec::PythonExceptionType(conformance_err_), (type)) \
         << conformance_err_;                                             \
-    EXPECT_EQ(std::string(conformance_err_.message()), (message));       \
+    EXPECT_EQ(std::string(conformance_err_.message()), (expected));      \
   } while (false)
 
 namespace conformance::testing {

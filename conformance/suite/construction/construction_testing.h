@@ -1,0 +1,111 @@
+// Helpers for the construction area's tests: a guard that never leaves a child
+// behind, and a pipe through which a child reports what it saw.
+#ifndef PROCSPEC_CONFORMANCE_SUITE_CONSTRUCTION_CONSTRUCTION_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_CONSTRUCTION_CONSTRUCTION_TESTING_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "conformance/harness/timeout.h"
+#include "platform/platform.h"
+#include "process/process.h"
+
+namespace conformance::construction_testing {
+
+// Kills and joins a started child when the test leaves the scope, whatever the
+// path (a failed ASSERT included), so that no zombie outlives the test.
+class ChildGuard {
+ public:
+  explicit ChildGuard(procspec::Process& process) : process_(process) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() {
+    absl::StatusOr<bool> alive = process_.is_alive();
+    if (alive.ok() && *alive) (void)process_.kill();
+    (void)process_.join();  // An error (not started, closed) is harmless here.
+  }
+
+ private:
+  procspec::Process& process_;
+};
+
+// A pipe from children to the test. Create it before start(), call
+// CloseWriteEnd() in the parent right after start() (so that end of file comes
+// when the last child holding it exits), then ReadAll().
+class ReportPipe {
+ public:
+  static absl::StatusOr<ReportPipe> Create() {
+    absl::StatusOr<procspec::platform::PipeEnds> ends =
+        procspec::platform::MakePipe();
+    if (!ends.ok()) return ends.status();
+    ReportPipe pipe;
+    pipe.ends_ = *std::move(ends);
+    return pipe;
+  }
+
+  // In a child: writes `text` in one write (atomic for short texts, so lines
+  // from several processes do not interleave). Errors are ignored: the parent
+  // sees the missing text.
+  void Send(std::string_view text) const {
+    (void)procspec::platform::WriteAll(ends_.write.get(), text);
+  }
+  void SendLine(std::string_view text) const {
+    Send(absl::StrCat(std::string(text), "\n"));
+  }
+
+  void CloseWriteEnd() { ends_.write.reset(); }
+
+  // In the parent: all the children wrote, up to end of file. DeadlineExceeded
+  // if a writer keeps the pipe open longer than `timeout` (scaled).
+  absl::StatusOr<std::string> ReadAll(
+      absl::Duration timeout = absl::Seconds(30)) {
+    CloseWriteEnd();
+    const absl::Time deadline = absl::Now() + ScaledTimeout(timeout);
+    std::string text;
+    while (true) {
+      const procspec::platform::NativeHandle handles[] = {ends_.read.get()};
+      absl::StatusOr<std::vector<std::size_t>> ready =
+          procspec::platform::WaitReadable(handles, deadline);
+      if (!ready.ok()) return ready.status();
+      if (ready->empty()) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "no end of file on the report pipe; got so far: '", text, "'"));
+      }
+      absl::StatusOr<std::string> chunk =
+          procspec::platform::ReadSome(ends_.read.get(), 4096);
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) return text;
+      text += *chunk;
+    }
+  }
+
+ private:
+  ReportPipe() = default;
+  procspec::platform::PipeEnds ends_;
+};
+
+// N in a default name "<prefix>-N" (one component), or nullopt if `name` does
+// not have that form.
+inline std::optional<int> DefaultNameNumber(const std::string& name,
+                                            std::string_view prefix) {
+  const std::string head = absl::StrCat(std::string(prefix), "-");
+  if (name.rfind(head, 0) != 0) return std::nullopt;
+  int number = 0;
+  if (!absl::SimpleAtoi(name.substr(head.size()), &number) || number < 1) {
+    return std::nullopt;
+  }
+  return number;
+}
+
+}  // namespace conformance::construction_testing
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_CONSTRUCTION_CONSTRUCTION_TESTING_H_

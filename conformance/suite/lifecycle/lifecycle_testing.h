@@ -1,0 +1,140 @@
+// Helpers shared by the lifecycle tests (start, run, join, is_alive,
+// exitcode).
+#ifndef PROCSPEC_CONFORMANCE_SUITE_LIFECYCLE_LIFECYCLE_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_LIFECYCLE_LIFECYCLE_TESTING_H_
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "conformance/harness/handshake.h"
+#include "conformance/harness/timeout.h"
+#include "conformance/suite/common/process_testing.h"
+#include "platform/platform.h"
+#include "process/errors.h"
+#include "process/process.h"
+#include "process/system_exit.h"
+
+namespace conformance::lifecycle {
+
+// Kills and joins `process` when the scope ends, so that a failed assertion
+// never leaves a running child or a zombie behind. Harmless after a successful
+// join (kill() sends nothing once the exit status is known) and for an object
+// never started or already closed.
+class ReapOnExit {
+ public:
+  explicit ReapOnExit(procspec::Process& process) : process_(process) {}
+  ReapOnExit(const ReapOnExit&) = delete;
+  ReapOnExit& operator=(const ReapOnExit&) = delete;
+  ~ReapOnExit() {
+    absl::StatusOr<std::optional<procspec::Pid>> pid = process_.pid();
+    if (!pid.ok() || !pid->has_value()) return;
+    (void)process_.kill();
+    (void)process_.join();
+  }
+
+ private:
+  procspec::Process& process_;
+};
+
+// In a child: ends the child with exit code `code` unless `status` is the
+// Python error `type` carrying exactly `message`. Each check in a child uses
+// its own code, so the parent's failure message says which check failed.
+inline void ExitUnlessError(const absl::Status& status, std::string_view type,
+                            std::string_view message, int code) {
+  if (procspec::PythonExceptionType(status) != type ||
+      std::string(status.message()) != message) {
+    procspec::Exit(code);
+  }
+}
+
+// Reads `handle` until end of file.
+inline absl::StatusOr<std::string> ReadToEnd(
+    procspec::platform::NativeHandle handle) {
+  std::string all;
+  while (true) {
+    absl::StatusOr<std::string> chunk =
+        procspec::platform::ReadSome(handle, 4096);
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) return all;
+    all += *chunk;
+  }
+}
+
+// Waits (up to a generous scaled bound) until `process`'s sentinel is ready,
+// i.e. the child has exited, without joining or reaping it.
+inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
+  absl::StatusOr<procspec::Handle> sentinel = process.sentinel();
+  if (!sentinel.ok()) return sentinel.status();
+  absl::StatusOr<std::vector<procspec::Handle>> ready =
+      procspec::connection::wait(
+          {*sentinel}, absl::ToDoubleSeconds(ScaledTimeout(absl::Seconds(30))));
+  if (!ready.ok()) return ready.status();
+  if (ready->size() != 1 || (*ready)[0] != *sentinel) {
+    return absl::DeadlineExceededError("the child did not exit");
+  }
+  return absl::OkStatus();
+}
+
+// A child that signals the handshake, blocks until released, then exits with
+// `code`.
+class BlockedChild {
+ public:
+  static absl::StatusOr<std::unique_ptr<BlockedChild>> Create(int code) {
+    absl::StatusOr<Handshake> handshake = Handshake::Create();
+    if (!handshake.ok()) return handshake.status();
+    return std::unique_ptr<BlockedChild>(
+        new BlockedChild(*std::move(handshake), code));
+  }
+
+  procspec::Process& process() { return process_; }
+  Handshake& handshake() { return handshake_; }
+
+  // Starts the child and waits until it is blocked.
+  absl::Status StartAndWaitReady() {
+    if (absl::Status status = process_.start(); !status.ok()) return status;
+    return handshake_.WaitReady();
+  }
+  absl::Status Release() { return handshake_.Release(); }
+
+ private:
+  BlockedChild(Handshake handshake, int code)
+      : handshake_(std::move(handshake)),
+        process_([this, code] {
+          if (!handshake_.SignalReady().ok()) procspec::Exit(100);
+          if (!handshake_.WaitForRelease().ok()) procspec::Exit(101);
+          procspec::Exit(code);
+        }),
+        reap_(process_) {}
+
+  Handshake handshake_;
+  procspec::Process process_;
+  ReapOnExit reap_;
+};
+
+// Releases the child; if that fails, kills it, so that a thread blocked in
+// join() still returns before the test waits for that thread.
+inline absl::Status ReleaseOrKill(BlockedChild& child) {
+  absl::Status released = child.Release();
+  if (!released.ok()) (void)child.process().kill();
+  return released;
+}
+
+// Whether active_children() lists the child `pid`.
+inline bool IsListedActive(procspec::Pid pid) {
+  std::vector<procspec::ChildInfo> live = procspec::active_children();
+  return std::any_of(
+      live.begin(), live.end(),
+      [pid](const procspec::ChildInfo& c) { return c.pid == pid; });
+}
+
+}  // namespace conformance::lifecycle
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_LIFECYCLE_LIFECYCLE_TESTING_H_

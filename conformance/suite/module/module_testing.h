@@ -1,0 +1,84 @@
+// Helpers for the module area's tests: a guard that leaves no child behind,
+// a pipe through which children report facts to the test, and the facts
+// themselves ("key=value" lines, compared with what python3 prints).
+#ifndef PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "platform/platform.h"
+#include "process/process.h"
+
+namespace conformance::module_testing {
+
+// On scope exit kills the child if it still runs, then joins it, so that a
+// failed assertion leaves neither a running child nor a zombie. Harmless on an
+// object that was never started or is closed (the errors are ignored).
+class Reaper {
+ public:
+  explicit Reaper(procspec::Process& process) : process_(process) {}
+  Reaper(const Reaper&) = delete;
+  Reaper& operator=(const Reaper&) = delete;
+  ~Reaper();
+
+ private:
+  procspec::Process& process_;
+};
+
+// Observed facts by name, e.g. {"exitcode.return": "0"}.
+using Facts = std::map<std::string, std::string>;
+
+// Parses "key=value" lines (the value may contain '='); an error names a line
+// without '=' or a key seen twice.
+absl::StatusOr<Facts> ParseFacts(const std::vector<std::string>& lines);
+
+// One pipe through which children (and their children) send lines to the test.
+// Create it before start(): under fork every child inherits the write end.
+//   child:  report->Send("pid=123");
+//   parent: report->CloseWriteEnd();  // after starting every reporter
+//           ... join ...  report->ReadLines()
+class ReportPipe {
+ public:
+  static absl::StatusOr<ReportPipe> Create();
+
+  ReportPipe(ReportPipe&&) = default;
+  ReportPipe& operator=(ReportPipe&&) = default;
+
+  // In a child: writes `line` and a newline in one write (atomic below
+  // PIPE_BUF, so lines of several children do not interleave).
+  absl::Status Send(std::string_view line) const;
+  // Sends "key=value".
+  absl::Status SendFact(std::string_view key, std::string_view value) const;
+
+  // In the parent, once every child that reports has been started: closes the
+  // parent's write end, so that ReadLines() sees end of file when the children
+  // are done.
+  void CloseWriteEnd();
+  // In the parent: every line sent until each writer closed its end, waiting
+  // at most ScaledTimeout(30 s) in all (DeadlineExceeded after that).
+  absl::StatusOr<std::vector<std::string>> ReadLines();
+  // ReadLines() parsed as facts.
+  absl::StatusOr<Facts> ReadFacts();
+
+ private:
+  ReportPipe() = default;
+  procspec::platform::PipeEnds ends_;
+};
+
+// Python's str() of common values, so that C++ facts read like Python's.
+std::string PyStr(bool value);
+std::string PyStr(const std::optional<int>& value);
+
+// Waits (event-driven, at most ScaledTimeout(30 s)) until the sentinel of a
+// started process is ready, i.e. the child has ended, without reaping it.
+absl::Status WaitUntilEnded(procspec::Process& process);
+
+}  // namespace conformance::module_testing
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_

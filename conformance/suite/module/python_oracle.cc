@@ -1,0 +1,124 @@
+#include "conformance/suite/module/python_oracle.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "conformance/harness/timeout.h"
+#include "gtest/gtest.h"
+#include "platform/testing/os_testing.h"
+#include "process/errors.h"
+
+namespace conformance::module_testing {
+namespace {
+
+constexpr char kPrelude[] = R"py(
+import multiprocessing as mp
+import os
+import signal
+import sys
+
+
+def fact(key, value):
+    print(f"{key}={value}", flush=True)
+
+
+def outcome(fn):
+    try:
+        fn()
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return "OK"
+
+
+def masked_repr(p, pid, parent):
+    r = repr(p).replace(f"name='{p.name}'", "name='<name>'")
+    if pid is not None:
+        r = r.replace(f" pid={pid} ", " pid=<pid> ")
+    if parent is not None:
+        r = r.replace(f" parent={parent} ", " parent=<parent> ")
+    return r
+
+)py";
+
+constexpr char kGuard[] = R"py(
+
+if __name__ == '__main__':
+    mp.set_start_method('fork')
+    main()
+)py";
+
+}  // namespace
+
+absl::StatusOr<PythonRun> RunPython(std::string_view script) {
+  const std::string program =
+      absl::StrCat(kPrelude, std::string(script), kGuard);
+  absl::StatusOr<procspec::platform::testing::CommandResult> result =
+      procspec::platform::testing::RunCommand(
+          {"python3", "-c", program},
+          absl::Now() + ScaledTimeout(absl::Seconds(60)));
+  if (!result.ok()) return result.status();
+  if (result->status.signaled || result->status.value != 0) {
+    return absl::InternalError(
+        absl::StrCat("python3 exited with ", result->status.exitcode(),
+                     "; stderr:\n", result->err, "\nstdout:\n", result->out));
+  }
+  std::vector<std::string> lines;
+  for (absl::string_view line :
+       absl::StrSplit(result->out, '\n', absl::SkipEmpty())) {
+    lines.emplace_back(line);
+  }
+  absl::StatusOr<Facts> facts = ParseFacts(lines);
+  if (!facts.ok()) return facts.status();
+  return PythonRun{*std::move(facts), result->err};
+}
+
+std::string Outcome(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  const std::string type = procspec::PythonExceptionType(status);
+  if (type.empty()) {
+    return absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                        std::string(status.message()));
+  }
+  return absl::StrCat(type, ": ", std::string(status.message()));
+}
+
+std::string MaskRepr(std::string repr, const std::string& name,
+                     std::optional<procspec::Pid> pid,
+                     std::optional<procspec::Pid> parent) {
+  absl::StrReplaceAll({{absl::StrCat("name='", name, "'"), "name='<name>'"}},
+                      &repr);
+  if (pid.has_value()) {
+    absl::StrReplaceAll({{absl::StrCat(" pid=", *pid, " "), " pid=<pid> "}},
+                        &repr);
+  }
+  if (parent.has_value()) {
+    absl::StrReplaceAll(
+        {{absl::StrCat(" parent=", *parent, " "), " parent=<parent> "}}, &repr);
+  }
+  return repr;
+}
+
+void ExpectSameFacts(const Facts& python, const Facts& cpp) {
+  for (const auto& [key, value] : python) {
+    auto found = cpp.find(key);
+    if (found == cpp.end()) {
+      ADD_FAILURE() << "procspec reported no fact \"" << key
+                    << "\"; CPython: " << value;
+      continue;
+    }
+    EXPECT_EQ(found->second, value)
+        << "fact \"" << key << "\" differs: procspec (left) vs CPython (right)";
+  }
+  for (const auto& [key, value] : cpp) {
+    if (python.count(key) == 0) {
+      ADD_FAILURE() << "CPython reported no fact \"" << key
+                    << "\"; procspec: " << value;
+    }
+  }
+}
+
+}  // namespace conformance::module_testing

@@ -1,0 +1,328 @@
+// What terminate() and a SIGKILLed parent leave behind: the terminated child is
+// a zombie until reaped, its own children (daemonic or not) keep running as
+// orphans, and only the opt-in die_with_parent makes a child die with its
+// parent. The test process is a child subreaper, so orphans re-parent to it and
+// it can watch and reap them.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "conformance/harness/clause.h"
+#include "conformance/harness/subreaper.h"
+#include "conformance/suite/common/process_testing.h"
+#include "conformance/suite/signals/signals_testing.h"
+#include "gtest/gtest.h"
+#include "process/system_exit.h"
+
+namespace conformance {
+namespace {
+
+using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::EventTimeout;
+using ::conformance::signals_testing::KillOnExit;
+using ::conformance::signals_testing::OrphanGuard;
+using ::conformance::signals_testing::PidOf;
+using ::conformance::signals_testing::ReadLine;
+using ::conformance::signals_testing::ReadPid;
+using ::conformance::signals_testing::SendLine;
+using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::testing::JoinAndGetExitcode;
+using ::procspec::Pid;
+namespace platform = ::procspec::platform;
+namespace os = ::procspec::platform::testing;
+using os::ProcessState;
+
+constexpr int kSigterm = 15;
+constexpr int kSigkill = 9;
+
+// Joins `process` for at most EventTimeout() and returns its exitcode; an error
+// if it is still running then (instead of hanging the test).
+absl::StatusOr<int> JoinSoon(procspec::Process& process) {
+  if (absl::Status status = process.join(EventTimeout()); !status.ok())
+    return status;
+  absl::StatusOr<std::optional<int>> exitcode = process.exitcode();
+  if (!exitcode.ok()) return exitcode.status();
+  if (!exitcode->has_value())
+    return absl::DeadlineExceededError("still running after the timeout");
+  return **exitcode;
+}
+
+// A child of the test that starts a grandchild with `options`; the grandchild
+// sends its pid on `report` and blocks until killed, and so does the child.
+// `in_child`, if set, runs in the child after the grandchild has started.
+template <typename AfterStart>
+std::unique_ptr<procspec::Process> NewParentOfBlockedGrandchild(
+    platform::PipeEnds& report, procspec::Options options,
+    AfterStart in_child) {
+  return std::make_unique<procspec::Process>([&report, options,
+                                              in_child]() mutable {
+    procspec::Process grandchild(
+        [&report] {
+          SendLine(report.write.get(), absl::StrCat(platform::CurrentPid()));
+          BlockUntilKilled();
+        },
+        std::move(options));
+    if (!grandchild.start().ok()) procspec::Exit(1);
+    in_child();
+    BlockUntilKilled();
+  });
+}
+
+// terminate() does not touch the child's own children: a grandchild keeps
+// running, is re-parented to the nearest subreaper (this test) instead of being
+// reaped by the terminated child, and the terminated child ends at once with
+// -15 without first joining its non-daemonic child (no exit handling runs).
+CONFORMANCE_TEST(Orphans, TerminateLeavesTheGrandchildRunningReparented,
+                 "process.terminate.orphans_grandchildren",
+                 "process.terminate.no_cleanup") {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  OrphanGuard orphan;
+  std::unique_ptr<procspec::Process> child =
+      NewParentOfBlockedGrandchild(report, {.daemon = false}, [] {});
+  KillOnExit guard(*child);
+  ASSERT_OK(child->start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+  ASSERT_OK_AND_ASSIGN(Pid grandchild_parent, os::ParentOf(grandchild));
+  EXPECT_EQ(grandchild_parent, PidOf(*child));
+
+  ASSERT_OK(child->terminate());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*child));
+  EXPECT_EQ(exitcode, -15);
+  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
+  ASSERT_OK_AND_ASSIGN(grandchild_parent, os::ParentOf(grandchild));
+  EXPECT_EQ(grandchild_parent, platform::CurrentPid());
+
+  // This test, not the terminated child, reaps the orphan.
+  ASSERT_OK(os::SignalPid(grandchild, kSigkill));
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+  orphan.Forget();
+  EXPECT_EQ(status,
+            (platform::ExitStatus{.signaled = true, .value = kSigkill}));
+}
+
+// The seed's "its child becomes a zombie" corrected: after terminate() the
+// zombie is the terminated child itself, while its own child runs on.
+CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
+                 "process.terminate.zombie_until_reaped",
+                 "process.terminate.orphans_grandchildren") {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  OrphanGuard orphan;
+  std::unique_ptr<procspec::Process> child =
+      NewParentOfBlockedGrandchild(report, {}, [] {});
+  KillOnExit guard(*child);
+  ASSERT_OK(child->start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+
+  ASSERT_OK(child->terminate());
+  ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(*child)));
+  EXPECT_EQ(os::StateOf(PidOf(*child)), ProcessState::kZombie);
+  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*child));
+  EXPECT_EQ(exitcode, -15);
+  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
+}
+
+// How a test lets the library reap a child.
+enum class Reaper { kJoin, kIsAlive, kExitcode, kActiveChildren };
+
+// Terminates a blocked child, waits (event-driven) until it has died, and
+// checks it is a zombie until `reaper` reaps it, and gone afterwards. Calls
+// that do not ask for the exit status (pid(), sentinel(), terminate() and
+// kill() again) leave the zombie in place.
+void ExpectZombieUntilReapedBy(Reaper reaper) {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child([&ready] {
+    SendLine(ready.write.get(), "ready");
+    BlockUntilKilled();
+  });
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  const Pid pid = PidOf(child);
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
+  ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> fired,
+                       procspec::connection::wait(
+                           {sentinel}, absl::ToDoubleSeconds(EventTimeout())));
+  ASSERT_EQ(fired.size(), 1u);
+  // Under "linux" the sentinel is a pidfd, which fires once the zombie exists;
+  // a pipe sentinel can fire a moment before. waitid(WNOWAIT) covers both.
+  ASSERT_OK(os::AwaitExitWithoutReaping(pid));
+  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
+  EXPECT_OK(child.pid());
+  EXPECT_OK(child.sentinel());
+  EXPECT_OK(child.terminate());
+  EXPECT_OK(child.kill());
+  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
+
+  switch (reaper) {
+    case Reaper::kJoin:
+      ASSERT_OK(child.join());
+      break;
+    case Reaper::kIsAlive: {
+      ASSERT_OK_AND_ASSIGN(bool alive, child.is_alive());
+      EXPECT_FALSE(alive);
+      break;
+    }
+    case Reaper::kExitcode: {
+      ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
+      EXPECT_EQ(exitcode, -15);
+      break;
+    }
+    case Reaper::kActiveChildren:
+      for (const procspec::ChildInfo& info : procspec::active_children())
+        EXPECT_NE(info.pid, pid);
+      break;
+  }
+  EXPECT_EQ(os::StateOf(pid), ProcessState::kGone);
+  ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
+  EXPECT_EQ(exitcode, -15);
+}
+
+// A terminated child stays a zombie until join() reaps it.
+CONFORMANCE_TEST(Zombie, UntilJoin, "process.terminate.zombie_until_reaped") {
+  ExpectZombieUntilReapedBy(Reaper::kJoin);
+}
+
+// ... or is_alive() does (returning False).
+CONFORMANCE_TEST(Zombie, UntilIsAlive,
+                 "process.terminate.zombie_until_reaped") {
+  ExpectZombieUntilReapedBy(Reaper::kIsAlive);
+}
+
+// ... or reading exitcode does (-15).
+CONFORMANCE_TEST(Zombie, UntilExitcode,
+                 "process.terminate.zombie_until_reaped") {
+  ExpectZombieUntilReapedBy(Reaper::kExitcode);
+}
+
+// ... or active_children() does (no longer listing it).
+CONFORMANCE_TEST(Zombie, UntilActiveChildren,
+                 "process.terminate.zombie_until_reaped") {
+  ExpectZombieUntilReapedBy(Reaper::kActiveChildren);
+}
+
+// The seed's "when p's parent ends, p ends too" corrected: a parent killed by
+// SIGKILL runs no exit handling, so its child - daemonic or not - keeps
+// running, re-parented to the nearest subreaper (this test), which finally
+// reaps it.
+void ExpectGrandchildSurvivesSigkilledParent(bool daemon) {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  OrphanGuard orphan;
+  std::unique_ptr<procspec::Process> parent =
+      NewParentOfBlockedGrandchild(report, {.daemon = daemon}, [] {});
+  KillOnExit guard(*parent);
+  ASSERT_OK(parent->start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+
+  ASSERT_OK(parent->kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  EXPECT_EQ(exitcode, -9);
+  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
+  ASSERT_OK_AND_ASSIGN(Pid new_parent, os::ParentOf(grandchild));
+  EXPECT_EQ(new_parent, platform::CurrentPid());
+
+  ASSERT_OK(os::SignalPid(grandchild, kSigterm));
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+  orphan.Forget();
+  EXPECT_EQ(status,
+            (platform::ExitStatus{.signaled = true, .value = kSigterm}));
+}
+
+// A daemonic child outlives its SIGKILLed parent.
+CONFORMANCE_TEST(SigkilledParent, DaemonicChildKeepsRunning,
+                 "process.daemon.survives_sigkilled_parent") {
+  ExpectGrandchildSurvivesSigkilledParent(/*daemon=*/true);
+}
+
+// So does a non-daemonic one.
+CONFORMANCE_TEST(SigkilledParent, NonDaemonicChildKeepsRunning,
+                 "process.daemon.survives_sigkilled_parent") {
+  ExpectGrandchildSurvivesSigkilledParent(/*daemon=*/false);
+}
+
+// Opt-in, beyond CPython: a child started with die_with_parent is killed
+// (SIGKILL) when its parent dies, even by SIGKILL. Its death is seen as end of
+// file on a pipe only it holds; the orphaned zombie is reaped by this test.
+CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
+                 "process.die_with_parent.opt_in") {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
+  OrphanGuard orphan;
+  // The parent closes its copy of `alive`'s write end once the grandchild has
+  // it, so that only the grandchild holds one.
+  std::unique_ptr<procspec::Process> parent = NewParentOfBlockedGrandchild(
+      report, {.die_with_parent = true}, [&alive] { alive.write.reset(); });
+  KillOnExit guard(*parent);
+  ASSERT_OK(parent->start());
+  report.write.reset();
+  alive.write.reset();
+  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+
+  ASSERT_OK(parent->kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  EXPECT_EQ(exitcode, -9);
+  const platform::NativeHandle handles[] = {alive.read.get()};
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<std::size_t> ready,
+      platform::WaitReadable(handles, absl::Now() + EventTimeout()));
+  ASSERT_EQ(ready.size(), 1u)
+      << "the die_with_parent child outlived its SIGKILLed parent";
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+  orphan.Forget();
+  EXPECT_EQ(status,
+            (platform::ExitStatus{.signaled = true, .value = kSigkill}));
+}
+
+// The control for the test above: the same family without the option leaves
+// the grandchild running after the parent's SIGKILL (the pipe it holds stays
+// open), so die_with_parent is what kills it.
+CONFORMANCE_TEST(DieWithParent, ControlOffByDefaultTheChildSurvives,
+                 "process.die_with_parent.opt_in",
+                 "process.daemon.survives_sigkilled_parent") {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
+  OrphanGuard orphan;
+  std::unique_ptr<procspec::Process> parent = NewParentOfBlockedGrandchild(
+      report, {}, [&alive] { alive.write.reset(); });
+  KillOnExit guard(*parent);
+  ASSERT_OK(parent->start());
+  report.write.reset();
+  alive.write.reset();
+  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+
+  ASSERT_OK(parent->kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*parent));
+  EXPECT_EQ(exitcode, -9);
+  const platform::NativeHandle handles[] = {alive.read.get()};
+  ASSERT_OK_AND_ASSIGN(std::vector<std::size_t> ready,
+                       platform::WaitReadable(handles, absl::InfinitePast()));
+  EXPECT_TRUE(ready.empty());
+  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
+  ASSERT_OK(os::SignalPid(grandchild, kSigkill));
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+  orphan.Forget();
+  EXPECT_EQ(status,
+            (platform::ExitStatus{.signaled = true, .value = kSigkill}));
+}
+
+}  // namespace
+}  // namespace conformance

@@ -1,0 +1,454 @@
+// terminate() and kill(): the signal each sends, that neither waits, that a
+// terminated child runs no cleanup, and when they refuse or do nothing.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "conformance/harness/child_entry.h"
+#include "conformance/harness/clause.h"
+#include "conformance/suite/common/process_testing.h"
+#include "conformance/suite/signals/signals_testing.h"
+#include "gtest/gtest.h"
+#include "process/system_exit.h"
+
+namespace conformance {
+namespace {
+
+using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::EventTimeout;
+using ::conformance::signals_testing::KillOnExit;
+using ::conformance::signals_testing::PidOf;
+using ::conformance::signals_testing::ReadToEnd;
+using ::conformance::signals_testing::SendLine;
+using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::signals_testing::WaitForByteOrEof;
+using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::RunChildEntry;
+using ::procspec::Pid;
+namespace platform = ::procspec::platform;
+namespace os = ::procspec::platform::testing;
+
+// CPython's repr of a stopped child of this process.
+std::string StoppedRepr(procspec::Process& process,
+                        const std::string& exitcode) {
+  return absl::StrFormat("<Process name='%s' pid=%d parent=%d stopped %s>",
+                         process.name(), PidOf(process), platform::CurrentPid(),
+                         exitcode);
+}
+
+// terminate() sends SIGTERM: a child blocked in its target dies with exitcode
+// -15, which repr shows as -SIGTERM.
+CONFORMANCE_TEST(Terminate, SendsSigtermChildEndsWithExitcodeMinus15,
+                 "process.terminate.sigterm") {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child([&ready] {
+    SendLine(ready.write.get(), "ready");
+    BlockUntilKilled();
+  });
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(exitcode, -15);
+  EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=-SIGTERM"));
+}
+
+// kill() sends SIGKILL: the child dies with exitcode -9, repr -SIGKILL.
+CONFORMANCE_TEST(Kill, SendsSigkillChildEndsWithExitcodeMinus9,
+                 "process.kill.sigkill") {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child([&ready] {
+    SendLine(ready.write.get(), "ready");
+    BlockUntilKilled();
+  });
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  ASSERT_OK(child.kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(exitcode, -9);
+  EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=-SIGKILL"));
+}
+
+// terminate() only sends the signal: a child that ignores SIGTERM is still
+// running after terminate() returns (is_alive() True, exitcode None, a timed
+// join leaves it running); kill() then ends it with -9 all the same.
+CONFORMANCE_TEST(Terminate, ReturnsWhileAChildIgnoringSigtermRuns,
+                 "process.terminate.does_not_wait", "process.kill.sigkill") {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child([&ready] {
+    if (!os::IgnoreSignal(platform::SignalNumber(platform::Signal::kTerminate))
+             .ok()) {
+      procspec::Exit(2);
+    }
+    SendLine(ready.write.get(), "ready");
+    BlockUntilKilled();
+  });
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(bool alive, child.is_alive());
+  EXPECT_TRUE(alive);
+  ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
+  EXPECT_EQ(exitcode, std::nullopt);
+  ASSERT_OK(child.join(0.05));
+  ASSERT_OK_AND_ASSIGN(exitcode, child.exitcode());
+  EXPECT_EQ(exitcode, std::nullopt) << "the child survived SIGTERM";
+  ASSERT_OK(child.kill());
+  ASSERT_OK_AND_ASSIGN(int final_exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(final_exitcode, -9);
+}
+
+// Neither terminate() nor kill() waits for (or reaps) the child: right after
+// each returns, the child is still this process's unreaped child, and its exit
+// status is collected only later, by join().
+CONFORMANCE_TEST(Terminate, NeitherTerminateNorKillReapsTheChild,
+                 "process.terminate.does_not_wait") {
+  for (const bool use_kill : {false, true}) {
+    SCOPED_TRACE(use_kill ? "kill()" : "terminate()");
+    ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+    procspec::Process child([&ready] {
+      SendLine(ready.write.get(), "ready");
+      BlockUntilKilled();
+    });
+    KillOnExit guard(child);
+    ASSERT_OK(StartAndAwaitReady(child, ready));
+    ASSERT_OK(use_kill ? child.kill() : child.terminate());
+    // waitid(WNOWAIT) on a child that terminate()/kill() had reaped would fail
+    // (ECHILD); here it waits for the death and leaves the zombie.
+    ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
+    ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+    EXPECT_EQ(exitcode, use_kill ? -9 : -15);
+  }
+}
+
+// The child whose cleanup is checked: a stack object whose destructor writes
+// "destructor ran" on `cleanup`, alive while the target waits for a byte on
+// `release`.
+struct WritesOnDestruction {
+  platform::NativeHandle cleanup;
+  ~WritesOnDestruction() { SendLine(cleanup, "destructor ran"); }
+};
+
+struct CleanupOutcome {
+  int exitcode = 0;
+  std::string cleanup_output;
+};
+
+// Runs that child and either terminates it or lets its target return.
+absl::StatusOr<CleanupOutcome> RunChildWithCleanup(bool terminate) {
+  absl::StatusOr<platform::PipeEnds> ready = platform::MakePipe();
+  absl::StatusOr<platform::PipeEnds> cleanup = platform::MakePipe();
+  absl::StatusOr<platform::PipeEnds> release = platform::MakePipe();
+  if (!ready.ok() || !cleanup.ok() || !release.ok())
+    return absl::InternalError("MakePipe failed");
+  procspec::Process child([&] {
+    WritesOnDestruction object{cleanup->write.get()};
+    SendLine(ready->write.get(), "ready");
+    WaitForByteOrEof(release->read.get());
+  });
+  KillOnExit guard(child);
+  if (absl::Status status = StartAndAwaitReady(child, *ready); !status.ok())
+    return status;
+  cleanup->write.reset();
+  absl::Status acted = terminate
+                           ? child.terminate()
+                           : platform::WriteAll(release->write.get(), "x");
+  if (!acted.ok()) return acted;
+  absl::StatusOr<int> exitcode = JoinAndGetExitcode(child);
+  if (!exitcode.ok()) return exitcode.status();
+  absl::StatusOr<std::string> output = ReadToEnd(cleanup->read.get());
+  if (!output.ok()) return output.status();
+  return CleanupOutcome{*exitcode, *output};
+}
+
+// A terminated child runs no cleanup: the destructor of an object on its
+// stack never runs (the pipe it would write to reaches end of file empty).
+CONFORMANCE_TEST(Terminate, RunsNoDestructorsInTheChild,
+                 "process.terminate.no_cleanup") {
+  ASSERT_OK_AND_ASSIGN(CleanupOutcome outcome, RunChildWithCleanup(true));
+  EXPECT_EQ(outcome.exitcode, -15);
+  EXPECT_EQ(outcome.cleanup_output, "");
+}
+
+// The control: the same child, left to return from its target, does run that
+// destructor, so the test above can see cleanup when there is some.
+CONFORMANCE_TEST(Terminate, ControlAReturningChildRunsItsDestructors,
+                 "process.terminate.no_cleanup") {
+  ASSERT_OK_AND_ASSIGN(CleanupOutcome outcome, RunChildWithCleanup(false));
+  EXPECT_EQ(outcome.exitcode, 0);
+  EXPECT_EQ(outcome.cleanup_output, "destructor ran\n");
+}
+
+// A program whose stdout is fully buffered: one child writes a line without
+// flushing and is terminated, another writes a line and returns; the program
+// then prints both exit codes.
+CONFORMANCE_CHILD_ENTRY(signals_buffered_output_of_terminated_child) {
+  static char buffer[BUFSIZ];
+  std::setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+  absl::StatusOr<platform::PipeEnds> ready = platform::MakePipe();
+  if (!ready.ok()) return 10;
+  procspec::Process terminated([&ready] {
+    std::fputs("line buffered in the terminated child\n", stdout);
+    SendLine(ready->write.get(), "ready");
+    BlockUntilKilled();
+  });
+  if (!StartAndAwaitReady(terminated, *ready).ok()) return 11;
+  if (!terminated.terminate().ok()) return 12;
+  absl::StatusOr<int> terminated_exitcode = JoinAndGetExitcode(terminated);
+  procspec::Process returning(
+      [] { std::fputs("line buffered in the returning child\n", stdout); });
+  if (!returning.start().ok()) return 13;
+  absl::StatusOr<int> returning_exitcode = JoinAndGetExitcode(returning);
+  if (!terminated_exitcode.ok() || !returning_exitcode.ok()) return 14;
+  std::printf("exitcodes %d %d\n", *terminated_exitcode, *returning_exitcode);
+  return 0;
+}
+
+// A terminated child's unflushed standard output is lost, while a child that
+// returns has its buffered output flushed at exit.
+CONFORMANCE_TEST(Terminate, LosesTheChildsUnflushedOutput,
+                 "process.terminate.no_cleanup") {
+  ASSERT_OK_AND_ASSIGN(
+      os::CommandResult result,
+      RunChildEntry("signals_buffered_output_of_terminated_child"));
+  EXPECT_EQ(result.status,
+            (platform::ExitStatus{.signaled = false, .value = 0}))
+      << result.err;
+  EXPECT_EQ(result.out,
+            "line buffered in the returning child\n"
+            "exitcodes -15 0\n");
+}
+
+// Before start() there is nothing to signal: terminate() and kill() fail with
+// "can only terminate a started process" / "can only kill a started process",
+// and the object is unchanged (no pid, and it still starts and runs normally).
+CONFORMANCE_TEST(Terminate, BeforeStartFailsAndChangesNothing,
+                 "process.terminate.before_start_error") {
+  procspec::Process child([] { procspec::Exit(4); });
+  KillOnExit guard(child);
+  EXPECT_PYTHON_ERROR(child.terminate(), "AssertionError",
+                      "can only terminate a started process");
+  EXPECT_PYTHON_ERROR(child.kill(), "AssertionError",
+                      "can only kill a started process");
+  ASSERT_OK_AND_ASSIGN(std::optional<Pid> pid, child.pid());
+  EXPECT_EQ(pid, std::nullopt);
+  ASSERT_OK(child.start());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(exitcode, 4);
+}
+
+// The main process is nobody's child here: current_process().terminate() and
+// kill() fail with "can only terminate a child process" / "can only kill a
+// child process" (and this test process, which they would hit, lives on).
+CONFORMANCE_TEST(Terminate, OnTheMainProcessObjectFails,
+                 "process.terminate.not_child_error") {
+  EXPECT_PYTHON_ERROR(procspec::current_process().terminate(), "AssertionError",
+                      "can only terminate a child process");
+  EXPECT_PYTHON_ERROR(procspec::current_process().kill(), "AssertionError",
+                      "can only kill a child process");
+}
+
+// In a child, terminate()/kill() on its own current_process() and on a started
+// sibling object inherited from the parent fail with the not-a-child messages
+// and send nothing: the sibling is still running afterwards, and dies from the
+// parent's terminate() with -15 (not -9 from the child's kill()).
+CONFORMANCE_TEST(Terminate, InAChildOnItselfOrASiblingFailsAndSendsNothing,
+                 "process.terminate.not_child_error") {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds sibling_ready, platform::MakePipe());
+  procspec::Process sibling([&sibling_ready] {
+    SendLine(sibling_ready.write.get(), "ready");
+    BlockUntilKilled();
+  });
+  KillOnExit sibling_guard(sibling);
+  ASSERT_OK(StartAndAwaitReady(sibling, sibling_ready));
+
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  procspec::Process child([&] {
+    auto describe = [](const absl::Status& status) {
+      return absl::StrCat(procspec::PythonExceptionType(status), ": ",
+                          std::string(status.message()));
+    };
+    procspec::Process& self = procspec::current_process();
+    SendLine(report.write.get(), describe(self.terminate()));
+    SendLine(report.write.get(), describe(self.kill()));
+    SendLine(report.write.get(), describe(sibling.terminate()));
+    SendLine(report.write.get(), describe(sibling.kill()));
+  });
+  KillOnExit child_guard(child);
+  ASSERT_OK(child.start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(int child_exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(child_exitcode, 0);
+  ASSERT_OK_AND_ASSIGN(std::string lines, ReadToEnd(report.read.get()));
+  EXPECT_EQ(lines,
+            "AssertionError: can only terminate a child process\n"
+            "AssertionError: can only kill a child process\n"
+            "AssertionError: can only terminate a child process\n"
+            "AssertionError: can only kill a child process\n");
+
+  ASSERT_OK_AND_ASSIGN(bool sibling_alive, sibling.is_alive());
+  EXPECT_TRUE(sibling_alive);
+  ASSERT_OK(sibling.terminate());
+  ASSERT_OK_AND_ASSIGN(int sibling_exitcode, JoinAndGetExitcode(sibling));
+  EXPECT_EQ(sibling_exitcode, -15);
+}
+
+// After the child has exited and been joined, terminate() and kill() succeed
+// and change nothing: exitcode and repr stay the child's own.
+CONFORMANCE_TEST(Terminate, AfterJoinSucceedsAndChangesNothing,
+                 "process.terminate.after_exit_noop") {
+  procspec::Process child([] { procspec::Exit(3); });
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  ASSERT_EQ(exitcode, 3);
+  EXPECT_OK(child.terminate());
+  EXPECT_OK(child.kill());
+  ASSERT_OK(child.join());
+  ASSERT_OK_AND_ASSIGN(std::optional<int> after, child.exitcode());
+  EXPECT_EQ(after, 3);
+  EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=3"));
+}
+
+// Same for a child that has exited but is not yet reaped (a zombie): the
+// signals have no effect and join() then reports the child's own exitcode 0.
+CONFORMANCE_TEST(Terminate, AfterExitBeforeReapSucceedsAndChangesNothing,
+                 "process.terminate.after_exit_noop") {
+  procspec::Process child([] {});
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
+  ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> ready,
+                       procspec::connection::wait({sentinel}, 10.0));
+  ASSERT_EQ(ready.size(), 1u);
+  // The sentinel (a pipe under "posix") can fire a moment before the exiting
+  // child becomes a zombie; this waits for that, without reaping it.
+  ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
+  EXPECT_OK(child.terminate());
+  EXPECT_OK(child.kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(child));
+  EXPECT_EQ(exitcode, 0);
+}
+
+// How a test lets the library reap a child.
+enum class Reaper { kJoin, kIsAlive, kExitcode, kActiveChildren };
+
+// Runs in a forked driver process. Starts a child that exits 7 and a control
+// child that runs until released; reaps the first with `reaper`; then installs
+// a seccomp filter under which every signal-sending system call fails with
+// EPERM. A terminate()/kill() that made any such call would now return an
+// error: the control child's do, the reaped child's must not. Returns ""
+// when all held, "UNSUPPORTED: ..." without seccomp, else what failed.
+std::string CheckNoSignalAfterReap(Reaper reaper) {
+  std::string failures;
+  auto fail = [&failures](const std::string& what) {
+    absl::StrAppend(&failures, what, "; ");
+  };
+  absl::StatusOr<platform::PipeEnds> release = platform::MakePipe();
+  if (!release.ok()) return "MakePipe failed";
+  procspec::Process reaped([] { procspec::Exit(7); });
+  procspec::Process running([&release] {
+    release->write.reset();
+    WaitForByteOrEof(release->read.get());
+  });
+  if (!reaped.start().ok() || !running.start().ok()) return "start failed";
+  release->read.reset();
+
+  if (reaper != Reaper::kJoin) {
+    // The other reapers only reap a child that has already ended.
+    if (!os::AwaitExitWithoutReaping(PidOf(reaped)).ok())
+      return "AwaitExitWithoutReaping failed";
+  }
+  switch (reaper) {
+    case Reaper::kJoin:
+      if (!reaped.join().ok()) fail("join() failed");
+      break;
+    case Reaper::kIsAlive:
+      if (reaped.is_alive().value_or(true)) fail("is_alive() was not False");
+      break;
+    case Reaper::kExitcode:
+      if (reaped.exitcode().value_or(std::nullopt) != 7)
+        fail("exitcode was not 7");
+      break;
+    case Reaper::kActiveChildren:
+      if (procspec::active_children().size() != 1)
+        fail("active_children() did not list exactly the running child");
+      break;
+  }
+
+  absl::Status denied = os::DenySignalSending();
+  if (absl::IsUnimplemented(denied))
+    return absl::StrCat("UNSUPPORTED: ", denied.message());
+  if (!denied.ok())
+    return absl::StrCat("DenySignalSending: ", denied.ToString());
+  if (running.terminate().ok() || running.kill().ok()) {
+    fail(
+        "control: signalling the running child was not denied, so this check "
+        "cannot see this backend's signals");
+  }
+  if (absl::Status status = reaped.terminate(); !status.ok())
+    fail(absl::StrCat("terminate() after the reap tried to signal: ",
+                      status.ToString()));
+  if (absl::Status status = reaped.kill(); !status.ok())
+    fail(absl::StrCat("kill() after the reap tried to signal: ",
+                      status.ToString()));
+  if (reaped.exitcode().value_or(std::nullopt) != 7)
+    fail("exitcode changed after terminate()/kill()");
+  release->write.reset();
+  if (!running.join().ok() || running.exitcode().value_or(std::nullopt) != 0)
+    fail("the control child did not exit 0");
+  return failures;
+}
+
+// Runs CheckNoSignalAfterReap(reaper) in a child and returns its report.
+void ExpectNoSignalAfterReap(Reaper reaper) {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  procspec::Process driver([&report, reaper] {
+    SendLine(report.write.get(), CheckNoSignalAfterReap(reaper));
+  });
+  KillOnExit guard(driver);
+  ASSERT_OK(driver.start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(driver));
+  EXPECT_EQ(exitcode, 0);
+  ASSERT_OK_AND_ASSIGN(std::string failures, ReadToEnd(report.read.get()));
+  if (absl::StartsWith(failures, "UNSUPPORTED: ")) {
+    CONFORMANCE_REQUIRE(Unsupported(failures));
+  }
+  EXPECT_EQ(failures, "\n");
+}
+
+// Once join() has reaped the child, terminate() and kill() make no
+// signal-sending system call at all, so a process that reused the pid could
+// never be hit. (What no test can show directly, an actual reused pid, follows:
+// nothing is sent to any pid.)
+CONFORMANCE_TEST(NoSignalAfterReap, ReapedByJoin,
+                 "process.terminate.no_signal_after_reap") {
+  ExpectNoSignalAfterReap(Reaper::kJoin);
+}
+
+// Likewise after is_alive() reaped it.
+CONFORMANCE_TEST(NoSignalAfterReap, ReapedByIsAlive,
+                 "process.terminate.no_signal_after_reap") {
+  ExpectNoSignalAfterReap(Reaper::kIsAlive);
+}
+
+// Likewise after reading exitcode reaped it.
+CONFORMANCE_TEST(NoSignalAfterReap, ReapedByExitcode,
+                 "process.terminate.no_signal_after_reap") {
+  ExpectNoSignalAfterReap(Reaper::kExitcode);
+}
+
+// Likewise after active_children() reaped it.
+CONFORMANCE_TEST(NoSignalAfterReap, ReapedByActiveChildren,
+                 "process.terminate.no_signal_after_reap") {
+  ExpectNoSignalAfterReap(Reaper::kActiveChildren);
+}
+
+}  // namespace
+}  // namespace conformance
