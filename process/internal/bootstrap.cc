@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cereal/types/optional.hpp"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/internal/state.h"
@@ -97,7 +98,7 @@ struct BootstrapData {
   std::string target_name;  // "" for no target
   std::string args;         // the target's converted args, serialized
   Kwargs kwargs;
-  std::string name;  // "" for the default name
+  std::optional<std::string> name;  // nullopt for the default name
   std::vector<int> identity;
   bool daemon = false;
   std::string authkey;
@@ -284,7 +285,7 @@ void Bootstrap::RunSpawned() {
   process->creator_pid_ = data.parent_pid;
   {
     absl::MutexLock lock(&process->mu_);
-    process->name_ = data.name;
+    process->name_ = std::move(data.name);
     process->daemon_ = data.daemon;
     process->authkey_ = data.authkey;
     process->creator_name_ = data.parent_name;
