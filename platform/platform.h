@@ -149,6 +149,32 @@ struct ChildContext {
   std::unique_ptr<ParentWatch> parent;
 };
 
+// A child that is a fresh run of an executable (CPython's spawn start method).
+struct SpawnOptions {
+  // The file to execute; "" is this process's own executable.
+  std::string executable;
+  // The child's argv, argv[0] first; empty means {executable}.
+  std::vector<std::string> argv;
+  // Bytes delivered to the child through an inherited pipe (the only
+  // descriptor it inherits beyond the standard streams and the backend's own
+  // sentinel and parent-watch ends); the child reads them with
+  // `ReceiveSpawnPayload`. The environment carries only the pipe's descriptor
+  // number (`kSpawnMarkerVariable`), never the payload.
+  std::string payload;
+  // As ForkOptions::die_with_parent.
+  bool die_with_parent = false;
+};
+
+// The environment variable that marks a process started by `Backend::Spawn`;
+// its value is the descriptor number of the bootstrap pipe.
+inline constexpr char kSpawnMarkerVariable[] = "PROCSPEC_SPAWN_FD";
+
+// What a spawned child receives: the payload and its view of the parent.
+struct SpawnedContext {
+  std::string payload;
+  ChildContext context;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -172,6 +198,24 @@ class Backend {
 
   // Whether `Fork` honours `ForkOptions::die_with_parent`.
   virtual bool SupportsDieWithParent() const = 0;
+
+  // Starts `options.executable` as a new program (posix_spawn; CreateProcess
+  // on Windows) with `options.payload` waiting for it on an inherited pipe.
+  // Every other descriptor this library made stays close-on-exec. The
+  // environment is this process's, plus the marker. Returns once the payload
+  // is written (blocks while the child has not read what the pipe cannot
+  // hold); a child that exits without reading it is not an error: its exit
+  // status says what happened. Safe to call from several threads at once.
+  virtual absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(
+      const SpawnOptions& options) = 0;
+
+  // In a spawned child, called by `ReceiveSpawnPayload` with the backend's
+  // part of the bootstrap header: takes over the inherited sentinel and
+  // parent-watch ends (close-on-exec from now on, and closed in this
+  // process's own forked children) and builds the parent watch.
+  virtual absl::StatusOr<ChildContext> AdoptSpawned(std::string_view handoff,
+                                                    Pid parent,
+                                                    bool die_with_parent) = 0;
 
   // A pipe made the way this backend makes descriptors ("linux":
   // pipe2(O_CLOEXEC)). The default is POSIX: pipe() then FD_CLOEXEC, serialised
@@ -208,6 +252,20 @@ absl::Status RedirectStdinToNull();
 // Flushes stdout and stderr (C and C++ streams), so that nothing buffered is
 // written twice after a fork.
 void FlushStandardStreams();
+
+// ---- Spawned children
+// -----------------------------------------------------------------------
+
+// Whether this process was started by `Backend::Spawn`. The first call reads
+// the marker and removes it from the environment (so that this process's own
+// children do not see it); later calls return the same answer. Call it early,
+// while the process has one thread (setenv/unsetenv are not thread-safe).
+bool IsSpawnedChild();
+// In a spawned child: reads the bootstrap pipe to its end, selects the
+// parent's backend and takes over the inherited handles. Once only (later
+// calls fail with FailedPrecondition). A malformed or truncated bootstrap fails
+// with InvalidArgument or OutOfRange, never crashes.
+absl::StatusOr<SpawnedContext> ReceiveSpawnPayload();
 
 // ---- Descriptors
 // ----------------------------------------------------------------------------

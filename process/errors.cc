@@ -26,6 +26,14 @@ absl::Status AssertionError(absl::string_view message) {
   return WithType(absl::FailedPreconditionError(message), "AssertionError");
 }
 
+absl::Status RuntimeError(absl::string_view message) {
+  return WithType(absl::FailedPreconditionError(message), "RuntimeError");
+}
+
+absl::Status PicklingError(absl::string_view message) {
+  return WithType(absl::InvalidArgumentError(message), "PicklingError");
+}
+
 std::string PythonExceptionType(const absl::Status& status) {
   auto type =
       status.GetPayload(kExceptionTypeUrl);  // absl::optional here, not std::

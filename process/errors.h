@@ -12,13 +12,17 @@
 
 namespace procspec {
 
-// ValueError -> InvalidArgument; AssertionError -> FailedPrecondition.
+// ValueError -> InvalidArgument; AssertionError -> FailedPrecondition;
+// RuntimeError -> FailedPrecondition; PicklingError (something the spawn start
+// method cannot send) -> InvalidArgument.
 absl::Status ValueError(absl::string_view message);
 absl::Status AssertionError(absl::string_view message);
+absl::Status RuntimeError(absl::string_view message);
+absl::Status PicklingError(absl::string_view message);
 
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError"), or "" for a status procspec did not make from a Python
-// error (e.g. an OS failure) and for OK.
+// "AssertionError", "RuntimeError", "PicklingError"), or "" for a status
+// procspec did not make from a Python error (e.g. an OS failure) and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 
 }  // namespace procspec

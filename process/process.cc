@@ -68,6 +68,7 @@ void Process::Initialize(Options options) {
   // CPython: `name or <default>`; an empty name means the default.
   if (!options.name.empty()) name_ = std::move(options.name);
   die_with_parent_ = options.die_with_parent;
+  context_ = options.context;
 }
 
 bool Process::IsCurrentProcess() const { return &current_process() == this; }
@@ -113,9 +114,12 @@ absl::Status Process::start() {
     state_ = State::kStarted;
   }
   (void)state.ReapAndListLive();  // CPython's _cleanup().
-  platform::FlushStandardStreams();
-  platform::ForkOptions fork_options;
-  fork_options.die_with_parent = die_with_parent_;
+  const Context* context = context_ != nullptr ? context_ : *get_context();
+  const bool spawn = context->get_start_method() == "spawn";
+  // CPython's _check_not_importing_main(): a spawned child that has not reached
+  // its main guard fails here, before anything recurses.
+  if (spawn && internal::Bootstrap::InheritingMain())
+    internal::Bootstrap::FailNotImportingMain();
   platform::Backend& backend = platform::CurrentBackend();
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
     absl::MutexLock lock(&mu_);
@@ -124,10 +128,30 @@ absl::Status Process::start() {
         absl::StrCat("die_with_parent is not supported by the '",
                      std::string(backend.name()), "' backend"));
   }
-  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
-      backend.Fork(fork_options, [this](platform::ChildContext& context) {
-        return internal::Bootstrap::Run(*this, context);
-      });
+  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child;
+  std::string spawn_token;
+  if (spawn) {
+    // Serialized in the parent, as CPython pickles: what cannot be sent fails
+    // here, and the object may be started again.
+    absl::StatusOr<std::string> payload = internal::Bootstrap::SpawnPayload(
+        *this, context->get_start_method(), &spawn_token);
+    if (!payload.ok()) {
+      absl::MutexLock lock(&mu_);
+      state_ = State::kInitial;
+      return payload.status();
+    }
+    platform::SpawnOptions spawn_options;
+    spawn_options.payload = *std::move(payload);
+    spawn_options.die_with_parent = die_with_parent_;
+    child = backend.Spawn(spawn_options);
+  } else {
+    platform::FlushStandardStreams();
+    platform::ForkOptions fork_options;
+    fork_options.die_with_parent = die_with_parent_;
+    child = backend.Fork(fork_options, [this](platform::ChildContext& context) {
+      return internal::Bootstrap::Run(*this, context);
+    });
+  }
   absl::MutexLock lock(&mu_);
   if (!child.ok()) {
     state_ = State::kInitial;  // As in CPython, a start that failed may be
@@ -141,10 +165,12 @@ absl::Status Process::start() {
           ? *name_
           : absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));
   record->daemon = daemon_;
+  record->spawn_token = std::move(spawn_token);
   record_ = record;
   // CPython drops its references to target, args and kwargs once the child has
   // them.
   target_ = nullptr;
+  spawn_target_ = nullptr;
   state.AddChild(std::move(record));
   state.EnsureExitHandlerRegistered();
   return absl::OkStatus();
@@ -228,6 +254,7 @@ absl::Status Process::close() {
   absl::MutexLock lock(&mu_);
   record_.reset();
   target_ = nullptr;
+  spawn_target_ = nullptr;
   state_ = State::kClosed;
   return absl::OkStatus();
 }

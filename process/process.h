@@ -36,6 +36,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "platform/platform.h"
+#include "process/context.h"
+#include "process/spawn.h"
 #include "process/target.h"
 #include "process/value.h"
 
@@ -80,6 +82,9 @@ struct Options {
   // SIGKILL (CPython leaves such children orphaned). start() fails with
   // Unimplemented where the backend cannot.
   bool die_with_parent = false;
+  // The start method's context (get_context("spawn")); nullptr uses the
+  // default context at start(), as multiprocessing.Process does.
+  const Context* context = nullptr;
 };
 
 class Process {
@@ -199,6 +204,10 @@ class Process {
   bool daemon_ ABSL_GUARDED_BY(mu_) = false;
   std::string authkey_ ABSL_GUARDED_BY(mu_);
   bool die_with_parent_ = false;
+  const Context* context_ = nullptr;
+  // What the spawn start method sends for the target; nullptr without one.
+  std::shared_ptr<const spawn_internal::SpawnTarget> spawn_target_
+      ABSL_GUARDED_BY(mu_);
   std::optional<Pid> creator_pid_;  // nullopt for the main process object.
   std::string creator_name_;        // the parent's name, as the child's
                                     // parent_process() sees it.
@@ -268,11 +277,14 @@ Process::Process(Target target, Args args, Options options) {
                   "followed by const procspec::Kwargs&)");
   }
   if constexpr (ValidTargetAndArgs<Target, Args>) {
+    std::shared_ptr<const spawn_internal::SpawnTarget> spawn =
+        spawn_internal::MakeSpawnTarget(target, args, options.kwargs);
     BoundTarget bound =
         Bind(std::move(target), std::move(args), std::move(options.kwargs));
     Initialize(std::move(options));
     absl::MutexLock lock(&mu_);
     target_ = std::make_shared<BoundTarget>(std::move(bound));
+    spawn_target_ = std::move(spawn);
   }
 }
 

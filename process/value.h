@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace procspec {
@@ -52,7 +55,53 @@ class Value {
 
   friend bool operator==(const Value&, const Value&) = default;
 
+  // cereal serialization (the spawn start method sends kwargs): the
+  // alternative's index, then the value.
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(static_cast<std::uint8_t>(value_.index()));
+    std::visit(
+        [&archive](const auto& value) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(value)>,
+                                        std::nullptr_t>) {
+            archive(value);
+          }
+        },
+        value_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    std::uint8_t index = 0;
+    archive(index);
+    switch (index) {
+      case 0:
+        value_ = nullptr;
+        return;
+      case 1:
+        LoadAs<bool>(archive);
+        return;
+      case 2:
+        LoadAs<std::int64_t>(archive);
+        return;
+      case 3:
+        LoadAs<double>(archive);
+        return;
+      case 4:
+        LoadAs<std::string>(archive);
+        return;
+      default:
+        throw std::runtime_error("procspec::Value: bad type tag");
+    }
+  }
+
  private:
+  template <typename T, class Archive>
+  void LoadAs(Archive& archive) {
+    T value{};
+    archive(value);
+    value_ = std::move(value);
+  }
+
   Variant value_ = nullptr;
 };
 

@@ -1,12 +1,15 @@
 #include "platform/posix/posix_backend.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
@@ -14,13 +17,18 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/internal/posix_io.h"
 #include "platform/posix/child_process.h"
 #include "platform/posix/parent_watch.h"
+
+extern char** environ;  // POSIX: declared by no header without _GNU_SOURCE
 
 namespace procspec::platform::posix {
 namespace {
@@ -52,7 +60,189 @@ void KillSelfWhenParentEnds(int watch) {
   kill(getpid(), SIGKILL);
 }
 
+// Writes `data` to a pipe whose reader may have gone, without the SIGPIPE that
+// would end this process: the signal is blocked in this thread for the write,
+// and one the write raises is consumed. OK if the reader has gone (EPIPE).
+absl::Status WriteToChild(int fd, std::string_view data) {
+  sigset_t pipe_only, old_mask, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  int error = 0;
+  while (!data.empty()) {
+    const ssize_t written = write(fd, data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      break;
+    }
+    data.remove_prefix(static_cast<std::size_t>(written));
+  }
+  if (error == EPIPE && !was_pending) {
+    const timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  // EPIPE: the child has gone without reading. It reports that through its
+  // exit status, as a child that failed any other way does.
+  if (error == 0 || error == EPIPE) return absl::OkStatus();
+  return internal::ErrnoError(error, "write");
+}
+
+// This process's environment without any spawn marker, plus `marker`.
+std::vector<std::string> ChildEnvironment(const std::string& marker) {
+  std::vector<std::string> env;
+  const std::string prefix = absl::StrCat(kSpawnMarkerVariable, "=");
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (std::strncmp(*entry, prefix.c_str(), prefix.size()) != 0)
+      env.emplace_back(*entry);
+  }
+  env.push_back(marker);
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> PosixBackend::OwnExecutable() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t length = readlink("/proc/self/exe", path.data(), path.size());
+  if (length < 0) return internal::ErrnoError(errno, "readlink /proc/self/exe");
+  path.resize(length);
+  return path;
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
+    const SpawnOptions& options) {
+  if (options.die_with_parent && !SupportsDieWithParent()) {
+    return absl::UnimplementedError(
+        absl::StrCat("backend ", std::string(name()),
+                     " cannot kill a child when its parent dies"));
+  }
+  std::string executable = options.executable;
+  if (executable.empty()) {
+    absl::StatusOr<std::string> own = OwnExecutable();
+    if (!own.ok()) return own.status();
+    executable = *std::move(own);
+  }
+  std::vector<std::string> argv = options.argv;
+  if (argv.empty()) argv.push_back(executable);
+  FlushStandardStreams();
+
+  std::unique_lock<std::mutex> lock(internal::ForkMutex());
+  absl::StatusOr<ForkPlumbing> plumbing =
+      PrepareLocked(ForkOptions{.die_with_parent = options.die_with_parent});
+  if (!plumbing.ok()) return plumbing.status();
+  absl::StatusOr<PipeEnds> bootstrap = MakePipeLocked();
+  if (!bootstrap.ok()) return bootstrap.status();
+  const int channel = static_cast<int>(bootstrap->read.get());
+  std::vector<std::string> env =
+      ChildEnvironment(absl::StrCat(kSpawnMarkerVariable, "=", channel));
+
+  // dup2(fd, fd) in a spawn file action clears FD_CLOEXEC (POSIX.1-2024,
+  // glibc): exactly these descriptors cross the exec.
+  posix_spawn_file_actions_t actions;
+  if (int error = posix_spawn_file_actions_init(&actions); error != 0)
+    return internal::ErrnoError(error, "posix_spawn_file_actions_init");
+  const NativeHandle inherited[] = {bootstrap->read.get(),
+                                    plumbing->sentinel_write.get(),
+                                    plumbing->watch_read.get()};
+  int error = 0;
+  for (NativeHandle handle : inherited) {
+    if (handle == kInvalidHandle || error != 0) continue;
+    error = posix_spawn_file_actions_adddup2(&actions, static_cast<int>(handle),
+                                             static_cast<int>(handle));
+  }
+  pid_t pid = -1;
+  if (error == 0) {
+    std::vector<char*> c_argv = CStrings(argv);
+    std::vector<char*> c_env = CStrings(env);
+    error = posix_spawn(&pid, executable.c_str(), &actions, nullptr,
+                        c_argv.data(), c_env.data());
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0)
+    return internal::ErrnoError(error,
+                                absl::StrCat("posix_spawn ", executable));
+
+  const std::string header = absl::StrCat(
+      "procspec-spawn 1 ", std::string(name()), " ", CurrentPid(), " ",
+      options.die_with_parent ? 1 : 0, " ", options.payload.size(), " ",
+      plumbing->sentinel_write.get(), " ", plumbing->watch_read.get(), "\n");
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      AdoptLocked(pid, *plumbing);
+  if (!child.ok() && !absl::IsNotFound(child.status())) {
+    kill(pid, SIGKILL);
+    int wait_status;
+    while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  bootstrap->read.reset();
+  // Registered while it is open, so that no child forked meanwhile holds it.
+  internal::RegisteredHandle write_end =
+      internal::RegisteredHandle::AdoptLocked(std::move(bootstrap->write));
+  lock.unlock();
+  if (!child.ok()) return child.status();
+
+  const int writer = static_cast<int>(write_end.get());
+  if (absl::Status written = WriteToChild(writer, header + options.payload);
+      !written.ok()) {
+    // The child cannot bootstrap; it sees end of file and exits non-zero.
+    return written;
+  }
+  return child;
+}
+
+absl::StatusOr<ChildContext> PosixBackend::AdoptSpawned(
+    std::string_view handoff, Pid parent, bool die_with_parent) {
+  std::vector<std::string> fields =
+      absl::StrSplit(absl::string_view(handoff.data(), handoff.size()), ' ');
+  int sentinel = -1, watch = -1;
+  if (fields.size() != 2 || !absl::SimpleAtoi(fields[0], &sentinel) ||
+      !absl::SimpleAtoi(fields[1], &watch) || sentinel < -1 || watch < -1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad handoff '",
+                     absl::string_view(handoff.data(), handoff.size()), "'"));
+  }
+  for (int fd : {sentinel, watch}) {
+    if (fd >= 0 && fcntl(fd, F_GETFD) < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("handoff descriptor ", fd, " is not open"));
+    }
+  }
+  std::unique_lock<std::mutex> lock(internal::ForkMutex());
+  ForkPlumbing plumbing;
+  if (sentinel >= 0) {
+    if (absl::Status s = internal::SetCloseOnExec(sentinel); !s.ok()) return s;
+    // Held until this process exits, as a forked child holds it.
+    internal::RegisterLocked(sentinel);
+  }
+  if (watch >= 0) {
+    if (absl::Status s = internal::SetCloseOnExec(watch); !s.ok()) return s;
+    plumbing.watch_read = UniqueHandle(watch);
+  }
+  if (die_with_parent) {
+    if (absl::Status status = ArmDieWithParentLocked(parent, plumbing);
+        !status.ok()) {
+      return status;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<ParentWatch>> parent_watch =
+      WatchParentLocked(parent, plumbing);
+  if (!parent_watch.ok()) return parent_watch.status();
+  ChildContext context;
+  context.parent = *std::move(parent_watch);
+  return context;
+}
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
     const ForkOptions& options,

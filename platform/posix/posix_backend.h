@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
@@ -42,6 +43,11 @@ class PosixBackend : public Backend {
       const ForkOptions& options,
       absl::FunctionRef<int(ChildContext&)> child_main) final;
   bool SupportsDieWithParent() const override { return true; }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(
+      const SpawnOptions& options) final;
+  absl::StatusOr<ChildContext> AdoptSpawned(std::string_view handoff,
+                                            Pid parent,
+                                            bool die_with_parent) final;
 
  protected:
   // The hooks of `Fork`. Each runs with internal::ForkMutex() held, so no other
@@ -64,6 +70,11 @@ class PosixBackend : public Backend {
   // In the child after fork(): the watch on `parent`.
   virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
       Pid parent, ForkPlumbing& plumbing);
+  // The path of this process's executable, for Spawn. POSIX has no call for
+  // it; the default reads the /proc/self/exe link (Linux, and the BSDs with
+  // procfs mounted). A port overrides it (sysctl KERN_PROC_PATHNAME,
+  // _NSGetExecutablePath).
+  virtual absl::StatusOr<std::string> OwnExecutable();
 
  private:
   // The child's side of `Fork`, from fork() to _exit().

@@ -97,6 +97,11 @@ absl::StatusOr<CommandResult> RunCommand(
     const std::vector<std::string>& argv,
     absl::Time deadline = absl::InfiniteFuture());
 
+// A bare posix_spawn of `argv[0]` (a path) with this environment and the
+// standard streams inherited, then waitpid: the baseline that spawn start-up
+// costs are measured against.
+absl::StatusOr<ExitStatus> SpawnAndWait(const std::vector<std::string>& argv);
+
 // Sets or reads an environment variable (for per-test overrides such as
 // PROCSPEC_BACKEND).
 void SetEnv(const std::string& name, const std::string& value);

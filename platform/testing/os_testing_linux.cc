@@ -363,6 +363,23 @@ absl::StatusOr<std::string> CurrentExecutable() {
   return *path;
 }
 
+absl::StatusOr<ExitStatus> SpawnAndWait(const std::vector<std::string>& argv) {
+  if (argv.empty())
+    return absl::InvalidArgumentError("SpawnAndWait: empty argv");
+  std::vector<char*> args;
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  const int spawn_error = posix_spawn(&pid, argv[0].c_str(), nullptr, nullptr,
+                                      args.data(), environ);
+  if (spawn_error != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot run ", argv[0], ": ", std::strerror(spawn_error)));
+  }
+  return ReapPid(pid);
+}
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Time deadline) {
   if (argv.empty()) return absl::InvalidArgumentError("RunCommand: empty argv");

@@ -1,17 +1,25 @@
 #include "process/internal/bootstrap.h"
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <typeinfo>
 #include <utility>
 #include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cereal/types/optional.hpp"
+#include "process/context.h"
+#include "process/errors.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/system_exit.h"
@@ -81,7 +89,217 @@ int RunAndMapExit(Process& process) {
   }
 }
 
+// Everything a spawned child needs besides its target's code: CPython's
+// preparation data and pickled Process object.
+struct BootstrapData {
+  std::string start_method;
+  std::string class_name;   // "" for procspec::Process itself
+  std::string class_state;  // the registered class's serialize() output
+  std::string target_name;  // "" for no target
+  std::string args;         // the target's converted args, serialized
+  Kwargs kwargs;
+  std::optional<std::string> name;  // nullopt for the default name
+  std::vector<int> identity;
+  bool daemon = false;
+  std::string authkey;
+  std::string parent_name;
+  std::int64_t parent_pid = 0;
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(start_method, class_name, class_state, target_name, args, kwargs,
+            name, identity, daemon, authkey, parent_name, parent_pid);
+  }
+};
+
+constexpr std::string_view kMagic = "PSPAWN01";
+constexpr std::size_t kTokenSize = 16;
+
+std::string RandomToken() {
+  std::random_device random;
+  std::string token(kTokenSize, '\0');
+  for (char& byte : token) byte = static_cast<char>(random() & 0xff);
+  return token;
+}
+
+std::atomic<bool> g_reached_guard{false};
+
+[[noreturn]] void FailBootstrap(const std::string& why) {
+  platform::FlushStandardStreams();
+  std::cerr << "procspec: spawned process " << platform::CurrentPid()
+            << ": cannot bootstrap: " << why << std::endl;
+  platform::ExitImmediately(1);
+}
+
 }  // namespace
+
+const char kNotImportingMainMessage[] = R"msg(
+        An attempt has been made to start a new process before the
+        current process has finished its bootstrapping phase.
+
+        This probably means that you are not using fork to start your
+        child processes and you have forgotten to use the proper idiom
+        in the main module:
+
+            if __name__ == '__main__':
+                freeze_support()
+                ...
+
+        The "freeze_support()" line can be omitted if the program
+        is not going to be frozen to produce an executable.
+
+        To fix this issue, refer to the "Safe importing of main module"
+        section in https://docs.python.org/3/library/multiprocessing.html
+        )msg";
+
+bool Bootstrap::InheritingMain() {
+  return !g_reached_guard.load() && platform::IsSpawnedChild();
+}
+
+void Bootstrap::FailNotImportingMain() {
+  platform::FlushStandardStreams();
+  // In C++ the main guard is procspec::Init(argc, argv) at the top of main().
+  std::cerr << "RuntimeError: " << kNotImportingMainMessage << std::endl;
+  platform::ExitImmediately(1);
+}
+
+absl::StatusOr<std::string> Bootstrap::SpawnPayload(Process& process,
+                                                    const std::string& method,
+                                                    std::string* token) {
+  BootstrapData data;
+  data.start_method = method;
+  std::shared_ptr<const spawn_internal::SpawnTarget> target;
+  bool has_target = false;
+  {
+    absl::MutexLock lock(&process.mu_);
+    target = process.spawn_target_;
+    has_target = process.target_ != nullptr && *process.target_;
+    data.name = process.name_;
+    data.daemon = process.daemon_;
+    data.authkey = process.authkey_;
+    data.parent_name = process.creator_name_;
+  }
+  data.identity = process.identity_;
+  data.parent_pid = platform::CurrentPid();
+  if (typeid(process) != typeid(Process)) {
+    const spawn_internal::ClassEntry* entry =
+        spawn_internal::FindClass(typeid(process));
+    const std::string class_name = process.class_name();
+    if (entry == nullptr) {
+      return PicklingError(absl::StrCat(
+          "Can't pickle <class '", class_name, "'>: the spawn start method ",
+          "needs the class registered with PROCSPEC_PROCESS_CLASS(", class_name,
+          ")"));
+    }
+    data.class_name = entry->name;
+    try {
+      data.class_state = entry->save(process);
+    } catch (const std::exception& error) {
+      return PicklingError(absl::StrCat("Can't pickle <class '", class_name,
+                                        "'>: ", error.what()));
+    }
+  }
+  if (has_target) {
+    if (target == nullptr) {
+      return PicklingError("Can't pickle the target: unknown target");
+    }
+    if (!target->error.empty()) return PicklingError(target->error);
+    const std::string* name = spawn_internal::FindTargetName(target->function);
+    if (name == nullptr) {
+      return PicklingError(
+          "Can't pickle the target: it is not registered; add "
+          "PROCSPEC_TARGET(<function>) at namespace scope");
+    }
+    data.target_name = *name;
+    data.kwargs = target->kwargs;
+    try {
+      data.args = target->save_args();
+    } catch (const std::exception& error) {
+      return PicklingError(
+          absl::StrCat("Can't pickle the args: ", error.what()));
+    }
+  }
+  *token = RandomToken();
+  std::string body = spawn_internal::Save(data);
+  return absl::StrCat(std::string(kMagic), *token, body, *token);
+}
+
+void Bootstrap::RunSpawned() {
+  g_reached_guard.store(true);
+  absl::StatusOr<platform::SpawnedContext> received =
+      platform::ReceiveSpawnPayload();
+  if (!received.ok()) FailBootstrap(received.status().ToString());
+  const std::string& payload = received->payload;
+  if (payload.size() < kMagic.size() + 2 * kTokenSize ||
+      payload.compare(0, kMagic.size(), kMagic) != 0) {
+    FailBootstrap("not a procspec bootstrap (bad magic)");
+  }
+  const std::string token = payload.substr(kMagic.size(), kTokenSize);
+  if (payload.compare(payload.size() - kTokenSize, kTokenSize, token) != 0)
+    FailBootstrap("bootstrap token mismatch (truncated or foreign input)");
+  BootstrapData data;
+  try {
+    spawn_internal::Load(
+        payload.substr(kMagic.size() + kTokenSize,
+                       payload.size() - kMagic.size() - 2 * kTokenSize),
+        data);
+  } catch (const std::exception& error) {
+    FailBootstrap(absl::StrCat("malformed bootstrap: ", error.what()));
+  }
+  if (absl::Status s = set_start_method(data.start_method, /*force=*/true);
+      !s.ok()) {
+    FailBootstrap(s.ToString());
+  }
+
+  std::unique_ptr<Process> process;
+  if (!data.class_name.empty()) {
+    const spawn_internal::ClassEntry* entry =
+        spawn_internal::FindClass(data.class_name);
+    if (entry == nullptr) {
+      FailBootstrap(absl::StrCat("Process class '", data.class_name,
+                                 "' is not registered in this program"));
+    }
+    process = entry->make();
+    try {
+      entry->load(*process, data.class_state);
+    } catch (const std::exception& error) {
+      FailBootstrap(absl::StrCat("malformed state of '", data.class_name,
+                                 "': ", error.what()));
+    }
+  } else {
+    process = std::make_unique<Process>();
+  }
+  std::shared_ptr<Process::BoundTarget> target;
+  if (!data.target_name.empty()) {
+    spawn_internal::Invoker invoker =
+        spawn_internal::FindInvoker(data.target_name);
+    if (invoker == nullptr) {
+      FailBootstrap(absl::StrCat("target '", data.target_name,
+                                 "' is not registered in this program"));
+    }
+    target = std::make_shared<Process::BoundTarget>(
+        [invoker, args = std::move(data.args),
+         kwargs = std::move(data.kwargs)] { invoker(args, kwargs); });
+  }
+  process->identity_ = data.identity;
+  process->creator_pid_ = data.parent_pid;
+  {
+    absl::MutexLock lock(&process->mu_);
+    process->name_ = std::move(data.name);
+    process->daemon_ = data.daemon;
+    process->authkey_ = data.authkey;
+    process->creator_name_ = data.parent_name;
+    process->target_ = std::move(target);
+    process->spawn_target_ = nullptr;
+  }
+  // Lives until the process exits, as the unpickled object in CPython.
+  Process* const self = process.release();
+  const int exitcode = Run(*self, received->context);
+  platform::FlushStandardStreams();
+  // A spawned child ends as a program does (CPython's sys.exit(exitcode)):
+  // atexit handlers and static destructors run.
+  std::exit(exitcode & 0xff);
+}
 
 int Bootstrap::Run(Process& process, platform::ChildContext& context) {
   std::string parent_name;

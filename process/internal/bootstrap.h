@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "platform/platform.h"
 #include "process/process.h"
 
@@ -19,7 +20,31 @@ class Bootstrap {
   // runs the exit handling (terminate daemonic children, join all) and flushes
   // the standard streams.
   static int Run(Process& process, platform::ChildContext& context);
+
+  // ---- The spawn start method
+
+  // In the parent: the bootstrap a spawned child reads: a random token, the
+  // serialized BootstrapData (start method, registered class and target,
+  // args, kwargs and the Process attributes), the token again. PicklingError
+  // for a target, argument or class that cannot be sent. `token` receives the
+  // token.
+  static absl::StatusOr<std::string> SpawnPayload(Process& process,
+                                                  const std::string& method,
+                                                  std::string* token);
+  // In a spawned child, from Init(): reads and checks the bootstrap, makes the
+  // Process object, runs it and exits. A bad bootstrap: a message on stderr,
+  // exit code 1.
+  [[noreturn]] static void RunSpawned();
+  // A spawned child that has not reached its main guard (Init) yet: CPython's
+  // `process.current_process()._inheriting`.
+  static bool InheritingMain();
+  // CPython's _check_not_importing_main() failing: the RuntimeError on stderr,
+  // exit code 1.
+  [[noreturn]] static void FailNotImportingMain();
 };
+
+// CPython's RuntimeError text, verbatim (spawn._check_not_importing_main).
+extern const char kNotImportingMainMessage[];
 
 }  // namespace procspec::internal
 

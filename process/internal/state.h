@@ -24,6 +24,9 @@ struct ChildRecord {
   std::unique_ptr<platform::ChildProcess> child;
   std::string name;
   bool daemon = false;
+  // Spawned children: the random token that opens and closes the bootstrap
+  // the parent sent (empty for a forked child).
+  std::string spawn_token;
 };
 
 class ProcessState {

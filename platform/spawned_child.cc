@@ -1,0 +1,112 @@
+// The child's side of Backend::Spawn: the marker in the environment, and the
+// bootstrap pipe it names.
+//
+// The pipe carries one header line, then the payload:
+//   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
+//   <handoff>\n
+// where <handoff> is the backend's own part (its inherited descriptors).
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "platform/platform.h"
+
+namespace procspec::platform {
+namespace {
+
+constexpr std::size_t kMaxHeader = 256;
+// Far above any real bootstrap; a larger size is garbage, not a reason to
+// allocate.
+constexpr std::size_t kMaxPayload = std::size_t{1} << 30;
+
+// The bootstrap descriptor, if this process was spawned; read once.
+std::optional<NativeHandle> TakeMarker() {
+  static const std::optional<NativeHandle> marker =
+      []() -> std::optional<NativeHandle> {
+    const char* value = std::getenv(kSpawnMarkerVariable);
+    if (value == nullptr) return std::nullopt;
+    int fd = -1;
+    const bool valid = absl::SimpleAtoi(value, &fd) && fd >= 0;
+    // Not inherited by this process's own children, forked or spawned.
+    unsetenv(kSpawnMarkerVariable);
+    // A marker that names no descriptor still marks a spawned child: its
+    // bootstrap fails with a clear message.
+    return valid ? fd : kInvalidHandle;
+  }();
+  return marker;
+}
+
+absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
+  std::string line;
+  while (line.size() < kMaxHeader) {
+    absl::StatusOr<std::string> byte = ReadSome(channel, 1);
+    if (!byte.ok()) return byte.status();
+    if (byte->empty())
+      return absl::OutOfRangeError("end of file in the bootstrap header");
+    if ((*byte)[0] == '\n') return line;
+    line += *byte;
+  }
+  return absl::InvalidArgumentError("bootstrap header too long");
+}
+
+absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
+  absl::StatusOr<std::string> line = ReadHeaderLine(channel);
+  if (!line.ok()) return line.status();
+  std::vector<std::string> fields =
+      absl::StrSplit(*line, absl::MaxSplits(' ', 6));
+  Pid parent = 0;
+  int die = 0;
+  std::size_t size = 0;
+  if (fields.size() != 7 || fields[0] != "procspec-spawn" || fields[1] != "1" ||
+      !absl::SimpleAtoi(fields[3], &parent) ||
+      !absl::SimpleAtoi(fields[4], &die) || (die != 0 && die != 1) ||
+      !absl::SimpleAtoi(fields[5], &size) || size > kMaxPayload) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a procspec bootstrap header: '", *line, "'"));
+  }
+  absl::StatusOr<Backend*> backend = GetBackend(fields[2]);
+  if (!backend.ok()) return backend.status();
+  // The parent's backend, for this process and its own children.
+  if (absl::Status s = SelectBackend(fields[2]); !s.ok()) return s;
+  absl::StatusOr<std::string> payload = ReadExactly(channel, size);
+  if (!payload.ok()) return payload.status();
+  // Not read to end of file: the size says where the payload ends, and the
+  // payload's own framing says whether it is whole.
+  absl::StatusOr<ChildContext> context =
+      (*backend)->AdoptSpawned(fields[6], parent, die == 1);
+  if (!context.ok()) return context.status();
+  return SpawnedContext{*std::move(payload), *std::move(context)};
+}
+
+}  // namespace
+
+bool IsSpawnedChild() { return TakeMarker().has_value(); }
+
+absl::StatusOr<SpawnedContext> ReceiveSpawnPayload() {
+  static std::once_flag once;
+  bool first = false;
+  std::call_once(once, [&] { first = true; });
+  if (!first)
+    return absl::FailedPreconditionError("the bootstrap was already received");
+  const std::optional<NativeHandle> channel = TakeMarker();
+  if (!channel.has_value())
+    return absl::FailedPreconditionError("not a spawned process");
+  if (*channel == kInvalidHandle) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kSpawnMarkerVariable, " does not name a descriptor"));
+  }
+  absl::StatusOr<SpawnedContext> received = Receive(*channel);
+  UniqueHandle closed(*channel);  // whatever happened, the pipe is done with
+  return received;
+}
+
+}  // namespace procspec::platform

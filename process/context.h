@@ -1,0 +1,59 @@
+// Start methods and contexts: multiprocessing.set_start_method,
+// get_start_method, get_all_start_methods and get_context (CPython 3.11).
+//
+//   procspec::set_start_method("spawn");         // once, in the main guard
+//   const procspec::Context* ctx = *procspec::get_context("spawn");
+//   procspec::Process p(task, std::tuple{"p1"}, {.context = ctx});
+//
+// "fork" (the default on POSIX and Linux, as CPython 3.11 on Linux) and
+// "spawn" (a fresh run of the program; see spawn.h for what it can send).
+#ifndef PROCSPEC_PROCESS_CONTEXT_H_
+#define PROCSPEC_PROCESS_CONTEXT_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace procspec {
+
+// A start method's context (CPython's ForkContext, SpawnContext, ...). The
+// objects live for the whole program.
+class Context {
+ public:
+  explicit Context(std::string method) : method_(std::move(method)) {}
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // "fork", "spawn".
+  const std::string& get_start_method() const { return method_; }
+
+ private:
+  std::string method_;
+};
+
+// The start methods this build supports, the default first.
+std::vector<std::string> get_all_start_methods();
+
+// The context for `method`; ValueError "cannot find context for 'xyz'" for an
+// unknown one. nullopt: the current default (which fixes it, as CPython does).
+absl::StatusOr<const Context*> get_context(
+    std::optional<std::string_view> method = std::nullopt);
+
+// Fixes the start method that Process objects without a context use.
+// RuntimeError "context has already been set" if it was fixed before (by a
+// call, or by a start() or get_start_method() that used the default), unless
+// `force`. `force` with nullopt unsets it. ValueError for an unknown method.
+absl::Status set_start_method(std::optional<std::string_view> method,
+                              bool force = false);
+
+// The start method in use (fixing the default if none was set), or nullopt
+// with `allow_none` when none has been fixed yet.
+std::optional<std::string> get_start_method(bool allow_none = false);
+
+}  // namespace procspec
+
+#endif  // PROCSPEC_PROCESS_CONTEXT_H_

@@ -1,0 +1,334 @@
+// The spawn start method, start-method selection and the main guard, on every
+// backend. This binary has its own main(), which calls procspec::Init: each
+// spawned child is a fresh run of it. Children report through exit codes.
+#include "process/spawn.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "platform/platform.h"
+#include "platform/testing/os_testing.h"
+#include "process/context.h"
+#include "process/errors.h"
+#include "process/process.h"
+#include "process/system_exit.h"
+
+namespace procspec {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Set by main() before the guard: in a spawned child, by the child itself.
+platform::Pid g_prologue_pid = 0;
+// Changed by the parent before start(); a spawned child sees the initial
+// value.
+int g_global = 1;
+
+void ExitWith(int code) { Exit(code); }
+PROCSPEC_TARGET(ExitWith);
+
+void ExitWithSum(int a, std::string text, const Kwargs& kwargs) {
+  Exit(a + static_cast<int>(text.size()) +
+       static_cast<int>(kwargs.at("x").as<std::int64_t>()));
+}
+PROCSPEC_TARGET(ExitWithSum);
+
+void Throw() { throw std::runtime_error("boom"); }
+PROCSPEC_TARGET(Throw);
+
+void ExitWithGlobal() { Exit(g_global); }
+PROCSPEC_TARGET(ExitWithGlobal);
+
+void ExitZeroIfPrologueRanHere() {
+  Exit(g_prologue_pid == platform::CurrentPid() ? 0 : 3);
+}
+PROCSPEC_TARGET(ExitZeroIfPrologueRanHere);
+
+// Exit code 0 if this process sees itself as the parent described it.
+void CheckSelf(std::string name, bool daemon, std::int64_t parent_pid,
+               std::string parent_name, std::string authkey) {
+  Process& self = current_process();
+  if (self.name() != name) Exit(10);
+  if (self.daemon() != daemon) Exit(11);
+  if (parent_process() == nullptr) Exit(12);
+  if (parent_process()->pid() != parent_pid) Exit(13);
+  if (parent_process()->name() != parent_name) Exit(14);
+  if (self.authkey() != authkey) Exit(15);
+  if (!parent_process()->is_alive()) Exit(16);
+  if (*self.pid() != platform::CurrentPid()) Exit(17);
+  Exit(0);
+}
+PROCSPEC_TARGET(CheckSelf);
+
+// Exit code 0 unless this process holds an inheritable descriptor that its
+// parent did not hold inheritable (`allowed`).
+void CheckNoInheritedDescriptors(std::vector<std::int64_t> allowed) {
+  absl::StatusOr<std::vector<platform::NativeHandle>> open =
+      platform::testing::OpenDescriptors();
+  if (!open.ok()) Exit(30);
+  for (platform::NativeHandle fd : *open) {
+    if (fd <= 2) continue;
+    absl::StatusOr<bool> cloexec = platform::testing::IsCloseOnExec(fd);
+    if (!cloexec.ok() || *cloexec) continue;  // closed meanwhile, or private
+    if (std::find(allowed.begin(), allowed.end(), fd) == allowed.end())
+      Exit(31);
+  }
+  Exit(0);
+}
+PROCSPEC_TARGET(CheckNoInheritedDescriptors);
+
+// A spawned child that spawns: its exit code is the grandchild's.
+void SpawnGrandchild(int code) {
+  Process child(ExitWith, std::tuple{code}, {.context = *get_context("spawn")});
+  if (!child.start().ok()) Exit(40);
+  if (!child.join().ok()) Exit(41);
+  Exit(**child.exitcode());
+}
+PROCSPEC_TARGET(SpawnGrandchild);
+
+// Not registered.
+void Unregistered() {}
+
+struct NotSerializable {
+  int value = 0;
+};
+void TakesNotSerializable(NotSerializable) {}
+PROCSPEC_TARGET(ExitWith);  // registering twice is harmless
+
+class Pro : public Process {
+ public:
+  Pro() = default;
+  explicit Pro(int code) : code_(code) {}
+  void run() override {
+    if (name() != "pro") Exit(50);
+    Exit(code_);
+  }
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(code_);
+  }
+
+ private:
+  int code_ = 0;
+};
+PROCSPEC_PROCESS_CLASS(Pro);
+
+class UnregisteredPro : public Process {
+ public:
+  explicit UnregisteredPro(Options options) : Process(std::move(options)) {}
+  void run() override {}
+};
+
+const Context* Spawn() { return *get_context("spawn"); }
+const Context* Fork() { return *get_context("fork"); }
+
+class SpawnTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(platform::SelectBackend(GetParam()).ok());
+  }
+
+  // Starts and joins `process`, returns its exit code.
+  static int Run(Process& process) {
+    absl::Status started = process.start();
+    EXPECT_TRUE(started.ok()) << started;
+    if (!started.ok()) return -1000;
+    EXPECT_TRUE(process.join().ok());
+    absl::StatusOr<std::optional<int>> code = process.exitcode();
+    return code.ok() && code->has_value() ? **code : -1001;
+  }
+};
+
+TEST(StartMethodTest, SelectionFollowsCPython) {
+  EXPECT_EQ(get_all_start_methods(),
+            (std::vector<std::string>{"fork", "spawn"}));
+  absl::StatusOr<const Context*> bad = get_context("xyz");
+  EXPECT_EQ(bad.status().message(), "cannot find context for 'xyz'");
+  EXPECT_EQ(PythonExceptionType(bad.status()), "ValueError");
+  EXPECT_EQ((*get_context("spawn"))->get_start_method(), "spawn");
+
+  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  EXPECT_EQ(get_start_method(/*allow_none=*/true), std::nullopt);
+  EXPECT_EQ(get_start_method(), "fork");  // the default, now fixed
+  absl::Status again = set_start_method("spawn");
+  EXPECT_EQ(again.message(), "context has already been set");
+  EXPECT_EQ(PythonExceptionType(again), "RuntimeError");
+  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  EXPECT_EQ(get_start_method(), "spawn");
+  EXPECT_EQ((*get_context())->get_start_method(), "spawn");
+  EXPECT_EQ(set_start_method("xyz", true).message(),
+            "cannot find context for 'xyz'");
+  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+}
+
+TEST_P(SpawnTest, RunsRegisteredTargetWithConvertedArgsAndKwargs) {
+  Process p(ExitWithSum, std::tuple{3, "four"},
+            {.kwargs = {{"x", 5}}, .context = Spawn()});
+  EXPECT_EQ(Run(p), 12);
+}
+
+TEST_P(SpawnTest, ExitCodesAreThoseOfFork) {
+  Process exits(ExitWith, std::tuple{256 + 7}, {.context = Spawn()});
+  EXPECT_EQ(Run(exits), 7);
+  Process throws(Throw, {.context = Spawn()});
+  EXPECT_EQ(Run(throws), 1);
+  Process empty({.context = Spawn()});
+  EXPECT_EQ(Run(empty), 0);
+}
+
+TEST_P(SpawnTest, UnexpectedKwargsFailInTheChild) {
+  Process p(ExitWith, std::tuple{0},
+            {.kwargs = {{"x", 1}}, .context = Spawn()});
+  EXPECT_EQ(Run(p), 1);
+}
+
+TEST_P(SpawnTest, ChildSeesTheParentsAttributes) {
+  // The target's args name what the child must see.
+  Process q(CheckSelf,
+            std::tuple{std::string("worker"), true,
+                       static_cast<std::int64_t>(platform::CurrentPid()),
+                       std::string("MainProcess"), current_process().authkey()},
+            {.name = "worker", .daemon = true, .context = Spawn()});
+  EXPECT_EQ(Run(q), 0);
+}
+
+TEST_P(SpawnTest, GlobalsAreNotInherited) {
+  g_global = 42;
+  Process spawned(ExitWithGlobal, {.context = Spawn()});
+  Process forked(ExitWithGlobal, {.context = Fork()});
+  EXPECT_EQ(Run(spawned), 1);
+  EXPECT_EQ(Run(forked), 42);
+  g_global = 1;
+}
+
+TEST_P(SpawnTest, CodeBeforeTheGuardRunsAgainOnlyUnderSpawn) {
+  Process spawned(ExitZeroIfPrologueRanHere, {.context = Spawn()});
+  Process forked(ExitZeroIfPrologueRanHere, {.context = Fork()});
+  EXPECT_EQ(Run(spawned), 0);
+  EXPECT_EQ(Run(forked), 3);
+}
+
+TEST_P(SpawnTest, RegisteredSubclassIsRestored) {
+  Pro pro(9);
+  pro.set_name("pro");
+  Pro fresh;  // default state: its own code, not the sender's
+  EXPECT_EQ(Run(pro), 0 + 9);
+  (void)fresh;
+}
+
+TEST_P(SpawnTest, SpawnedChildCanSpawn) {
+  Process p(SpawnGrandchild, std::tuple{5}, {.context = Spawn()});
+  EXPECT_EQ(Run(p), 5);
+}
+
+TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
+  std::vector<std::int64_t> inheritable;
+  absl::StatusOr<std::vector<platform::NativeHandle>> open =
+      platform::testing::OpenDescriptors();
+  ASSERT_TRUE(open.ok());
+  for (platform::NativeHandle fd : *open) {
+    absl::StatusOr<bool> cloexec = platform::testing::IsCloseOnExec(fd);
+    if (cloexec.ok() && !*cloexec) inheritable.push_back(fd);
+  }
+  Process p(CheckNoInheritedDescriptors, std::tuple{inheritable},
+            {.context = Spawn()});
+  EXPECT_EQ(Run(p), 0);
+  ASSERT_TRUE(p.close().ok());
+  absl::StatusOr<std::vector<platform::NativeHandle>> after =
+      platform::testing::OpenDescriptors();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *open);  // nothing leaked in the parent either
+}
+
+TEST_P(SpawnTest, UnsendableTargetFailsInTheParentAndStaysStartable) {
+  int captured = 3;
+  Process lambda([captured] { Exit(captured); }, {.context = Spawn()});
+  absl::Status started = lambda.start();
+  EXPECT_EQ(PythonExceptionType(started), "PicklingError");
+  EXPECT_THAT(started.message(), HasSubstr("PROCSPEC_TARGET"));
+  EXPECT_THAT(lambda.repr(), HasSubstr(" initial"));
+  EXPECT_EQ(*lambda.pid(), std::nullopt);
+
+  Process unregistered(Unregistered, {.context = Spawn()});
+  EXPECT_THAT(unregistered.start().message(), HasSubstr("not registered"));
+
+  NotSerializable value;
+  Process bad_arg(TakesNotSerializable, std::tuple{value},
+                  {.context = Spawn()});
+  EXPECT_THAT(bad_arg.start().message(), HasSubstr("argument 0"));
+  static_assert(!kSpawnable<decltype(&TakesNotSerializable),
+                            std::tuple<NotSerializable>>);
+  static_assert(kSpawnable<decltype(&ExitWith), std::tuple<int>>);
+
+  UnregisteredPro pro({.context = *get_context("spawn")});
+  absl::Status pro_started = pro.start();
+  EXPECT_THAT(pro_started.message(),
+              HasSubstr("PROCSPEC_PROCESS_CLASS(UnregisteredPro)"));
+
+  // The same object starts once the default context is fork (CPython: once
+  // the target is fixed).
+  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  Process later([captured] { Exit(captured); });
+  EXPECT_EQ(PythonExceptionType(later.start()), "PicklingError");
+  ASSERT_TRUE(set_start_method("fork", /*force=*/true).ok());
+  EXPECT_EQ(Run(later), 3);
+  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+}
+
+TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
+  for (const std::string& payload :
+       {std::string("garbage"), std::string(""),
+        absl::StrCat("PSPAWN01", std::string(16, 'a'), "body",
+                     std::string(16, 'b')),
+        absl::StrCat("PSPAWN01", std::string(16, 'a'), "body",
+                     std::string(16, 'a'))}) {
+    platform::SpawnOptions options;
+    options.payload = payload;
+    absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
+        platform::CurrentBackend().Spawn(options);
+    ASSERT_TRUE(child.ok()) << child.status();
+    absl::StatusOr<std::optional<platform::ExitStatus>> status =
+        (*child)->Wait(absl::InfiniteFuture());
+    ASSERT_TRUE(status.ok() && status->has_value());
+    EXPECT_EQ((*status)->exitcode(), 1) << payload;
+  }
+}
+
+TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
+  absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
+  ASSERT_TRUE(self.ok());
+  absl::StatusOr<platform::testing::CommandResult> result =
+      platform::testing::RunCommand(
+          {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
+           *self},
+          absl::Now() + absl::Seconds(60));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->status.exitcode(), 1);
+  EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, SpawnTest,
+                         ::testing::ValuesIn(platform::BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace procspec
+
+int main(int argc, char** argv) {
+  procspec::g_prologue_pid = procspec::platform::CurrentPid();
+  procspec::Init(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
