@@ -359,7 +359,9 @@ std::string CheckNoSignalAfterReap(Reaper reaper) {
     release->write.reset();
     WaitForByteOrEof(release->read.get());
   });
-  if (!reaped.start().ok() || !running.start().ok()) return "start failed";
+  // The control child first: start() reaps finished children (CPython's
+  // _cleanup()), so starting it after `reaped` could reap that one early.
+  if (!running.start().ok() || !reaped.start().ok()) return "start failed";
   release->read.reset();
 
   if (reaper != Reaper::kJoin) {
