@@ -1,5 +1,6 @@
 #include "conformance/harness/clause.h"
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <system_error>
@@ -39,6 +40,18 @@ bool IsExecutableFile(const std::filesystem::path& path) {
                                   perms::others_exec)) != perms::none;
 }
 
+// The capabilities the test host provides whatever the backend (see
+// procspec::platform::testing::HostCapabilities).
+bool IsHostCapability(absl::string_view capability) {
+  return capability == "proc_fs" || capability == "child_subreaper";
+}
+
+bool HostHas(absl::string_view capability) {
+  static const auto* const host = new std::vector<std::string>(
+      procspec::platform::testing::HostCapabilities());
+  return std::find(host->begin(), host->end(), capability) != host->end();
+}
+
 }  // namespace
 
 absl::Status Unsupported(absl::string_view why) {
@@ -63,8 +76,13 @@ absl::Status RequireCapability(absl::string_view capability) {
                      "\" is not declared in the clause registry"));
   }
   if (manifest->Has(capability)) return absl::OkStatus();
-  // A property of the test machine, not of a backend: no manifest lists it.
+  // Properties of the test machine, not of a backend: no manifest lists them.
   if (capability == kPython3Capability) return RequirePython3();
+  if (IsHostCapability(capability)) {
+    if (HostHas(capability)) return absl::OkStatus();
+    return Unsupported(
+        absl::StrCat("this test host lacks capability \"", capability, "\""));
+  }
   return Unsupported(absl::StrCat("backend ", BackendName(),
                                   " lacks capability \"", capability, "\""));
 }

@@ -14,7 +14,7 @@ absl::Status BecomeChildSubreaper() {
   // The manifest promised the capability, so the OS refusing is a defect, not a
   // skip.
   return absl::InternalError(
-      absl::StrCat("the manifest claims child_subreaper but the OS refused: ",
+      absl::StrCat("the test host reports child_subreaper but the OS refused: ",
                    status.ToString()));
 }
 

@@ -9,7 +9,7 @@
 namespace conformance {
 
 // Makes this test process a child subreaper. Unsupported (skip as UNSUPPORTED
-// via CONFORMANCE_REQUIRE) when the backend's manifest lacks "child_subreaper";
+// via CONFORMANCE_REQUIRE) when the test host lacks "child_subreaper";
 // an error when the manifest claims it but the OS refuses. It stays in effect
 // for the rest of the process, which is harmless: the leak check reaps any
 // orphan that re-parents to it.

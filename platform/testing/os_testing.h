@@ -45,6 +45,14 @@ ProcessState StateOf(Pid pid);
 // The parent pid of any visible process; NotFound if it is gone.
 absl::StatusOr<Pid> ParentOf(Pid pid);
 
+// Capabilities of this test host that do not depend on the backend under test:
+// "proc_fs" (descendants, their run state and descriptors can be listed) and
+// "child_subreaper" (a test can adopt orphaned descendants). They are what the
+// suite observes with, not what the backend does, so no backend manifest lists
+// them: a backend's processes are observed with the host's tools, and a port to
+// an OS without them reports the clauses that need them UNSUPPORTED.
+std::vector<std::string> HostCapabilities();
+
 // Makes this process a child subreaper: orphaned descendants re-parent to it,
 // so a test can observe and reap them. Unimplemented where the OS has no such
 // notion.

@@ -247,6 +247,19 @@ absl::StatusOr<Pid> ParentOf(Pid pid) {
   return stat->parent;
 }
 
+std::vector<std::string> HostCapabilities() {
+  std::vector<std::string> capabilities;
+  if (access("/proc/self/stat", R_OK) == 0 &&
+      access("/proc/self/fd", R_OK) == 0) {
+    capabilities.push_back("proc_fs");
+  }
+  int subreaper = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0) {
+    capabilities.push_back("child_subreaper");
+  }
+  return capabilities;
+}
+
 absl::Status BecomeChildSubreaper() {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     if (errno == EINVAL)

@@ -18,6 +18,7 @@
 #include "conformance/harness/timeout.h"
 #include "conformance/suite/common/process_testing.h"
 #include "platform/platform.h"
+#include "platform/testing/os_testing.h"
 #include "process/errors.h"
 #include "process/process.h"
 #include "process/system_exit.h"
@@ -69,7 +70,9 @@ inline absl::StatusOr<std::string> ReadToEnd(
 }
 
 // Waits (up to a generous scaled bound) until `process`'s sentinel is ready,
-// i.e. the child has exited, without joining or reaping it.
+// i.e. the child has exited, and then until it is reapable (a zombie), without
+// joining or reaping it: a pipe sentinel ("posix") fires a moment before the
+// exiting child becomes a zombie.
 inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
   absl::StatusOr<procspec::Handle> sentinel = process.sentinel();
   if (!sentinel.ok()) return sentinel.status();
@@ -80,7 +83,10 @@ inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
   if (ready->size() != 1 || (*ready)[0] != *sentinel) {
     return absl::DeadlineExceededError("the child did not exit");
   }
-  return absl::OkStatus();
+  absl::StatusOr<std::optional<procspec::Pid>> pid = process.pid();
+  if (!pid.ok()) return pid.status();
+  if (!pid->has_value()) return absl::InternalError("no pid after start()");
+  return procspec::platform::testing::AwaitExitWithoutReaping(**pid);
 }
 
 // A child that signals the handshake, blocks until released, then exits with
