@@ -1,5 +1,6 @@
 #include "process/context.h"
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -7,7 +8,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "process/errors.h"
 
 namespace procspec {
@@ -27,7 +27,8 @@ const Context& SpawnContext() {
 // as CPython 3.11 on Linux. A Windows build would default to spawn.
 const Context& DefaultContext() { return ForkContext(); }
 
-absl::Mutex g_mu(absl::kConstInit);
+std::mutex
+    g_mu;  // Constant-initialized: std::mutex has a constexpr constructor.
 const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 
 const Context* Concrete(std::string_view method) {
@@ -48,7 +49,7 @@ std::vector<std::string> get_all_start_methods() { return {"fork", "spawn"}; }
 absl::StatusOr<const Context*> get_context(
     std::optional<std::string_view> method) {
   if (!method.has_value()) {
-    absl::MutexLock lock(&g_mu);
+    std::lock_guard<std::mutex> lock(g_mu);
     if (g_actual == nullptr) g_actual = &DefaultContext();
     return g_actual;
   }
@@ -62,7 +63,7 @@ absl::StatusOr<const Context*> get_context(
 
 absl::Status set_start_method(std::optional<std::string_view> method,
                               bool force) {
-  absl::MutexLock lock(&g_mu);
+  std::lock_guard<std::mutex> lock(g_mu);
   if (g_actual != nullptr && !force)
     return RuntimeError("context has already been set");
   if (!method.has_value() && force) {
@@ -80,7 +81,7 @@ absl::Status set_start_method(std::optional<std::string_view> method,
 }
 
 std::optional<std::string> get_start_method(bool allow_none) {
-  absl::MutexLock lock(&g_mu);
+  std::lock_guard<std::mutex> lock(g_mu);
   if (g_actual == nullptr) {
     if (allow_none) return std::nullopt;
     g_actual = &DefaultContext();

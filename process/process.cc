@@ -42,7 +42,7 @@ std::optional<platform::ExitStatus> Poll(ChildRecord& record) {
 Process::Process(Options options) { Initialize(std::move(options)); }
 
 Process::Process(MainProcessTag) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   name_ = "MainProcess";
   authkey_ = ProcessState::Get().main_authkey();
   state_ = State::kStarted;
@@ -60,7 +60,7 @@ void Process::Initialize(Options options) {
   const bool creator_daemon = creator.daemon();
   std::string creator_authkey = creator.authkey();
   std::string creator_name = creator.name();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   creator_pid_ = platform::CurrentPid();
   creator_name_ = std::move(creator_name);
   authkey_ = std::move(creator_authkey);
@@ -78,12 +78,12 @@ bool Process::CreatedByThisProcess() const {
 }
 
 std::shared_ptr<internal::ChildRecord> Process::record() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return record_;
 }
 
 absl::Status Process::CheckNotClosed() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (state_ == State::kClosed) return ValueError(kClosed);
   return absl::OkStatus();
 }
@@ -91,7 +91,7 @@ absl::Status Process::CheckNotClosed() const {
 absl::Status Process::start() {
   ProcessState& state = ProcessState::Get();
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (state_ == State::kClosed) return ValueError(kClosed);
     if (state_ != State::kInitial)
       return AssertionError("cannot start a process twice");
@@ -108,7 +108,7 @@ absl::Status Process::start() {
     // Claim the start, so that a concurrent start() from another thread fails
     // as "twice". The lock is not held across fork: the child must not inherit
     // it locked.
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kInitial)
       return AssertionError("cannot start a process twice");
     state_ = State::kStarted;
@@ -122,7 +122,7 @@ absl::Status Process::start() {
     internal::Bootstrap::FailNotImportingMain();
   platform::Backend& backend = platform::CurrentBackend();
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kInitial;
     return absl::UnimplementedError(
         absl::StrCat("die_with_parent is not supported by the '",
@@ -136,7 +136,7 @@ absl::Status Process::start() {
     absl::StatusOr<std::string> payload = internal::Bootstrap::SpawnPayload(
         *this, context->get_start_method(), &spawn_token);
     if (!payload.ok()) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       state_ = State::kInitial;
       return payload.status();
     }
@@ -152,7 +152,7 @@ absl::Status Process::start() {
       return internal::Bootstrap::Run(*this, context);
     });
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!child.ok()) {
     state_ = State::kInitial;  // As in CPython, a start that failed may be
                                // tried again.
@@ -180,7 +180,7 @@ void Process::run() {
   // The target stays owned by the object: run() may be called more than once.
   std::shared_ptr<BoundTarget> target;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     target = target_;
   }
   if (target != nullptr && *target) (*target)();
@@ -251,7 +251,7 @@ absl::Status Process::close() {
     }
     ProcessState::Get().RemoveChild(child.get());
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   record_.reset();
   target_ = nullptr;
   spawn_target_ = nullptr;
@@ -293,7 +293,7 @@ std::string Process::class_name() const {
 }
 
 std::string Process::name() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (name_.has_value()) return *name_;
   // The default name uses the most derived class's name, as CPython's
   // type(self).__name__.
@@ -301,17 +301,17 @@ std::string Process::name() const {
 }
 
 void Process::set_name(std::string name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   name_ = std::move(name);
 }
 
 bool Process::daemon() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return daemon_;
 }
 
 absl::Status Process::set_daemon(bool daemon) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // CPython asserts `self._popen is None`: started and not yet closed. So the
   // flag may be set again after close(), on the main process object, and by a
   // child on its own object.
@@ -321,12 +321,12 @@ absl::Status Process::set_daemon(bool daemon) {
 }
 
 std::string Process::authkey() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return authkey_;
 }
 
 void Process::set_authkey(std::string authkey) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   authkey_ = std::move(authkey);
 }
 
@@ -336,7 +336,7 @@ std::string Process::repr() {
   std::shared_ptr<ChildRecord> child = record();
   State state;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     state = state_;
   }
   if (IsCurrentProcess()) {

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -33,7 +34,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "process/context.h"
@@ -190,7 +190,9 @@ class Process {
   absl::Status Wait(absl::Time deadline);
   std::string class_name() const;
 
-  mutable absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex throughout process/: Debian's abseil is
+  // built without ThreadSanitizer annotations, so TSan cannot see absl::Mutex.
+  mutable std::mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kInitial;
   std::shared_ptr<internal::ChildRecord> record_ ABSL_GUARDED_BY(mu_);
   // Shared so that run() can call it without holding mu_ (the target may use
@@ -282,7 +284,7 @@ Process::Process(Target target, Args args, Options options) {
     BoundTarget bound =
         Bind(std::move(target), std::move(args), std::move(options.kwargs));
     Initialize(std::move(options));
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     target_ = std::make_shared<BoundTarget>(std::move(bound));
     spawn_target_ = std::move(spawn);
   }

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <string>
 #include <typeindex>
 #include <typeinfo>
@@ -10,7 +11,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "platform/platform.h"
 #include "process/internal/bootstrap.h"
 #include "process/internal/type_name.h"
@@ -23,7 +23,7 @@ namespace {
 // Filled by static initializers (the macros), read afterwards; never
 // destroyed, so that a late lookup never sees it torn down.
 struct Registry {
-  absl::Mutex mu;
+  std::mutex mu;
   std::map<ErasedFunction, std::string> target_names ABSL_GUARDED_BY(mu);
   std::map<std::string, Invoker, std::less<>> invokers ABSL_GUARDED_BY(mu);
   std::map<std::type_index, ClassEntry> classes ABSL_GUARDED_BY(mu);
@@ -41,42 +41,42 @@ Registry& GetRegistry() {
 void RegisterTarget(ErasedFunction function, const char* name,
                     Invoker invoker) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   registry.target_names.emplace(function, name);
   registry.invokers.emplace(name, invoker);
 }
 
 const std::string* FindTargetName(ErasedFunction function) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   auto it = registry.target_names.find(function);
   return it == registry.target_names.end() ? nullptr : &it->second;
 }
 
 Invoker FindInvoker(const std::string& name) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   auto it = registry.invokers.find(name);
   return it == registry.invokers.end() ? nullptr : it->second;
 }
 
 void RegisterClass(const std::type_info& type, ClassEntry entry) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   registry.class_names.emplace(entry.name, std::type_index(type));
   registry.classes.emplace(std::type_index(type), std::move(entry));
 }
 
 const ClassEntry* FindClass(const std::type_info& type) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   auto it = registry.classes.find(std::type_index(type));
   return it == registry.classes.end() ? nullptr : &it->second;
 }
 
 const ClassEntry* FindClass(const std::string& name) {
   Registry& registry = GetRegistry();
-  absl::MutexLock lock(&registry.mu);
+  std::lock_guard<std::mutex> lock(registry.mu);
   auto it = registry.class_names.find(name);
   if (it == registry.class_names.end()) return nullptr;
   return &registry.classes.at(it->second);

@@ -171,7 +171,7 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(Process& process,
   std::shared_ptr<const spawn_internal::SpawnTarget> target;
   bool has_target = false;
   {
-    absl::MutexLock lock(&process.mu_);
+    std::lock_guard<std::mutex> lock(process.mu_);
     target = process.spawn_target_;
     has_target = process.target_ != nullptr && *process.target_;
     data.name = process.name_;
@@ -284,7 +284,7 @@ void Bootstrap::RunSpawned() {
   process->identity_ = data.identity;
   process->creator_pid_ = data.parent_pid;
   {
-    absl::MutexLock lock(&process->mu_);
+    std::lock_guard<std::mutex> lock(process->mu_);
     process->name_ = std::move(data.name);
     process->daemon_ = data.daemon;
     process->authkey_ = data.authkey;
@@ -304,7 +304,7 @@ void Bootstrap::RunSpawned() {
 int Bootstrap::Run(Process& process, platform::ChildContext& context) {
   std::string parent_name;
   {
-    absl::MutexLock lock(&process.mu_);
+    std::lock_guard<std::mutex> lock(process.mu_);
     parent_name = process.creator_name_;
   }
   ProcessState::ResetForChild(

@@ -54,17 +54,17 @@ void ProcessState::ResetForChild(Process* self, std::vector<int> identity,
 }
 
 int ProcessState::NextCount() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return counter_++;
 }
 
 void ProcessState::AddChild(std::shared_ptr<ChildRecord> record) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   children_.push_back(std::move(record));
 }
 
 void ProcessState::RemoveChild(const ChildRecord* record) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(children_,
                 [record](const auto& child) { return child.get() == record; });
 }
@@ -72,7 +72,7 @@ void ProcessState::RemoveChild(const ChildRecord* record) {
 std::vector<std::shared_ptr<ChildRecord>> ProcessState::ReapAndListLive() {
   std::vector<std::shared_ptr<ChildRecord>> children;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     children = children_;
   }
   std::vector<std::shared_ptr<ChildRecord>> live;
@@ -90,7 +90,7 @@ std::vector<std::shared_ptr<ChildRecord>> ProcessState::ReapAndListLive() {
 
 void ProcessState::RunExitHandling() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (exiting_) return;
     exiting_ = true;
   }
@@ -105,7 +105,7 @@ void ProcessState::RunExitHandling() {
 }
 
 void ProcessState::EnsureExitHandlerRegistered() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (exit_handler_registered_ || current_ != nullptr) return;
   exit_handler_registered_ = true;
   std::atexit(&RunExitHandlingAtExit);

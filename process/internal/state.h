@@ -7,11 +7,11 @@
 #define PROCSPEC_PROCESS_INTERNAL_STATE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "platform/platform.h"
 #include "process/process.h"
 
@@ -65,7 +65,7 @@ class ProcessState {
  private:
   ProcessState();
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   int counter_ ABSL_GUARDED_BY(mu_) = 1;
   std::vector<std::shared_ptr<ChildRecord>> children_ ABSL_GUARDED_BY(mu_);
   bool exiting_ ABSL_GUARDED_BY(mu_) = false;
