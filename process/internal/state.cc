@@ -47,9 +47,10 @@ void ProcessState::ResetForChild(Process* self, std::vector<int> identity,
   fresh->parent_ = std::move(parent);
   fresh->identity_ = std::move(identity);
   fresh->main_authkey_ = old_state.main_authkey_;
+  fresh->inherited_ = &old_state;
   // The old state (and the records of the parent's other children in it) is
-  // deliberately leaked: its handles belong to the parent, and the backend
-  // already closed them here.
+  // never destroyed: its handles belong to the parent, and the backend already
+  // closed them here. `inherited_` keeps it reachable.
   g_state = fresh;
 }
 

@@ -77,6 +77,10 @@ class ProcessState {
   std::unique_ptr<ParentProcess> parent_;
   std::vector<int> identity_;
   std::string main_authkey_;
+  // In a child: the state inherited from the parent's memory. Never destroyed
+  // (its handles are the parent's, already closed here by the backend), and
+  // kept reachable so that leak checkers see it is abandoned on purpose.
+  ProcessState* inherited_ = nullptr;
 };
 
 }  // namespace procspec::internal
