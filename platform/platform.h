@@ -163,6 +163,10 @@ struct SpawnOptions {
   std::string payload;
   // As ForkOptions::die_with_parent.
   bool die_with_parent = false;
+  // Further descriptors that cross the exec under their own numbers (e.g. a
+  // fork server's channel); the child receives them, close-on-exec again, in
+  // `SpawnedContext::handles`, in this order.
+  std::vector<NativeHandle> handles;
 };
 
 // The environment variable that marks a process started by `Backend::Spawn`;
@@ -173,6 +177,46 @@ inline constexpr char kSpawnMarkerVariable[] = "PROCSPEC_SPAWN_FD";
 struct SpawnedContext {
   std::string payload;
   ChildContext context;
+  // SpawnOptions::handles, owned by this process now.
+  std::vector<UniqueHandle> handles;
+};
+
+// ---- Fork servers (CPython's forkserver start method)
+// A fork server is a child of this process that forks children on request, so
+// that they start from the server's memory, not from this process's (which may
+// have threads by then). Requests travel over a close-on-exec unix socketpair:
+// the payload, plus (SCM_RIGHTS) the write end of a status pipe and the read
+// end of a parent-watch pipe, both made by the requester. The server forks the
+// child, which runs the server's `ServedChildMain` with the payload and a
+// ParentWatch on the requester; it replies with the child's pid (and, where the
+// OS has them, a pidfd of the child so that the requester's signals cannot
+// reach a process that reused the pid); it reaps the child and writes its exit
+// status to the status pipe, as CPython's forkserver writes the returncode.
+// The requester's ChildProcess has that pipe's read end as its sentinel; end of
+// file without a status (the server died) reports exit code 255.
+
+// What a fork server's child runs: returns the exit code. A plain function, so
+// that a server started as a fresh run of the program finds the same one.
+using ServedChildMain = int (*)(const std::string& payload,
+                                ChildContext& context);
+
+// The requester's side of a fork server. Thread-safe; inert in any process but
+// its creator (requests fail with FailedPrecondition there).
+class ForkServer {
+ public:
+  virtual ~ForkServer() = default;
+  virtual Pid pid() const = 0;
+  // False once the server has ended; it is reaped then. Non-blocking.
+  virtual bool IsRunning() = 0;
+  // Has the server fork a child that runs its ServedChildMain with `payload`.
+  // The child's pid() is its real pid, but it is not this process's child: its
+  // status comes from the server. `SendSignal` goes through the pidfd the
+  // server sent where there is one; otherwise it is kill(pid), which could
+  // reach a process that reused the pid between the server reaping the child
+  // and this process reading the status (CPython accepts the same window).
+  // Unavailable if the server has gone (it is reaped then; start another).
+  virtual absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
+      std::string_view payload) = 0;
 };
 
 class Backend {
@@ -216,6 +260,24 @@ class Backend {
   virtual absl::StatusOr<ChildContext> AdoptSpawned(std::string_view handoff,
                                                     Pid parent,
                                                     bool die_with_parent) = 0;
+
+  // Starts a fork server by fork() of this process; the server runs
+  // `ServeForks(channel, child_main)`. Call it while this process has one
+  // thread (procspec::Init): the server's end of the socketpair is not
+  // registered with the fork lock until the server has it.
+  virtual absl::StatusOr<std::unique_ptr<ForkServer>> ForkForkServer(
+      ServedChildMain child_main) = 0;
+  // Starts a fork server as a fresh run of this executable (`Spawn`, safe
+  // with threads): it receives `payload` and, as `SpawnedContext::handles[0]`,
+  // its end of the channel, and must call `ServeForks` with it.
+  virtual absl::StatusOr<std::unique_ptr<ForkServer>> SpawnForkServer(
+      std::string payload) = 0;
+  // The server's loop: serves requests on `channel` (forking with this
+  // backend) until the requester closes its end or exits, then exits with 0.
+  // Single-threaded and event-driven: poll on the channel and the children's
+  // sentinels; each child is reaped by its own pid.
+  [[noreturn]] virtual void ServeForks(UniqueHandle channel,
+                                       ServedChildMain child_main) = 0;
 
   // A pipe made the way this backend makes descriptors ("linux":
   // pipe2(O_CLOEXEC)). The default is POSIX: pipe() then FD_CLOEXEC, serialised

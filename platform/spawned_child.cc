@@ -3,8 +3,10 @@
 //
 // The pipe carries one header line, then the payload:
 //   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
-//   <handoff>\n
-// where <handoff> is the backend's own part (its inherited descriptors).
+//   <handles> <handoff>\n
+// where <handles> lists SpawnOptions::handles ("-" for none, else numbers
+// joined by ','), and <handoff> is the backend's own part (its inherited
+// descriptors).
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
@@ -62,16 +65,32 @@ absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
   absl::StatusOr<std::string> line = ReadHeaderLine(channel);
   if (!line.ok()) return line.status();
   std::vector<std::string> fields =
-      absl::StrSplit(*line, absl::MaxSplits(' ', 6));
+      absl::StrSplit(*line, absl::MaxSplits(' ', 7));
   Pid parent = 0;
   int die = 0;
   std::size_t size = 0;
-  if (fields.size() != 7 || fields[0] != "procspec-spawn" || fields[1] != "1" ||
+  if (fields.size() != 8 || fields[0] != "procspec-spawn" || fields[1] != "1" ||
       !absl::SimpleAtoi(fields[3], &parent) ||
       !absl::SimpleAtoi(fields[4], &die) || (die != 0 && die != 1) ||
       !absl::SimpleAtoi(fields[5], &size) || size > kMaxPayload) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a procspec bootstrap header: '", *line, "'"));
+  }
+  std::vector<UniqueHandle> handles;
+  if (fields[6] != "-") {
+    for (absl::string_view number : absl::StrSplit(fields[6], ',')) {
+      int fd = -1;
+      if (!absl::SimpleAtoi(number, &fd) || fd < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad handle list '", fields[6], "'"));
+      }
+      // Close-on-exec again: it crossed one exec, not the next.
+      if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("handle ", fd, " is not open"));
+      }
+      handles.emplace_back(fd);
+    }
   }
   absl::StatusOr<Backend*> backend = GetBackend(fields[2]);
   if (!backend.ok()) return backend.status();
@@ -82,9 +101,10 @@ absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
   // Not read to end of file: the size says where the payload ends, and the
   // payload's own framing says whether it is whole.
   absl::StatusOr<ChildContext> context =
-      (*backend)->AdoptSpawned(fields[6], parent, die == 1);
+      (*backend)->AdoptSpawned(fields[7], parent, die == 1);
   if (!context.ok()) return context.status();
-  return SpawnedContext{*std::move(payload), *std::move(context)};
+  return SpawnedContext{*std::move(payload), *std::move(context),
+                        std::move(handles)};
 }
 
 }  // namespace

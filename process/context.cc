@@ -23,6 +23,11 @@ const Context& SpawnContext() {
   return *context;
 }
 
+const Context& ForkServerContext() {
+  static const Context* const context = new Context("forkserver");
+  return *context;
+}
+
 // The default for the platforms procspec has backends for (POSIX, Linux),
 // as CPython 3.11 on Linux. A Windows build would default to spawn.
 const Context& DefaultContext() { return ForkContext(); }
@@ -34,6 +39,7 @@ const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 const Context* Concrete(std::string_view method) {
   if (method == "fork") return &ForkContext();
   if (method == "spawn") return &SpawnContext();
+  if (method == "forkserver") return &ForkServerContext();
   return nullptr;
 }
 
@@ -44,7 +50,10 @@ std::string Quoted(std::string_view text) {
 
 }  // namespace
 
-std::vector<std::string> get_all_start_methods() { return {"fork", "spawn"}; }
+// CPython 3.11 on Linux lists them in this order.
+std::vector<std::string> get_all_start_methods() {
+  return {"fork", "spawn", "forkserver"};
+}
 
 absl::StatusOr<const Context*> get_context(
     std::optional<std::string_view> method) {

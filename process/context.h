@@ -5,8 +5,11 @@
 //   const procspec::Context* ctx = *procspec::get_context("spawn");
 //   procspec::Process p(task, std::tuple{"p1"}, {.context = ctx});
 //
-// "fork" (the default on POSIX and Linux, as CPython 3.11 on Linux) and
-// "spawn" (a fresh run of the program; see spawn.h for what it can send).
+// "fork" (the default on POSIX and Linux, as CPython 3.11 on Linux), "spawn"
+// (a fresh run of the program; see spawn.h for what it can send) and
+// "forkserver" (children forked by a server process that procspec::Init forks
+// early, or that the first forkserver start() starts as a fresh run of the
+// program; it sends what spawn sends).
 #ifndef PROCSPEC_PROCESS_CONTEXT_H_
 #define PROCSPEC_PROCESS_CONTEXT_H_
 
@@ -28,7 +31,7 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  // "fork", "spawn".
+  // "fork", "spawn", "forkserver".
   const std::string& get_start_method() const { return method_; }
 
  private:

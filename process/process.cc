@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "process/errors.h"
 #include "process/internal/bootstrap.h"
+#include "process/internal/forkserver.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/value.h"
@@ -115,12 +116,21 @@ absl::Status Process::start() {
   }
   (void)state.ReapAndListLive();  // CPython's _cleanup().
   const Context* context = context_ != nullptr ? context_ : *get_context();
+  const bool forkserver = context->get_start_method() == "forkserver";
   const bool spawn = context->get_start_method() == "spawn";
   // CPython's _check_not_importing_main(): a spawned child that has not reached
   // its main guard fails here, before anything recurses.
-  if (spawn && internal::Bootstrap::InheritingMain())
+  if ((spawn || forkserver) && internal::Bootstrap::InheritingMain())
     internal::Bootstrap::FailNotImportingMain();
   platform::Backend& backend = platform::CurrentBackend();
+  if (die_with_parent_ && forkserver) {
+    // The server forks the child: neither PR_SET_PDEATHSIG nor a watcher
+    // thread could be armed for this process's death from there.
+    absl::MutexLock lock(&mu_);
+    state_ = State::kInitial;
+    return absl::UnimplementedError(
+        "die_with_parent is not supported by the forkserver start method");
+  }
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kInitial;
@@ -130,7 +140,7 @@ absl::Status Process::start() {
   }
   absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child;
   std::string spawn_token;
-  if (spawn) {
+  if (spawn || forkserver) {
     // Serialized in the parent, as CPython pickles: what cannot be sent fails
     // here, and the object may be started again.
     absl::StatusOr<std::string> payload = internal::Bootstrap::SpawnPayload(
@@ -140,10 +150,14 @@ absl::Status Process::start() {
       state_ = State::kInitial;
       return payload.status();
     }
-    platform::SpawnOptions spawn_options;
-    spawn_options.payload = *std::move(payload);
-    spawn_options.die_with_parent = die_with_parent_;
-    child = backend.Spawn(spawn_options);
+    if (forkserver) {
+      child = internal::ForkServers::StartChild(*payload);
+    } else {
+      platform::SpawnOptions spawn_options;
+      spawn_options.payload = *std::move(payload);
+      spawn_options.die_with_parent = die_with_parent_;
+      child = backend.Spawn(spawn_options);
+    }
   } else {
     platform::FlushStandardStreams();
     platform::ForkOptions fork_options;

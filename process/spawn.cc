@@ -12,7 +12,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "platform/platform.h"
+#include "process/context.h"
 #include "process/internal/bootstrap.h"
+#include "process/internal/forkserver.h"
 #include "process/internal/type_name.h"
 #include "process/process.h"
 
@@ -103,8 +105,14 @@ std::string DescribeUnsendableArgument(std::size_t index,
 
 }  // namespace spawn_internal
 
-void Init(int /*argc*/, char** /*argv*/) {
+void Init(int /*argc*/, char** /*argv*/, InitOptions options) {
   if (platform::IsSpawnedChild()) internal::Bootstrap::RunSpawned();
+  if (options.start_forkserver ||
+      get_start_method(/*allow_none=*/true) == "forkserver") {
+    // A failure is not fatal: the first forkserver start() starts a server
+    // (a fresh run of the program) and reports what goes wrong then.
+    (void)internal::ForkServers::ForkNow();
+  }
 }
 
 }  // namespace procspec

@@ -71,7 +71,20 @@ class Process;
 // that is not a valid one from a procspec parent ends the process with a
 // message on stderr and exit code 1. In any other process it returns. Code
 // before it runs again in every spawned child.
-void Init(int argc, char** argv);
+//
+// The forkserver start method: Init forks the fork server (one per backend)
+// here, while the program has one thread, if the start method was set to
+// "forkserver" before Init or `options.start_forkserver` says so. Its children
+// then start from the program's memory as of Init: globals changed later are
+// not seen (CPython's server, started on first use, imports the main module
+// afresh, so neither does it see later changes). Otherwise the first
+// forkserver start() starts the server as a fresh run of the program (safe
+// when the program has threads by then), as is a server restarted after one
+// died.
+struct InitOptions {
+  bool start_forkserver = false;
+};
+void Init(int argc, char** argv, InitOptions options = {});
 
 namespace spawn_internal {
 

@@ -153,7 +153,7 @@ class SpawnTest : public ::testing::TestWithParam<std::string> {
 
 TEST(StartMethodTest, SelectionFollowsCPython) {
   EXPECT_EQ(get_all_start_methods(),
-            (std::vector<std::string>{"fork", "spawn"}));
+            (std::vector<std::string>{"fork", "spawn", "forkserver"}));
   absl::StatusOr<const Context*> bad = get_context("xyz");
   EXPECT_EQ(bad.status().message(), "cannot find context for 'xyz'");
   EXPECT_EQ(PythonExceptionType(bad.status()), "ValueError");

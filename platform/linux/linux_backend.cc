@@ -53,6 +53,15 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipe() {
   return MakePipeLocked();
 }
 
+UniqueHandle LinuxBackend::OpenProcessHandle(Pid pid) {
+  if (!has_pidfd_) return UniqueHandle();
+  return UniqueHandle(OpenPidfd(pid));
+}
+
+int LinuxBackend::SignalProcessHandle(NativeHandle handle, int signal_number) {
+  return SendSignalToPidfd(handle, signal_number) == 0 ? 0 : errno;
+}
+
 absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return internal::ErrnoError(errno, "pipe2");

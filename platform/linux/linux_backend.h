@@ -32,6 +32,10 @@ class LinuxBackend final : public posix::PosixBackend {
 
   std::string_view name() const override { return "linux"; }
   absl::StatusOr<PipeEnds> MakePipe() override;
+  // A pidfd: the fork server sends it to the requester (SCM_RIGHTS), whose
+  // signals then cannot reach a process that reused the pid.
+  UniqueHandle OpenProcessHandle(Pid pid) override;
+  int SignalProcessHandle(NativeHandle handle, int signal_number) override;
 
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;

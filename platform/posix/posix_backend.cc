@@ -21,6 +21,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
@@ -60,6 +61,8 @@ void KillSelfWhenParentEnds(int watch) {
   kill(getpid(), SIGKILL);
 }
 
+}  // namespace
+
 // Writes `data` to a pipe whose reader may have gone, without the SIGPIPE that
 // would end this process: the signal is blocked in this thread for the write,
 // and one the write raises is consumed. OK if the reader has gone (EPIPE).
@@ -91,6 +94,8 @@ absl::Status WriteToChild(int fd, std::string_view data) {
   if (error == 0 || error == EPIPE) return absl::OkStatus();
   return internal::ErrnoError(error, "write");
 }
+
+namespace {
 
 // This process's environment without any spawn marker, plus `marker`.
 std::vector<std::string> ChildEnvironment(const std::string& marker) {
@@ -153,9 +158,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   posix_spawn_file_actions_t actions;
   if (int error = posix_spawn_file_actions_init(&actions); error != 0)
     return internal::ErrnoError(error, "posix_spawn_file_actions_init");
-  const NativeHandle inherited[] = {bootstrap->read.get(),
-                                    plumbing->sentinel_write.get(),
-                                    plumbing->watch_read.get()};
+  std::vector<NativeHandle> inherited = {bootstrap->read.get(),
+                                         plumbing->sentinel_write.get(),
+                                         plumbing->watch_read.get()};
+  inherited.insert(inherited.end(), options.handles.begin(),
+                   options.handles.end());
   int error = 0;
   for (NativeHandle handle : inherited) {
     if (handle == kInvalidHandle || error != 0) continue;
@@ -177,6 +184,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   const std::string header = absl::StrCat(
       "procspec-spawn 1 ", std::string(name()), " ", CurrentPid(), " ",
       options.die_with_parent ? 1 : 0, " ", options.payload.size(), " ",
+      options.handles.empty() ? "-" : absl::StrJoin(options.handles, ","), " ",
       plumbing->sentinel_write.get(), " ", plumbing->watch_read.get(), "\n");
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
@@ -247,6 +255,19 @@ absl::StatusOr<ChildContext> PosixBackend::AdoptSpawned(
 absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
     const ForkOptions& options,
     absl::FunctionRef<int(ChildContext&)> child_main) {
+  return ForkImpl(options, nullptr, child_main);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkForRequester(
+    Pid parent, UniqueHandle watch,
+    absl::FunctionRef<int(ChildContext&)> child_main) {
+  Requester requester{parent, std::move(watch)};
+  return ForkImpl(ForkOptions(), &requester, child_main);
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkImpl(
+    const ForkOptions& options, Requester* requester,
+    absl::FunctionRef<int(ChildContext&)> child_main) {
   if (options.die_with_parent && !SupportsDieWithParent()) {
     return absl::UnimplementedError(
         absl::StrCat("backend ", std::string(name()),
@@ -257,10 +278,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
   std::unique_lock<std::mutex> lock(internal::ForkMutex());
   absl::StatusOr<ForkPlumbing> plumbing = PrepareLocked(options);
   if (!plumbing.ok()) return plumbing.status();
+  if (requester != nullptr) {
+    // The child watches the requester, not this process.
+    plumbing->watch_read.reset();
+    plumbing->watch_write.reset();
+  }
   const Pid parent = CurrentPid();
   const pid_t pid = fork();
   if (pid < 0) return internal::ErrnoError(errno, "fork");
-  if (pid == 0) RunChild(lock, parent, options, *plumbing, child_main);
+  if (pid == 0)
+    RunChild(lock, parent, options, *plumbing, requester, child_main);
 
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
@@ -278,6 +305,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
 
 void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
                             const ForkOptions& options, ForkPlumbing& plumbing,
+                            Requester* requester,
                             absl::FunctionRef<int(ChildContext&)> child_main) {
   // The parent's descriptors for its other children and for its own parent
   // watch.
@@ -297,8 +325,15 @@ void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
           absl::StrCat("cannot watch the parent: ", status.ToString()));
     }
   }
-  absl::StatusOr<std::unique_ptr<ParentWatch>> watch =
-      WatchParentLocked(parent, plumbing);
+  absl::StatusOr<std::unique_ptr<ParentWatch>> watch;
+  if (requester != nullptr) {
+    // Registered here, so that this child's own children do not hold it.
+    watch = std::make_unique<SentinelParentWatch>(
+        requester->pid,
+        internal::RegisteredHandle::AdoptLocked(std::move(requester->watch)));
+  } else {
+    watch = WatchParentLocked(parent, plumbing);
+  }
   if (!watch.ok()) {
     ExitChildWithMessage(
         absl::StrCat("cannot watch the parent: ", watch.status().ToString()));
@@ -374,6 +409,10 @@ absl::StatusOr<std::unique_ptr<ParentWatch>> PosixBackend::WatchParentLocked(
       parent,
       internal::RegisteredHandle::AdoptLocked(std::move(plumbing.watch_read)));
 }
+
+UniqueHandle PosixBackend::OpenProcessHandle(Pid) { return UniqueHandle(); }
+
+int PosixBackend::SignalProcessHandle(NativeHandle, int) { return EBADF; }
 
 Backend& PosixBackendInstance() {
   static auto* backend = new PosixBackend();

@@ -48,6 +48,32 @@ class PosixBackend : public Backend {
   absl::StatusOr<ChildContext> AdoptSpawned(std::string_view handoff,
                                             Pid parent,
                                             bool die_with_parent) final;
+  absl::StatusOr<std::unique_ptr<ForkServer>> ForkForkServer(
+      ServedChildMain child_main) final;
+  absl::StatusOr<std::unique_ptr<ForkServer>> SpawnForkServer(
+      std::string payload) final;
+  [[noreturn]] void ServeForks(UniqueHandle channel,
+                               ServedChildMain child_main) final;
+
+  // ---- For the fork server (fork_server.cc)
+
+  // `Fork`, except that the child's ParentWatch watches `parent` (not the
+  // forking process) through `watch`, a descriptor that becomes readable when
+  // `parent` has gone. For a fork server's children.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> ForkForRequester(
+      Pid parent, UniqueHandle watch,
+      absl::FunctionRef<int(ChildContext&)> child_main);
+  // A close-on-exec pipe; requires internal::ForkMutex().
+  absl::StatusOr<PipeEnds> MakePipeForForkServerLocked() {
+    return MakePipeLocked();
+  }
+  // A close-on-exec handle on `pid`, an unreaped child of this process,
+  // through which any process holding it can signal the child without the risk
+  // of pid reuse; invalid where the OS has none (the default: POSIX has none).
+  virtual UniqueHandle OpenProcessHandle(Pid pid);
+  // Sends `signal_number` through a handle from OpenProcessHandle: 0, or an
+  // errno value.
+  virtual int SignalProcessHandle(NativeHandle handle, int signal_number);
 
  protected:
   // The hooks of `Fork`. Each runs with internal::ForkMutex() held, so no other
@@ -77,11 +103,25 @@ class PosixBackend : public Backend {
   virtual absl::StatusOr<std::string> OwnExecutable();
 
  private:
+  // A fork server's requester, whom a child it forks watches instead of the
+  // server.
+  struct Requester {
+    Pid pid = 0;
+    UniqueHandle watch;
+  };
+  absl::StatusOr<std::unique_ptr<ChildProcess>> ForkImpl(
+      const ForkOptions& options, Requester* requester,
+      absl::FunctionRef<int(ChildContext&)> child_main);
   // The child's side of `Fork`, from fork() to _exit().
   [[noreturn]] void RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
                              const ForkOptions& options, ForkPlumbing& plumbing,
+                             Requester* requester,
                              absl::FunctionRef<int(ChildContext&)> child_main);
 };
+
+// Writes `data` to a pipe whose reader may have gone, without a SIGPIPE; OK
+// if the reader has gone.
+absl::Status WriteToChild(int fd, std::string_view data);
 
 // The process-wide "posix" backend.
 Backend& PosixBackendInstance();

@@ -110,6 +110,10 @@ absl::StatusOr<CommandResult> RunCommand(
 // costs are measured against.
 absl::StatusOr<ExitStatus> SpawnAndWait(const std::vector<std::string>& argv);
 
+// The floor of any fork-based start: fork(), _exit(0) in the child, waitpid in
+// the parent. Returns the child's exit status.
+absl::StatusOr<ExitStatus> ForkExitAndWait();
+
 // Sets or reads an environment variable (for per-test overrides such as
 // PROCSPEC_BACKEND).
 void SetEnv(const std::string& name, const std::string& value);

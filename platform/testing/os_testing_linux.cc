@@ -393,6 +393,13 @@ absl::StatusOr<ExitStatus> SpawnAndWait(const std::vector<std::string>& argv) {
   return ReapPid(pid);
 }
 
+absl::StatusOr<ExitStatus> ForkExitAndWait() {
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(std::strerror(errno));
+  if (pid == 0) _exit(0);
+  return ReapPid(pid);
+}
+
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Time deadline) {
   if (argv.empty()) return absl::InvalidArgumentError("RunCommand: empty argv");

@@ -20,6 +20,7 @@
 #include "cereal/types/optional.hpp"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/internal/forkserver.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/system_exit.h"
@@ -224,19 +225,17 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(Process& process,
   return absl::StrCat(std::string(kMagic), *token, body, *token);
 }
 
-void Bootstrap::RunSpawned() {
-  g_reached_guard.store(true);
-  absl::StatusOr<platform::SpawnedContext> received =
-      platform::ReceiveSpawnPayload();
-  if (!received.ok()) FailBootstrap(received.status().ToString());
-  const std::string& payload = received->payload;
+absl::StatusOr<std::unique_ptr<Process>> Bootstrap::Restore(
+    const std::string& payload) {
   if (payload.size() < kMagic.size() + 2 * kTokenSize ||
       payload.compare(0, kMagic.size(), kMagic) != 0) {
-    FailBootstrap("not a procspec bootstrap (bad magic)");
+    return absl::InvalidArgumentError("not a procspec bootstrap (bad magic)");
   }
   const std::string token = payload.substr(kMagic.size(), kTokenSize);
-  if (payload.compare(payload.size() - kTokenSize, kTokenSize, token) != 0)
-    FailBootstrap("bootstrap token mismatch (truncated or foreign input)");
+  if (payload.compare(payload.size() - kTokenSize, kTokenSize, token) != 0) {
+    return absl::InvalidArgumentError(
+        "bootstrap token mismatch (truncated or foreign input)");
+  }
   BootstrapData data;
   try {
     spawn_internal::Load(
@@ -244,11 +243,12 @@ void Bootstrap::RunSpawned() {
                        payload.size() - kMagic.size() - 2 * kTokenSize),
         data);
   } catch (const std::exception& error) {
-    FailBootstrap(absl::StrCat("malformed bootstrap: ", error.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed bootstrap: ", error.what()));
   }
   if (absl::Status s = set_start_method(data.start_method, /*force=*/true);
       !s.ok()) {
-    FailBootstrap(s.ToString());
+    return absl::InvalidArgumentError(s.ToString());
   }
 
   std::unique_ptr<Process> process;
@@ -256,15 +256,16 @@ void Bootstrap::RunSpawned() {
     const spawn_internal::ClassEntry* entry =
         spawn_internal::FindClass(data.class_name);
     if (entry == nullptr) {
-      FailBootstrap(absl::StrCat("Process class '", data.class_name,
-                                 "' is not registered in this program"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Process class '", data.class_name,
+                       "' is not registered in this program"));
     }
     process = entry->make();
     try {
       entry->load(*process, data.class_state);
     } catch (const std::exception& error) {
-      FailBootstrap(absl::StrCat("malformed state of '", data.class_name,
-                                 "': ", error.what()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "malformed state of '", data.class_name, "': ", error.what()));
     }
   } else {
     process = std::make_unique<Process>();
@@ -274,8 +275,8 @@ void Bootstrap::RunSpawned() {
     spawn_internal::Invoker invoker =
         spawn_internal::FindInvoker(data.target_name);
     if (invoker == nullptr) {
-      FailBootstrap(absl::StrCat("target '", data.target_name,
-                                 "' is not registered in this program"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target '", data.target_name, "' is not registered in this program"));
     }
     target = std::make_shared<Process::BoundTarget>(
         [invoker, args = std::move(data.args),
@@ -292,13 +293,45 @@ void Bootstrap::RunSpawned() {
     process->target_ = std::move(target);
     process->spawn_target_ = nullptr;
   }
+  return process;
+}
+
+void Bootstrap::RunSpawned() {
+  g_reached_guard.store(true);
+  absl::StatusOr<platform::SpawnedContext> received =
+      platform::ReceiveSpawnPayload();
+  if (!received.ok()) FailBootstrap(received.status().ToString());
+  if (received->payload == kForkServerMagic) {
+    if (received->handles.size() != 1)
+      FailBootstrap("a fork server needs exactly one channel");
+    platform::CurrentBackend().ServeForks(std::move(received->handles[0]),
+                                          &Bootstrap::RunServed);
+  }
+  absl::StatusOr<std::unique_ptr<Process>> process = Restore(received->payload);
+  if (!process.ok()) FailBootstrap(std::string(process.status().message()));
   // Lives until the process exits, as the unpickled object in CPython.
-  Process* const self = process.release();
+  Process* const self = process->release();
   const int exitcode = Run(*self, received->context);
   platform::FlushStandardStreams();
   // A spawned child ends as a program does (CPython's sys.exit(exitcode)):
   // atexit handlers and static destructors run.
   std::exit(exitcode & 0xff);
+}
+
+int Bootstrap::RunServed(const std::string& payload,
+                         platform::ChildContext& context) {
+  g_reached_guard.store(true);
+  absl::StatusOr<std::unique_ptr<Process>> process = Restore(payload);
+  if (!process.ok()) {
+    platform::FlushStandardStreams();
+    std::cerr << "procspec: forkserver child " << platform::CurrentPid()
+              << ": cannot bootstrap: " << process.status().message()
+              << std::endl;
+    return 1;
+  }
+  // Lives until the process exits, as the unpickled object in CPython.
+  Process* const self = process->release();
+  return Run(*self, context);
 }
 
 int Bootstrap::Run(Process& process, platform::ChildContext& context) {

@@ -35,12 +35,27 @@ class Bootstrap {
   // Process object, runs it and exits. A bad bootstrap: a message on stderr,
   // exit code 1.
   [[noreturn]] static void RunSpawned();
+  // ---- The forkserver start method
+
+  // In a child a fork server forked: `payload` is a spawn bootstrap
+  // (SpawnPayload); makes the Process object and runs it. Returns the exit
+  // code; a bad bootstrap: a message on stderr, 1. The server `_exit`s with
+  // it, as CPython's forkserver does (no atexit handlers).
+  static int RunServed(const std::string& payload,
+                       platform::ChildContext& context);
+
   // A spawned child that has not reached its main guard (Init) yet: CPython's
   // `process.current_process()._inheriting`.
   static bool InheritingMain();
   // CPython's _check_not_importing_main() failing: the RuntimeError on stderr,
   // exit code 1.
   [[noreturn]] static void FailNotImportingMain();
+
+ private:
+  // The Process object a spawn bootstrap describes; InvalidArgument (with the
+  // reason) for a bad one.
+  static absl::StatusOr<std::unique_ptr<Process>> Restore(
+      const std::string& payload);
 };
 
 // CPython's RuntimeError text, verbatim (spawn._check_not_importing_main).

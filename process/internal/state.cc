@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "process/internal/forkserver.h"
+
 namespace procspec::internal {
 namespace {
 
@@ -103,6 +105,8 @@ void ProcessState::RunExitHandling() {
     (void)record->child->Wait(absl::InfiniteFuture());
     RemoveChild(record.get());
   }
+  // After the children: a forkserver child's status comes from its server.
+  ForkServers::StopAll();
 }
 
 void ProcessState::EnsureExitHandlerRegistered() {

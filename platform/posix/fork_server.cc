@@ -1,0 +1,550 @@
+// The fork server of the posix backend (and of the backends derived from it):
+// the server's loop, the requester's ForkServer and the ChildProcess of a
+// child the server forked. POSIX.1-2008 only: socketpair, sendmsg/recvmsg with
+// SCM_RIGHTS, poll, waitpid(pid).
+//
+// Wire format (native byte order: both ends are the same program on the same
+// machine), over a SOCK_STREAM unix socketpair:
+//   request: u64 payload size, i64 requester pid, with SCM_RIGHTS {status
+//            pipe's write end, parent-watch pipe's read end}; then the payload.
+//   reply:   i64 child pid (0 if the fork failed), i64 absl status code, u64
+//            message size, with SCM_RIGHTS {process handle} where the backend
+//            has one (a pidfd); then the message.
+//   status:  on the per-child status pipe, one i64: the exit code, or -N for a
+//            death by signal N; then end of file.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "platform/internal/errors.h"
+#include "platform/internal/fork_registry.h"
+#include "platform/internal/posix_io.h"
+#include "platform/posix/posix_backend.h"
+
+namespace procspec::platform::posix {
+namespace {
+
+constexpr std::size_t kMaxHandles = 2;
+// Far above any real bootstrap; a larger size is a bug, not a reason to
+// allocate.
+constexpr std::uint64_t kMaxPayload = std::uint64_t{1} << 30;
+// CPython: a child whose status never arrived (the server died) reports 255.
+constexpr int kUnknownStatusExitCode = 255;
+
+struct RequestHeader {
+  std::uint64_t size;
+  std::int64_t requester;
+};
+struct ReplyHeader {
+  std::int64_t pid;
+  std::int64_t code;
+  std::uint64_t message_size;
+};
+
+// A connected, close-on-exec unix socketpair. Requires ForkMutex() (the ends
+// are inheritable until FD_CLOEXEC is set).
+absl::StatusOr<std::pair<UniqueHandle, UniqueHandle>> MakeSocketPairLocked() {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+    return internal::ErrnoError(errno, "socketpair");
+  UniqueHandle first(fds[0]), second(fds[1]);
+  if (absl::Status s = internal::SetCloseOnExec(fds[0]); !s.ok()) return s;
+  if (absl::Status s = internal::SetCloseOnExec(fds[1]); !s.ok()) return s;
+  return std::make_pair(std::move(first), std::move(second));
+}
+
+union ControlBuffer {
+  cmsghdr align;
+  char bytes[CMSG_SPACE(sizeof(int) * kMaxHandles)];
+};
+
+// Sends all of `data`, with `handles` attached to its first byte. Never raises
+// SIGPIPE (MSG_NOSIGNAL): a peer that has gone is an EPIPE error.
+absl::Status SendWithHandles(NativeHandle socket, std::string_view data,
+                             const std::vector<NativeHandle>& handles) {
+  ControlBuffer control;
+  std::memset(&control, 0, sizeof(control));
+  bool first = true;
+  while (!data.empty()) {
+    iovec iov{const_cast<char*>(data.data()), data.size()};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    if (first && !handles.empty()) {
+      message.msg_control = control.bytes;
+      message.msg_controllen = CMSG_SPACE(sizeof(int) * handles.size());
+      cmsghdr* header = CMSG_FIRSTHDR(&message);
+      header->cmsg_level = SOL_SOCKET;
+      header->cmsg_type = SCM_RIGHTS;
+      header->cmsg_len = CMSG_LEN(sizeof(int) * handles.size());
+      int* fds = reinterpret_cast<int*>(CMSG_DATA(header));
+      for (std::size_t i = 0; i < handles.size(); ++i)
+        fds[i] = static_cast<int>(handles[i]);
+    }
+    const ssize_t sent =
+        sendmsg(static_cast<int>(socket), &message, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      return internal::ErrnoError(errno, "sendmsg");
+    }
+    first = false;
+    data.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  return absl::OkStatus();
+}
+
+// One recvmsg into `buffer`: the bytes received (0 at end of file); the
+// descriptors that came with them are appended to `handles`, close-on-exec.
+// Call it once the socket is readable, with ForkMutex() held, so that no fork
+// of this library sees a received descriptor before it is close-on-exec.
+absl::StatusOr<std::size_t> ReceiveOnceLocked(
+    NativeHandle socket, char* buffer, std::size_t size,
+    std::vector<UniqueHandle>* handles) {
+  ControlBuffer control;
+  iovec iov{buffer, size};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  message.msg_control = control.bytes;
+  message.msg_controllen = sizeof(control.bytes);
+  ssize_t got;
+  do {
+    got = recvmsg(static_cast<int>(socket), &message, 0);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return internal::ErrnoError(errno, "recvmsg");
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+      continue;
+    const std::size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const int* fds = reinterpret_cast<const int*>(CMSG_DATA(header));
+    for (std::size_t i = 0; i < count; ++i) {
+      (void)internal::SetCloseOnExec(fds[i]);
+      handles->emplace_back(fds[i]);
+    }
+  }
+  if (message.msg_flags & MSG_CTRUNC)
+    return absl::InternalError("received descriptors were truncated");
+  return static_cast<std::size_t>(got);
+}
+
+// Receives exactly `size` bytes (a header) and the descriptors sent with them.
+// nullopt at end of file before the first byte.
+absl::StatusOr<std::optional<std::string>> ReceiveHeader(
+    NativeHandle socket, std::size_t size, std::vector<UniqueHandle>* handles) {
+  std::string data(size, '\0');
+  std::size_t got = 0;
+  while (got < size) {
+    const NativeHandle wait_on[] = {socket};
+    absl::StatusOr<std::vector<std::size_t>> ready =
+        WaitReadable(wait_on, absl::InfiniteFuture());
+    if (!ready.ok()) return ready.status();
+    absl::StatusOr<std::size_t> chunk;
+    {
+      std::lock_guard<std::mutex> lock(internal::ForkMutex());
+      chunk = ReceiveOnceLocked(socket, data.data() + got, size - got, handles);
+    }
+    if (!chunk.ok()) return chunk.status();
+    if (*chunk == 0) {
+      if (got == 0) return std::nullopt;
+      return absl::OutOfRangeError("end of file in a fork server message");
+    }
+    got += *chunk;
+  }
+  return data;
+}
+
+template <typename T>
+std::string Bytes(const T& value) {
+  return std::string(reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+template <typename T>
+T FromBytes(const std::string& bytes) {
+  T value;
+  std::memcpy(&value, bytes.data(), sizeof(value));
+  return value;
+}
+
+// A child forked by a fork server on this process's request. Its status comes
+// through the status pipe, whose read end is the sentinel.
+class RelayedChildProcess final : public ChildProcess {
+ public:
+  RelayedChildProcess(PosixBackend& backend, Pid pid,
+                      internal::RegisteredHandle status,
+                      internal::RegisteredHandle watch,
+                      internal::RegisteredHandle process_handle)
+      : backend_(backend),
+        pid_(pid),
+        creator_(CurrentPid()),
+        status_pipe_(std::move(status)),
+        watch_(std::move(watch)),
+        process_handle_(std::move(process_handle)) {}
+
+  Pid pid() const override { return pid_; }
+  NativeHandle sentinel() const override { return status_pipe_.get(); }
+
+  absl::StatusOr<std::optional<ExitStatus>> Wait(absl::Time deadline) override {
+    if (absl::Status status = CheckCreator(); !status.ok()) return status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (status_.has_value()) return status_;
+    }
+    const NativeHandle handles[] = {status_pipe_.get()};
+    absl::StatusOr<std::vector<std::size_t>> ready =
+        WaitReadable(handles, deadline);
+    if (!ready.ok()) return ready.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.has_value() || ready->empty()) return status_;
+    // Readable: the server wrote the whole status (one write, below
+    // PIPE_BUF), or died: end of file. Neither blocks.
+    std::string bytes;
+    while (bytes.size() < sizeof(std::int64_t)) {
+      absl::StatusOr<std::string> chunk =
+          ReadSome(status_pipe_.get(), sizeof(std::int64_t) - bytes.size());
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) break;
+      bytes += *chunk;
+    }
+    // Then end of file, which follows at once (the server closes its end right
+    // after writing): so that the sentinel stays readable for ever, as a
+    // sentinel of an ended process must, not only once the server got round
+    // to closing it.
+    while (bytes.size() == sizeof(std::int64_t)) {
+      absl::StatusOr<std::string> rest = ReadSome(status_pipe_.get(), 64);
+      if (!rest.ok() || rest->empty()) break;
+    }
+    if (bytes.size() == sizeof(std::int64_t)) {
+      const std::int64_t code = FromBytes<std::int64_t>(bytes);
+      status_ =
+          code < 0
+              ? ExitStatus{.signaled = true, .value = static_cast<int>(-code)}
+              : ExitStatus{.signaled = false, .value = static_cast<int>(code)};
+    } else {
+      status_ = ExitStatus{.signaled = false, .value = kUnknownStatusExitCode};
+    }
+    // Nobody needs them any more; the pidfd must not outlive the status.
+    watch_.Reset();
+    process_handle_.Reset();
+    return status_;
+  }
+
+  absl::Status SendSignal(Signal signal) override {
+    if (absl::Status status = CheckCreator(); !status.ok()) return status;
+    std::lock_guard<std::mutex> lock(mu_);
+    // Once the status is known, the pid may name another process.
+    if (status_.has_value()) return absl::OkStatus();
+    const int number = SignalNumber(signal);
+    if (process_handle_.valid()) {
+      const int error =
+          backend_.SignalProcessHandle(process_handle_.get(), number);
+      if (error == 0 || error == ESRCH) return absl::OkStatus();
+      return internal::ErrnoError(error, "pidfd_send_signal");
+    }
+    // No process handle (POSIX): between the server reaping the child and
+    // this process reading its status, the pid could be reused; CPython's
+    // forkserver accepts the same window.
+    if (kill(static_cast<pid_t>(pid_), number) == 0 || errno == ESRCH)
+      return absl::OkStatus();
+    return internal::ErrnoError(errno, "kill");
+  }
+
+ private:
+  absl::Status CheckCreator() const {
+    if (CurrentPid() == creator_) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", pid_, " was started for process ", creator_,
+                     ", not for this one"));
+  }
+
+  PosixBackend& backend_;
+  const Pid pid_;
+  const Pid creator_;
+  const internal::RegisteredHandle status_pipe_;
+  std::mutex mu_;
+  std::optional<ExitStatus> status_;
+  internal::RegisteredHandle watch_;
+  internal::RegisteredHandle process_handle_;
+};
+
+class PosixForkServer final : public ForkServer {
+ public:
+  PosixForkServer(PosixBackend& backend, std::unique_ptr<ChildProcess> server,
+                  internal::RegisteredHandle channel)
+      : backend_(backend),
+        creator_(CurrentPid()),
+        server_(std::move(server)),
+        channel_(std::move(channel)) {}
+
+  ~PosixForkServer() override {
+    if (CurrentPid() != creator_) return;
+    // End of file tells the server to exit; then it is reaped, not left a
+    // zombie.
+    channel_.Reset();
+    (void)server_->Wait(absl::InfiniteFuture());
+  }
+
+  Pid pid() const override { return server_->pid(); }
+
+  bool IsRunning() override {
+    absl::StatusOr<std::optional<ExitStatus>> status =
+        server_->Wait(absl::InfinitePast());
+    return status.ok() && !status->has_value();
+  }
+
+  absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
+      std::string_view payload) override {
+    if (CurrentPid() != creator_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the fork server ", server_->pid(), " serves process ", creator_));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!IsRunning()) return Gone();
+    internal::RegisteredHandle status_read, status_write, watch_read,
+        watch_write;
+    {
+      // Registered at once, so that no child forked meanwhile holds an end.
+      std::lock_guard<std::mutex> fork_lock(internal::ForkMutex());
+      absl::StatusOr<PipeEnds> status = backend_.MakePipeForForkServerLocked();
+      if (!status.ok()) return status.status();
+      absl::StatusOr<PipeEnds> watch = backend_.MakePipeForForkServerLocked();
+      if (!watch.ok()) return watch.status();
+      status_read =
+          internal::RegisteredHandle::AdoptLocked(std::move(status->read));
+      status_write =
+          internal::RegisteredHandle::AdoptLocked(std::move(status->write));
+      watch_read =
+          internal::RegisteredHandle::AdoptLocked(std::move(watch->read));
+      watch_write =
+          internal::RegisteredHandle::AdoptLocked(std::move(watch->write));
+    }
+    const RequestHeader header{payload.size(), CurrentPid()};
+    absl::Status sent = SendWithHandles(channel_.get(), Bytes(header),
+                                        {status_write.get(), watch_read.get()});
+    if (sent.ok()) sent = SendWithHandles(channel_.get(), payload, {});
+    // The server holds the status pipe's write end and the child the watch's
+    // read end; copies here would hide the server's and the child's ends.
+    status_write.Reset();
+    watch_read.Reset();
+    if (!sent.ok()) return Gone();
+
+    std::vector<UniqueHandle> handles;
+    absl::StatusOr<std::optional<std::string>> reply =
+        ReceiveHeader(channel_.get(), sizeof(ReplyHeader), &handles);
+    if (!reply.ok() || !reply->has_value()) return Gone();
+    const auto reply_header = FromBytes<ReplyHeader>(**reply);
+    std::string message;
+    if (reply_header.message_size > 0) {
+      absl::StatusOr<std::string> text = ReadExactly(
+          channel_.get(), static_cast<std::size_t>(std::min<std::uint64_t>(
+                              reply_header.message_size, kMaxPayload)));
+      if (!text.ok()) return Gone();
+      message = *std::move(text);
+    }
+    if (reply_header.pid <= 0) {
+      return absl::Status(static_cast<absl::StatusCode>(reply_header.code),
+                          absl::StrCat("fork server: ", message));
+    }
+    internal::RegisteredHandle process_handle;
+    if (!handles.empty()) {
+      std::lock_guard<std::mutex> fork_lock(internal::ForkMutex());
+      process_handle =
+          internal::RegisteredHandle::AdoptLocked(std::move(handles[0]));
+    }
+    return std::make_unique<RelayedChildProcess>(
+        backend_, reply_header.pid, std::move(status_read),
+        std::move(watch_write), std::move(process_handle));
+  }
+
+ private:
+  // The server has ended, or is ending (it closed the channel): reap it.
+  absl::Status Gone() {
+    (void)server_->Wait(absl::InfiniteFuture());
+    return absl::UnavailableError(
+        absl::StrCat("the fork server ", server_->pid(), " has ended"));
+  }
+
+  PosixBackend& backend_;
+  const Pid creator_;
+  const std::unique_ptr<ChildProcess> server_;
+  internal::RegisteredHandle channel_;
+  // One request at a time on the channel.
+  std::mutex mu_;
+};
+
+// The server's record of a child it forked.
+struct Served {
+  std::unique_ptr<ChildProcess> child;
+  internal::RegisteredHandle status;
+};
+
+[[noreturn]] void ServerFails(std::string_view why) {
+  FlushStandardStreams();
+  std::cerr << "procspec: fork server " << CurrentPid() << ": " << why
+            << std::endl;
+  ExitImmediately(1);
+}
+
+void Report(Served& served, const ExitStatus& status) {
+  const std::int64_t code = status.exitcode();
+  // The requester may have gone; nothing to do then.
+  (void)WriteToChild(static_cast<int>(served.status.get()), Bytes(code));
+  served.status.Reset();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::ForkForkServer(
+    ServedChildMain child_main) {
+  internal::RegisteredHandle client;
+  UniqueHandle server_end;
+  {
+    std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    absl::StatusOr<std::pair<UniqueHandle, UniqueHandle>> sockets =
+        MakeSocketPairLocked();
+    if (!sockets.ok()) return sockets.status();
+    // Registered: closed in the server, and in every other child.
+    client = internal::RegisteredHandle::AdoptLocked(std::move(sockets->first));
+    // Not registered, so that the server keeps it; the caller has no other
+    // thread that could fork meanwhile.
+    server_end = std::move(sockets->second);
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> server =
+      Fork(ForkOptions(), [&](ChildContext&) -> int {
+        ServeForks(std::move(server_end), child_main);
+      });
+  server_end.reset();
+  if (!server.ok()) return server.status();
+  return std::make_unique<PosixForkServer>(*this, *std::move(server),
+                                           std::move(client));
+}
+
+absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::SpawnForkServer(
+    std::string payload) {
+  internal::RegisteredHandle client, server_end;
+  {
+    std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    absl::StatusOr<std::pair<UniqueHandle, UniqueHandle>> sockets =
+        MakeSocketPairLocked();
+    if (!sockets.ok()) return sockets.status();
+    // Both registered: no child forked by another thread holds either; the
+    // spawn passes the server's end on explicitly.
+    client = internal::RegisteredHandle::AdoptLocked(std::move(sockets->first));
+    server_end =
+        internal::RegisteredHandle::AdoptLocked(std::move(sockets->second));
+  }
+  SpawnOptions options;
+  options.payload = std::move(payload);
+  options.handles = {server_end.get()};
+  absl::StatusOr<std::unique_ptr<ChildProcess>> server = Spawn(options);
+  server_end.Reset();
+  if (!server.ok()) return server.status();
+  return std::make_unique<PosixForkServer>(*this, *std::move(server),
+                                           std::move(client));
+}
+
+void PosixBackend::ServeForks(UniqueHandle channel_end,
+                              ServedChildMain child_main) {
+  // As CPython's server: a Ctrl-C meant for the program does not end the
+  // server (the children get the default back).
+  signal(SIGINT, SIG_IGN);
+  internal::RegisteredHandle channel;
+  {
+    std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    channel = internal::RegisteredHandle::AdoptLocked(std::move(channel_end));
+  }
+  std::vector<Served> children;
+  while (true) {
+    std::vector<NativeHandle> handles = {channel.get()};
+    for (const Served& served : children)
+      handles.push_back(served.child->sentinel());
+    absl::StatusOr<std::vector<std::size_t>> ready =
+        WaitReadable(handles, absl::InfiniteFuture());
+    if (!ready.ok()) ServerFails(ready.status().ToString());
+    // Children first, highest index first so that erasing keeps the others'.
+    for (auto it = ready->rbegin(); it != ready->rend(); ++it) {
+      if (*it == 0) continue;
+      Served& served = children[*it - 1];
+      absl::StatusOr<std::optional<ExitStatus>> status =
+          served.child->Wait(absl::InfinitePast());
+      if (status.ok() && !status->has_value()) continue;
+      // Reaped: report it. Not reapable by us (an error): end of file says
+      // "unknown", 255.
+      if (status.ok()) Report(served, **status);
+      children.erase(children.begin() + static_cast<std::ptrdiff_t>(*it - 1));
+    }
+    if ((*ready)[0] != 0) continue;
+
+    std::vector<UniqueHandle> fds;
+    absl::StatusOr<std::optional<std::string>> request =
+        ReceiveHeader(channel.get(), sizeof(RequestHeader), &fds);
+    if (!request.ok()) ServerFails(request.status().ToString());
+    // The requester closed its end or exited: CPython's server exits too. Its
+    // children keep running, orphaned.
+    if (!request->has_value()) ExitImmediately(0);
+    const auto header = FromBytes<RequestHeader>(**request);
+    if (fds.size() != 2 || header.size > kMaxPayload)
+      ServerFails("malformed request");
+    absl::StatusOr<std::string> payload =
+        ReadExactly(channel.get(), static_cast<std::size_t>(header.size));
+    if (!payload.ok()) ServerFails(payload.status().ToString());
+
+    Served served;
+    {
+      // Registered: no child of this server holds another's status pipe (nor
+      // its own: end of file must mean the server has gone).
+      std::lock_guard<std::mutex> lock(internal::ForkMutex());
+      served.status =
+          internal::RegisteredHandle::AdoptLocked(std::move(fds[0]));
+    }
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ForkForRequester(
+        header.requester, std::move(fds[1]), [&](ChildContext& context) {
+          signal(SIGINT, SIG_DFL);
+          return child_main(*payload, context);
+        });
+    ReplyHeader reply{0, 0, 0};
+    std::string message;
+    UniqueHandle process_handle;
+    if (child.ok()) {
+      reply.pid = (*child)->pid();
+      // Before the child can be reaped (only this loop reaps it), so the
+      // handle names it.
+      process_handle = OpenProcessHandle(reply.pid);
+    } else {
+      reply.code = static_cast<std::int64_t>(child.status().code());
+      message = std::string(child.status().message());
+      reply.message_size = message.size();
+    }
+    std::vector<NativeHandle> reply_handles;
+    if (process_handle.valid()) reply_handles.push_back(process_handle.get());
+    // A requester that has gone is noticed as end of file on the next round.
+    if (SendWithHandles(channel.get(), Bytes(reply), reply_handles).ok() &&
+        !message.empty()) {
+      (void)SendWithHandles(channel.get(), message, {});
+    }
+    if (child.ok()) {
+      served.child = *std::move(child);
+      children.push_back(std::move(served));
+    }
+  }
+}
+
+}  // namespace procspec::platform::posix
