@@ -126,7 +126,7 @@ absl::Status Process::start() {
   if (die_with_parent_ && forkserver) {
     // The server forks the child: neither PR_SET_PDEATHSIG nor a watcher
     // thread could be armed for this process's death from there.
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kInitial;
     return absl::UnimplementedError(
         "die_with_parent is not supported by the forkserver start method");

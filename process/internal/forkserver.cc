@@ -3,12 +3,12 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "process/forkserver.h"
 #include "process/internal/bootstrap.h"
 #include "process/internal/state.h"
@@ -20,7 +20,7 @@ struct Servers {
   explicit Servers(platform::Pid pid) : owner(pid) {}
   // The process these servers belong to.
   const platform::Pid owner;
-  absl::Mutex mu;
+  std::mutex mu;
   // By backend name.
   std::map<std::string, platform::ForkServer*> by_backend ABSL_GUARDED_BY(mu);
 };
@@ -64,7 +64,7 @@ absl::Status ForkServers::ForkNow() {
   const std::string name(backend.name());
   Servers& servers = GetServers();
   {
-    absl::MutexLock lock(&servers.mu);
+    std::lock_guard<std::mutex> lock(servers.mu);
     if (LiveServerLocked(servers, name) != nullptr) return absl::OkStatus();
   }
   // Not under the lock: the server (and every child it forks) would inherit
@@ -73,14 +73,14 @@ absl::Status ForkServers::ForkNow() {
       backend.ForkForkServer(&Bootstrap::RunServed);
   if (!server.ok()) return server.status();
   ProcessState::Get().EnsureExitHandlerRegistered();
-  absl::MutexLock lock(&servers.mu);
+  std::lock_guard<std::mutex> lock(servers.mu);
   servers.by_backend[name] = server->release();
   return absl::OkStatus();
 }
 
 void ForkServers::StopAll() {
   Servers& servers = GetServers();
-  absl::MutexLock lock(&servers.mu);
+  std::lock_guard<std::mutex> lock(servers.mu);
   for (auto& [name, server] : servers.by_backend) {
     // Closes the channel, so the server exits, and reaps it.
     delete server;
@@ -99,7 +99,7 @@ absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
   // (Unavailable); either way one new server is started and asked once more.
   // Held across the request: the server serves one request at a time anyway,
   // and no other thread may replace (delete) a server while it is asked.
-  absl::MutexLock lock(&servers.mu);
+  std::lock_guard<std::mutex> lock(servers.mu);
   for (int attempt = 0; attempt < 2; ++attempt) {
     platform::ForkServer* server = LiveServerLocked(servers, name);
     if (server == nullptr) {
@@ -120,7 +120,7 @@ absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
 
 std::optional<platform::Pid> ForkServers::ServerPid() {
   Servers& servers = GetServers();
-  absl::MutexLock lock(&servers.mu);
+  std::lock_guard<std::mutex> lock(servers.mu);
   platform::ForkServer* server =
       LiveServerLocked(servers, std::string(platform::CurrentBackend().name()));
   if (server == nullptr) return std::nullopt;
