@@ -17,24 +17,24 @@ def _expectations(backend):
 def _instance(suite, backend, start_method):
     return "%s_%s_%s" % (suite, backend, start_method)
 
-def conformance_suite(name, srcs_lib, backends, start_methods, registry = _REGISTRY, **kwargs):
+def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs):
     """One cc_test per backend x start method, `<name>_<backend>_<start_method>`.
 
-    Each links `srcs_lib` (the suite's tests, alwayslink) with the harness main and runs with its
-    backend's manifests. A test_suite `name` groups them.
+    Each links the start method's library (the tests written for that method, alwayslink) with
+    the harness main and runs with its backend's manifests. A test_suite `name` groups them.
 
     Args:
       name: prefix of the instances and name of the test_suite.
-      srcs_lib: cc_library with the tests (alwayslink = True).
+      srcs_libs: dict start method -> cc_library with the tests (alwayslink = True); one
+        instance per backend for each entry.
       backends: backend names, e.g. ["linux", "posix"].
-      start_methods: start method names, e.g. ["fork"].
       registry: the clause registry.
       **kwargs: passed to every cc_test (e.g. size, timeout).
     """
     extra_tags = kwargs.pop("tags", [])
     instances = []
     for backend in backends:
-        for start_method in start_methods:
+        for start_method, srcs_lib in srcs_libs.items():
             instance = _instance(name, backend, start_method)
             instances.append(":" + instance)
             cc_test(

@@ -147,6 +147,10 @@ struct ForkOptions {
 struct ChildContext {
   // Never null.
   std::unique_ptr<ParentWatch> parent;
+  // In a child a fork server forked: the descriptors passed with the request
+  // (`ForkServer::StartChild`'s `handles`), in that order, close-on-exec and
+  // owned by this process now. Empty for a plain Fork.
+  std::vector<UniqueHandle> handles;
 };
 
 // A child that is a fresh run of an executable (CPython's spawn start method).
@@ -195,6 +199,9 @@ struct SpawnedContext {
 // The requester's ChildProcess has that pipe's read end as its sentinel; end of
 // file without a status (the server died) reports exit code 255.
 
+// The most descriptors one fork server request can pass to its child.
+inline constexpr std::size_t kMaxForkServerHandles = 32;
+
 // What a fork server's child runs: returns the exit code. A plain function, so
 // that a server started as a fresh run of the program finds the same one.
 using ServedChildMain = int (*)(const std::string& payload,
@@ -214,9 +221,13 @@ class ForkServer {
   // server sent where there is one; otherwise it is kill(pid), which could
   // reach a process that reused the pid between the server reaping the child
   // and this process reading the status (CPython accepts the same window).
-  // Unavailable if the server has gone (it is reaped then; start another).
+  // `handles` (at most kMaxForkServerHandles) reach the child by SCM_RIGHTS,
+  // as its `ChildContext::handles`; the server closes its copies once it has
+  // forked the child, so no other child holds them. Unavailable if the server
+  // has gone (it is reaped then; start another).
   virtual absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
-      std::string_view payload) = 0;
+      std::string_view payload,
+      absl::Span<const NativeHandle> handles = {}) = 0;
 };
 
 class Backend {

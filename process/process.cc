@@ -143,18 +143,20 @@ absl::Status Process::start() {
   if (spawn || forkserver) {
     // Serialized in the parent, as CPython pickles: what cannot be sent fails
     // here, and the object may be started again.
+    std::vector<platform::NativeHandle> handles;
     absl::StatusOr<std::string> payload = internal::Bootstrap::SpawnPayload(
-        *this, context->get_start_method(), &spawn_token);
+        *this, context->get_start_method(), &spawn_token, &handles);
     if (!payload.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       state_ = State::kInitial;
       return payload.status();
     }
     if (forkserver) {
-      child = internal::ForkServers::StartChild(*payload);
+      child = internal::ForkServers::StartChild(*payload, handles);
     } else {
       platform::SpawnOptions spawn_options;
       spawn_options.payload = *std::move(payload);
+      spawn_options.handles = std::move(handles);
       spawn_options.die_with_parent = die_with_parent_;
       child = backend.Spawn(spawn_options);
     }

@@ -10,13 +10,13 @@
 #include "absl/strings/str_join.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/context.h"
 
 namespace conformance {
 namespace {
 
-// The start methods this build can run; a new one is added here and in the hook
-// below.
-constexpr absl::string_view kStartMethods[] = {"fork"};
+// The start methods this build can run.
+constexpr absl::string_view kStartMethods[] = {"fork", "spawn", "forkserver"};
 
 struct SuiteState {
   internal::SuiteOptions options;
@@ -95,10 +95,14 @@ absl::Status SelectBackendAndStartMethod(const SuiteOptions& options) {
         "--start_method=", options.start_method, ": not available (available: ",
         absl::StrJoin(kStartMethods, ", "), ")"));
   }
-  // HOOK(start-method): once the process library has procspec::SetStartMethod,
-  // select the method here:
-  //   return procspec::SetStartMethod(options.start_method);
-  // Until then "fork" is the library's only behaviour; the value is reported.
+  // Every Process of this instance without an explicit context uses it.
+  if (absl::Status status = procspec::set_start_method(
+          std::string_view(options.start_method), /*force=*/true);
+      !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--start_method=", options.start_method,
+                                     ": ", status.message()));
+  }
   return absl::OkStatus();
 }
 

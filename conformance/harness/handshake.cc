@@ -17,6 +17,43 @@ constexpr char kRelease[] = "G";
 
 }  // namespace
 
+HandshakeChild Handshake::ChildSide() const {
+  HandshakeChild child;
+  child.ready_ = procspec::InheritedHandle(to_parent_.write.get());
+  child.release_ = procspec::InheritedHandle(to_child_.read.get());
+  child.parent_ends_ = {to_parent_.read.get(), to_child_.write.get()};
+  return child;
+}
+
+void HandshakeChild::CloseInheritedParentEnds() {
+  for (platform::NativeHandle handle : parent_ends_) {
+    if (handle != platform::kInvalidHandle)
+      platform::UniqueHandle(handle).reset();
+  }
+  parent_ends_.clear();
+}
+
+absl::Status HandshakeChild::SignalReady() {
+  CloseInheritedParentEnds();
+  if (!ready_.valid())
+    return absl::FailedPreconditionError("already signalled");
+  absl::Status status = platform::WriteAll(ready_.get(), kReady);
+  platform::UniqueHandle(ready_.get()).reset();
+  ready_ = procspec::InheritedHandle();
+  return status;
+}
+
+absl::Status HandshakeChild::WaitForRelease() {
+  CloseInheritedParentEnds();
+  if (!release_.valid())
+    return absl::FailedPreconditionError("already released");
+  absl::StatusOr<std::string> byte = platform::ReadSome(release_.get(), 1);
+  if (!byte.ok()) return byte.status();
+  if (*byte == kRelease) return absl::OkStatus();
+  return absl::AbortedError(
+      "the parent closed the handshake without releasing the child");
+}
+
 absl::StatusOr<Handshake> Handshake::Create() {
   Handshake handshake;
   absl::StatusOr<platform::PipeEnds> to_parent = platform::MakePipe();

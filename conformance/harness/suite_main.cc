@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "conformance/harness/child_entry.h"
@@ -23,6 +24,8 @@
 #include "conformance/harness/leak_check.h"
 #include "conformance/registry/citations.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
+#include "process/spawn.h"
 
 namespace conformance {
 namespace {
@@ -74,6 +77,28 @@ int Fail(const absl::Status& status) {
   return kUsageError;
 }
 
+}  // namespace
+
+// Whether the command line runs tests or a child entry under forkserver. If
+// so, selects its --backend now: Init forks the server of the backend in use.
+bool PrepareForkServer(int argc, char** argv) {
+  bool forkserver = false;
+  std::string backend;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--list_clauses") return false;
+    if (absl::StartsWith(arg, "--child=")) break;
+    if (arg == "--start_method=forkserver") forkserver = true;
+    if (absl::ConsumePrefix(&arg, "--backend=")) backend = std::string(arg);
+  }
+  // A bad name is reported by Main.
+  if (forkserver && !backend.empty())
+    (void)procspec::platform::SelectBackend(backend);
+  return forkserver;
+}
+
+namespace {
+
 int RunChild(const CommandLine& command) {
   ChildEntry entry = internal::FindChildEntry(command.child);
   if (entry == nullptr) {
@@ -112,4 +137,14 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace conformance
 
-int main(int argc, char** argv) { return conformance::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // The main guard, first: a child the spawn start method started from this
+  // binary runs its target here and never returns. Under
+  // --start_method=forkserver the fork server is forked here too, while the
+  // program has one thread and before the leak check's first snapshot (a
+  // server started during a test would count as that test's leaked child).
+  procspec::InitOptions init;
+  init.start_forkserver = conformance::PrepareForkServer(argc, argv);
+  procspec::Init(argc, argv, init);
+  return conformance::Main(argc, argv);
+}

@@ -1,8 +1,24 @@
-"""The conformance suite's areas: one folder and one library each under //conformance/suite."""
+"""The conformance suite's areas: one folder and one library each under //conformance/suite.
 
-AREAS = [
-    "construction",
-    "lifecycle",
-    "signals",
-    "module",
-]
+Each area lists the start methods its tests are written for. An area written with capturing
+lambdas as targets (and descriptors passed by capture) runs under fork only; an area ported to
+registered targets (PROCSPEC_TARGET, PROCSPEC_PROCESS_CLASS) with values and
+procspec::InheritedHandle / conformance::HandshakeChild as arguments runs under all three.
+"""
+
+ALL_START_METHODS = ["fork", "spawn", "forkserver"]
+
+AREAS = {
+    "construction": ["fork"],
+    "lifecycle": ALL_START_METHODS,
+    "signals": ["fork"],
+    "module": ["fork"],
+}
+
+def areas_for(start_method):
+    """The areas whose tests run under `start_method`."""
+    return [area for area, methods in AREAS.items() if start_method in methods]
+
+def start_methods_in_use():
+    """The start methods at least one area supports, in ALL_START_METHODS order."""
+    return [method for method in ALL_START_METHODS if areas_for(method)]

@@ -1,11 +1,14 @@
 // Checks that each suite instance really runs the configuration its target
 // names; a wiring mistake in conformance/defs.bzl would otherwise credit one
 // backend with another's results.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "conformance/harness/environment.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "process/context.h"
 
 namespace conformance {
 namespace {
@@ -30,10 +33,12 @@ TEST(HarnessSelfTest, TheBackendsManifestsWereLoaded) {
   EXPECT_FALSE(ClauseRegistry()->clauses().empty());
 }
 
-TEST(HarnessSelfTest, TheStartMethodIsOneTheLibraryHas) {
-  // Only fork exists until the process library gains SetStartMethod (see
-  // environment.cc).
-  EXPECT_EQ(StartMethod(), "fork");
+TEST(HarnessSelfTest, TheStartMethodInUseIsTheOneOnTheCommandLine) {
+  EXPECT_EQ(procspec::get_start_method(), std::string(StartMethod()))
+      << "--start_method selected one method but Process uses another";
+  const std::vector<std::string> all = procspec::get_all_start_methods();
+  EXPECT_NE(std::find(all.begin(), all.end(), std::string(StartMethod())),
+            all.end());
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 // Wire format (native byte order: both ends are the same program on the same
 // machine), over a SOCK_STREAM unix socketpair:
 //   request: u64 payload size, i64 requester pid, with SCM_RIGHTS {status
-//            pipe's write end, parent-watch pipe's read end}; then the payload.
+//            pipe's write end, parent-watch pipe's read end, the descriptors
+//            passed to the child...}; then the payload.
 //   reply:   i64 child pid (0 if the fork failed), i64 absl status code, u64
 //            message size, with SCM_RIGHTS {process handle} where the backend
 //            has one (a pidfd); then the message.
@@ -42,7 +43,8 @@
 namespace procspec::platform::posix {
 namespace {
 
-constexpr std::size_t kMaxHandles = 2;
+// The status pipe, the parent watch, and the handles passed to the child.
+constexpr std::size_t kMaxHandles = 2 + kMaxForkServerHandles;
 // Far above any real bootstrap; a larger size is a bug, not a reason to
 // allocate.
 constexpr std::uint64_t kMaxPayload = std::uint64_t{1} << 30;
@@ -311,7 +313,13 @@ class PosixForkServer final : public ForkServer {
   }
 
   absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
-      std::string_view payload) override {
+      std::string_view payload,
+      absl::Span<const NativeHandle> passed) override {
+    if (passed.size() > kMaxForkServerHandles) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a fork server request passes at most ", kMaxForkServerHandles,
+          " descriptors, not ", passed.size()));
+    }
     if (CurrentPid() != creator_) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the fork server ", server_->pid(), " serves process ", creator_));
@@ -337,8 +345,10 @@ class PosixForkServer final : public ForkServer {
           internal::RegisteredHandle::AdoptLocked(std::move(watch->write));
     }
     const RequestHeader header{payload.size(), CurrentPid()};
-    absl::Status sent = SendWithHandles(channel_.get(), Bytes(header),
-                                        {status_write.get(), watch_read.get()});
+    std::vector<NativeHandle> attached = {status_write.get(), watch_read.get()};
+    attached.insert(attached.end(), passed.begin(), passed.end());
+    absl::Status sent =
+        SendWithHandles(channel_.get(), Bytes(header), attached);
     if (sent.ok()) sent = SendWithHandles(channel_.get(), payload, {});
     // The server holds the status pipe's write end and the child the watch's
     // read end; copies here would hide the server's and the child's ends.
@@ -501,8 +511,14 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     // children keep running, orphaned.
     if (!request->has_value()) ExitImmediately(0);
     const auto header = FromBytes<RequestHeader>(**request);
-    if (fds.size() != 2 || header.size > kMaxPayload)
+    if (fds.size() < 2 || header.size > kMaxPayload)
       ServerFails("malformed request");
+    // The descriptors for the child: moved into it after the fork, closed
+    // here at the end of this round (before the next fork), so that no other
+    // child of the server holds them.
+    std::vector<UniqueHandle> passed;
+    for (std::size_t i = 2; i < fds.size(); ++i)
+      passed.push_back(std::move(fds[i]));
     absl::StatusOr<std::string> payload =
         ReadExactly(channel.get(), static_cast<std::size_t>(header.size));
     if (!payload.ok()) ServerFails(payload.status().ToString());
@@ -518,6 +534,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     absl::StatusOr<std::unique_ptr<ChildProcess>> child = ForkForRequester(
         header.requester, std::move(fds[1]), [&](ChildContext& context) {
           signal(SIGINT, SIG_DFL);
+          context.handles = std::move(passed);
           return child_main(*payload, context);
         });
     ReplyHeader reply{0, 0, 0};

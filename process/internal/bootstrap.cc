@@ -21,6 +21,7 @@
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/internal/forkserver.h"
+#include "process/internal/handle_passing.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/system_exit.h"
@@ -164,9 +165,11 @@ void Bootstrap::FailNotImportingMain() {
   platform::ExitImmediately(1);
 }
 
-absl::StatusOr<std::string> Bootstrap::SpawnPayload(Process& process,
-                                                    const std::string& method,
-                                                    std::string* token) {
+absl::StatusOr<std::string> Bootstrap::SpawnPayload(
+    Process& process, const std::string& method, std::string* token,
+    std::vector<platform::NativeHandle>* handles) {
+  // Collects the InheritedHandles serialized below.
+  HandleCollector collector;
   BootstrapData data;
   data.start_method = method;
   std::shared_ptr<const spawn_internal::SpawnTarget> target;
@@ -221,6 +224,7 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(Process& process,
     }
   }
   *token = RandomToken();
+  *handles = collector.handles();
   std::string body = spawn_internal::Save(data);
   return absl::StrCat(std::string(kMagic), *token, body, *token);
 }
@@ -307,6 +311,8 @@ void Bootstrap::RunSpawned() {
     platform::CurrentBackend().ServeForks(std::move(received->handles[0]),
                                           &Bootstrap::RunServed);
   }
+  // Before anything is deserialized: InheritedHandles name these by index.
+  AdoptReceivedHandles(std::move(received->handles));
   absl::StatusOr<std::unique_ptr<Process>> process = Restore(received->payload);
   if (!process.ok()) FailBootstrap(std::string(process.status().message()));
   // Lives until the process exits, as the unpickled object in CPython.
@@ -321,6 +327,8 @@ void Bootstrap::RunSpawned() {
 int Bootstrap::RunServed(const std::string& payload,
                          platform::ChildContext& context) {
   g_reached_guard.store(true);
+  // Before anything is deserialized: InheritedHandles name these by index.
+  AdoptReceivedHandles(std::move(context.handles));
   absl::StatusOr<std::unique_ptr<Process>> process = Restore(payload);
   if (!process.ok()) {
     platform::FlushStandardStreams();

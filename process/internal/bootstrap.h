@@ -27,10 +27,12 @@ class Bootstrap {
   // serialized BootstrapData (start method, registered class and target,
   // args, kwargs and the Process attributes), the token again. PicklingError
   // for a target, argument or class that cannot be sent. `token` receives the
-  // token.
-  static absl::StatusOr<std::string> SpawnPayload(Process& process,
-                                                  const std::string& method,
-                                                  std::string* token);
+  // token, `handles` the descriptors the InheritedHandles among the args and
+  // the class state name, in index order: they must reach the child with the
+  // payload.
+  static absl::StatusOr<std::string> SpawnPayload(
+      Process& process, const std::string& method, std::string* token,
+      std::vector<platform::NativeHandle>* handles);
   // In a spawned child, from Init(): reads and checks the bootstrap, makes the
   // Process object, runs it and exits. A bad bootstrap: a message on stderr,
   // exit code 1.

@@ -89,7 +89,8 @@ void ForkServers::StopAll() {
 }
 
 absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
-    const std::string& payload) {
+    const std::string& payload,
+    const std::vector<platform::NativeHandle>& handles) {
   platform::Backend& backend = platform::CurrentBackend();
   const std::string name(backend.name());
   Servers& servers = GetServers();
@@ -112,7 +113,7 @@ absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
       ProcessState::Get().EnsureExitHandlerRegistered();
       servers.by_backend[name] = server;
     }
-    child = server->StartChild(payload);
+    child = server->StartChild(payload, handles);
     if (!absl::IsUnavailable(child.status())) return child;
   }
   return child;

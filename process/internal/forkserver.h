@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,8 +23,10 @@ class ForkServers {
   // Has the current backend's server fork a child for `payload` (a spawn
   // bootstrap). Starts a server (a fresh run of the program) if there is none
   // or it has died, and retries once on a server that died meanwhile.
+  // `handles` reach the child with the request.
   static absl::StatusOr<std::unique_ptr<platform::ChildProcess>> StartChild(
-      const std::string& payload);
+      const std::string& payload,
+      const std::vector<platform::NativeHandle>& handles);
   // At exit (ProcessState::RunExitHandling): stops and reaps this process's
   // servers, so that none is left a zombie or an orphan.
   static void StopAll();

@@ -21,6 +21,7 @@
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance::lifecycle {
@@ -40,20 +41,37 @@ class KeyLookupError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Ends as `how` says.
+void ExitcodeEndAs(std::string how) {
+  if (how == "exit_message") procspec::Exit("goodbye from the child");
+  if (how == "runtime_error") throw std::runtime_error("boom");
+  if (how == "custom") throw KeyLookupError("'boom'");
+  if (how == "not_std") throw 42;
+}
+PROCSPEC_TARGET(ExitcodeEndAs);
+
+void ExitcodeExitWithoutCode() { procspec::Exit(); }
+PROCSPEC_TARGET(ExitcodeExitWithoutCode);
+
+void ExitcodeThrowSystemExit() { throw procspec::SystemExit(); }
+PROCSPEC_TARGET(ExitcodeThrowSystemExit);
+
+void ExitcodeExitTrue() { procspec::Exit(true); }
+PROCSPEC_TARGET(ExitcodeExitTrue);
+
+void ExitcodeDieBySignal(int signal_number) {
+  procspec::platform::testing::DieBySignal(signal_number);
+}
+PROCSPEC_TARGET(ExitcodeDieBySignal);
+
 // Starts a child (named "Boomer" unless args[1] is "unnamed") whose target
 // ends as args[0] says, joins it, and prints "exitcode=N" on stdout. What the
 // child writes goes to this process's stderr, which the test captures.
 CONFORMANCE_CHILD_ENTRY(lifecycle_exitcode_ending) {
   const std::string how = args.empty() ? "" : args[0];
   const bool named = args.size() < 2 || args[1] != "unnamed";
-  procspec::Process p(
-      [how] {
-        if (how == "exit_message") procspec::Exit("goodbye from the child");
-        if (how == "runtime_error") throw std::runtime_error("boom");
-        if (how == "custom") throw KeyLookupError("'boom'");
-        if (how == "not_std") throw 42;
-      },
-      {.name = named ? "Boomer" : ""});
+  procspec::Process p(ExitcodeEndAs, std::tuple{how},
+                      {.name = named ? "Boomer" : ""});
   if (!p.start().ok()) return 100;
   absl::StatusOr<int> exitcode = JoinAndGetExitcode(p);
   if (!exitcode.ok()) return 101;
@@ -95,14 +113,15 @@ CONFORMANCE_TEST(Exitcode, ZeroForReturnAndExitWithoutCode,
                  "process.exitcode.return_zero") {
   std::vector<std::pair<std::string, std::unique_ptr<procspec::Process>>>
       children;
-  children.emplace_back("return", std::make_unique<procspec::Process>([] {}));
+  children.emplace_back("return",
+                        std::make_unique<procspec::Process>(LifecycleNoop));
   children.emplace_back(
-      "Exit()", std::make_unique<procspec::Process>([] { procspec::Exit(); }));
+      "Exit()", std::make_unique<procspec::Process>(ExitcodeExitWithoutCode));
   children.emplace_back("Exit(0)", std::make_unique<procspec::Process>(
-                                       [] { procspec::Exit(0); }));
-  children.emplace_back("throw SystemExit()",
-                        std::make_unique<procspec::Process>(
-                            [] { throw procspec::SystemExit(); }));
+                                       LifecycleExitWith, std::tuple{0}));
+  children.emplace_back(
+      "throw SystemExit()",
+      std::make_unique<procspec::Process>(ExitcodeThrowSystemExit));
   std::vector<std::unique_ptr<ReapOnExit>> reaps;
   for (auto& [what, p] : children) {
     reaps.push_back(std::make_unique<ReapOnExit>(*p));
@@ -124,8 +143,8 @@ CONFORMANCE_TEST(Exitcode, ExitCodeIsTruncatedToEightBits,
   std::vector<std::unique_ptr<procspec::Process>> children;
   std::vector<std::unique_ptr<ReapOnExit>> reaps;
   for (const auto& [code, expected] : cases) {
-    children.push_back(std::make_unique<procspec::Process>(
-        [code = code] { procspec::Exit(code); }));
+    children.push_back(std::make_unique<procspec::Process>(LifecycleExitWith,
+                                                           std::tuple{code}));
     reaps.push_back(std::make_unique<ReapOnExit>(*children.back()));
     ASSERT_OK(children.back()->start());
   }
@@ -133,7 +152,7 @@ CONFORMANCE_TEST(Exitcode, ExitCodeIsTruncatedToEightBits,
     ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(*children[i]));
     EXPECT_EQ(exitcode, cases[i].second) << "Exit(" << cases[i].first << ")";
   }
-  procspec::Process exit_true([] { procspec::Exit(true); });
+  procspec::Process exit_true(ExitcodeExitTrue);
   ReapOnExit reap(exit_true);
   ASSERT_OK(exit_true.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(exit_true));
@@ -200,8 +219,7 @@ CONFORMANCE_TEST(Exitcode, UncaughtNonStdExceptionIsReportedAndGivesOne,
 CONFORMANCE_TEST(Exitcode, DeathBySegvIsMinusTheSignal,
                  "process.exitcode.signal") {
   const int segv = procspec::platform::testing::SegvSignalNumber();
-  procspec::Process p(
-      [segv] { procspec::platform::testing::DieBySignal(segv); });
+  procspec::Process p(ExitcodeDieBySignal, std::tuple{segv});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -213,8 +231,7 @@ CONFORMANCE_TEST(Exitcode, DeathBySegvIsMinusTheSignal,
 CONFORMANCE_TEST(Exitcode, DeathByAbortIsMinusTheSignal,
                  "process.exitcode.signal") {
   const int abrt = procspec::platform::testing::AbortSignalNumber();
-  procspec::Process p(
-      [abrt] { procspec::platform::testing::DieBySignal(abrt); });
+  procspec::Process p(ExitcodeDieBySignal, std::tuple{abrt});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -242,7 +259,7 @@ CONFORMANCE_TEST(Exitcode, TerminateAndKillAreMinusTheirSignals,
 // join() was never called; a later join() agrees.
 CONFORMANCE_TEST(Exitcode, ReadableWithoutJoin,
                  "process.exitcode.without_join") {
-  procspec::Process p([] { procspec::Exit(4); });
+  procspec::Process p(LifecycleExitWith, std::tuple{4});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
@@ -268,7 +285,8 @@ CONFORMANCE_TEST(Exitcode, SignalExitcodeReadableWithoutJoin,
 CONFORMANCE_TEST(Exitcode, ReadingItReapsTheChild,
                  "process.exitcode.without_join") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] { procspec::Exit(4); });
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(LifecycleExitWith, std::tuple{4});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());

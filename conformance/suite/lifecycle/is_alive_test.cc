@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance::lifecycle {
@@ -50,7 +51,7 @@ CONFORMANCE_TEST(IsAlive, TrueWhileRunningFalseOnceExitedBeforeJoin,
 // An unstarted object is not alive, and asking is not an error.
 CONFORMANCE_TEST(IsAlive, FalseBeforeStart,
                  "process.is_alive.not_started_false") {
-  procspec::Process with_target([] {});
+  procspec::Process with_target(LifecycleNoop);
   ASSERT_OK_AND_ASSIGN(bool alive, with_target.is_alive());
   EXPECT_FALSE(alive);
   procspec::Process without_target;
@@ -65,28 +66,40 @@ CONFORMANCE_TEST(IsAlive, CurrentProcessIsAliveInTheMainProcess,
   EXPECT_TRUE(alive);
 }
 
+// A child asking about itself: through current_process(), and through the
+// object itself (its run() override's `this`, the child's copy of the object
+// the parent started).
+class IsAliveSelfCheck : public procspec::Process {
+ public:
+  void run() override {
+    if (&procspec::current_process() != this) procspec::Exit(12);
+    ExitUnlessTrue(procspec::current_process().is_alive(), 10);
+    ExitUnlessTrue(is_alive(), 11);
+  }
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+PROCSPEC_PROCESS_CLASS(IsAliveSelfCheck);
+
 // In a child, current_process() (the child's own object) is alive, through
 // either name, without the creator check.
 CONFORMANCE_TEST(IsAlive, CurrentProcessIsAliveInAChild,
                  "process.is_alive.current_process") {
-  procspec::Process* self = nullptr;
-  procspec::Process p([&self] {
-    ExitUnlessTrue(procspec::current_process().is_alive(), 10);
-    ExitUnlessTrue(self->is_alive(), 11);
-  });
-  self = &p;
+  IsAliveSelfCheck p;
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: current_process().is_alive(); "
-                            "11: the object itself";
+                            "11: the object itself; "
+                            "12: current_process() is not the object";
 }
 
 // is_alive() reaps a child it finds exited: a zombie before, gone after, and
 // no longer listed by active_children().
 CONFORMANCE_TEST(IsAlive, ReapsAnExitedChild, "process.is_alive.reaps") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] { procspec::Exit(3); });
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(LifecycleExitWith, std::tuple{3});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -121,10 +134,14 @@ CONFORMANCE_TEST(IsAlive, PollsWithoutBlockingOnARunningChild,
 // A child cannot test objects its parent created, running or unstarted.
 CONFORMANCE_TEST(IsAlive, ChildCannotTestItsParentsObjects,
                  "process.is_alive.not_child_error") {
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(
+      "the child tests Process objects of its parent, which only a forked "
+      "child has (CPython cannot pickle a Process for spawn or forkserver "
+      "either)"));
   ASSERT_OK_AND_ASSIGN(auto sibling, BlockedChild::Create(0));
   ASSERT_OK(sibling->StartAndWaitReady());
   procspec::Process& running_sibling = sibling->process();
-  procspec::Process unstarted([] {});
+  procspec::Process unstarted(LifecycleNoop);
   procspec::Process p([&running_sibling, &unstarted] {
     ExitUnlessError(running_sibling.is_alive().status(), "AssertionError",
                     kNotChild, 10);

@@ -95,7 +95,7 @@ CONFORMANCE_TEST(Join, ReturnsOnlyOnceTheExitcodeIsKnown,
 // join() reaps: no zombie remains once it returns.
 CONFORMANCE_TEST(Join, ReapsTheChild, "process.join.waits_for_exit") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] {});
+  procspec::Process p(LifecycleNoop);
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -148,7 +148,7 @@ CONFORMANCE_TEST(Join, DurationTimeoutReturnsWithTheChildStillRunning,
 // set. (See also Join.TimedJoinWakesOnTheExitEvent.)
 CONFORMANCE_TEST(Join, TimeoutReturnsEarlyWhenTheChildExits,
                  "process.join.timeout") {
-  procspec::Process p([] { procspec::Exit(8); });
+  procspec::Process p(LifecycleExitWith, std::tuple{8});
   ReapOnExit reap(p);
   const absl::Duration timeout = ScaledTimeout(absl::Seconds(60));
   ASSERT_OK(p.start());
@@ -192,7 +192,7 @@ CONFORMANCE_TEST(Join, ZeroAndNegativeTimeoutsDoNotWait,
 // is_alive() False, no longer an active child.
 CONFORMANCE_TEST(Join, NegativeTimeoutCompletesTheJoinOfAnExitedChild,
                  "process.join.nonpositive_timeout") {
-  procspec::Process p([] { procspec::Exit(6); });
+  procspec::Process p(LifecycleExitWith, std::tuple{6});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -211,7 +211,8 @@ CONFORMANCE_TEST(Join, NegativeTimeoutCompletesTheJoinOfAnExitedChild,
 CONFORMANCE_TEST(Join, ZeroTimeoutReapsAnExitedChild,
                  "process.join.nonpositive_timeout") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] {});
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(LifecycleNoop);
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -226,7 +227,7 @@ CONFORMANCE_TEST(Join, ZeroTimeoutReapsAnExitedChild,
 // exitcode does not change.
 CONFORMANCE_TEST(Join, RepeatedJoinsReturnAndKeepTheExitcode,
                  "process.join.repeated") {
-  procspec::Process p([] { procspec::Exit(7); });
+  procspec::Process p(LifecycleExitWith, std::tuple{7});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int first, JoinAndGetExitcode(p));
@@ -324,10 +325,14 @@ CONFORMANCE_TEST(Join, MainProcessCannotJoinItself,
 // objects its parent created, started or not.
 CONFORMANCE_TEST(Join, ChildCannotJoinItselfOrItsParentsObjects,
                  "process.join.not_child_error") {
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(
+      "the child joins Process objects of its parent, which only a forked "
+      "child has (CPython cannot pickle a Process for spawn or forkserver "
+      "either)"));
   ASSERT_OK_AND_ASSIGN(auto sibling, BlockedChild::Create(0));
   ASSERT_OK(sibling->StartAndWaitReady());
   procspec::Process& running_sibling = sibling->process();
-  procspec::Process unstarted([] {});
+  procspec::Process unstarted(LifecycleNoop);
   procspec::Process* self = nullptr;
   procspec::Process p([&self, &running_sibling, &unstarted] {
     ExitUnlessError(procspec::current_process().join(), "AssertionError",
@@ -350,7 +355,7 @@ CONFORMANCE_TEST(Join, ChildCannotJoinItselfOrItsParentsObjects,
 // join() on an object never started fails, with or without a timeout.
 CONFORMANCE_TEST(Join, NotStartedIsAnAssertionError,
                  "process.join.not_started_error") {
-  procspec::Process p([] {});
+  procspec::Process p(LifecycleNoop);
   EXPECT_PYTHON_ERROR(p.join(), "AssertionError",
                       "can only join a started process");
   EXPECT_PYTHON_ERROR(p.join(0.1), "AssertionError",

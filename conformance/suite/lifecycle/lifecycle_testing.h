@@ -8,12 +8,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
 #include "conformance/suite/common/process_testing.h"
@@ -24,6 +29,33 @@
 #include "process/system_exit.h"
 
 namespace conformance::lifecycle {
+
+// Registered targets (lifecycle_testing.cc) shared by the lifecycle tests, so
+// that every test runs under every start method.
+// Returns at once: exit code 0.
+void LifecycleNoop();
+// procspec::Exit(code).
+void LifecycleExitWith(int code);
+// Signals the handshake, blocks until released, then exits with `code` (100:
+// the signal failed; 101: not released).
+void LifecycleBlockThenExit(HandshakeChild handshake, int code);
+
+// UNSUPPORTED unless this instance runs the fork start method: `why` says what
+// the test needs that only a forked child has.
+inline absl::Status RequireForkStartMethod(std::string_view why) {
+  if (StartMethod() == "fork") return absl::OkStatus();
+  return Unsupported(absl::StrCat("needs the fork start method: ",
+                                  absl::string_view(why.data(), why.size())));
+}
+
+// UNSUPPORTED under forkserver, whose server (not this process) reaps the
+// child, so that no zombie of this process is there to observe.
+inline absl::Status RequireOwnZombie() {
+  if (StartMethod() != "forkserver") return absl::OkStatus();
+  return Unsupported(
+      "under forkserver the fork server reaps the child: this process never "
+      "has it as a zombie");
+}
 
 // Kills and joins `process` when the scope ends, so that a failed assertion
 // never leaves a running child or a zombie behind. Harmless after a successful
@@ -72,7 +104,8 @@ inline absl::StatusOr<std::string> ReadToEnd(
 // Waits (up to a generous scaled bound) until `process`'s sentinel is ready,
 // i.e. the child has exited, and then until it is reapable (a zombie), without
 // joining or reaping it: a pipe sentinel ("posix") fires a moment before the
-// exiting child becomes a zombie.
+// exiting child becomes a zombie. Under forkserver the child is the server's:
+// its sentinel is ready once the server has reaped it and sent the status.
 inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
   absl::StatusOr<procspec::Handle> sentinel = process.sentinel();
   if (!sentinel.ok()) return sentinel.status();
@@ -86,6 +119,7 @@ inline absl::Status WaitForExitWithoutJoin(procspec::Process& process) {
   absl::StatusOr<std::optional<procspec::Pid>> pid = process.pid();
   if (!pid.ok()) return pid.status();
   if (!pid->has_value()) return absl::InternalError("no pid after start()");
+  if (StartMethod() == "forkserver") return absl::OkStatus();
   return procspec::platform::testing::AwaitExitWithoutReaping(**pid);
 }
 
@@ -113,11 +147,8 @@ class BlockedChild {
  private:
   BlockedChild(Handshake handshake, int code)
       : handshake_(std::move(handshake)),
-        process_([this, code] {
-          if (!handshake_.SignalReady().ok()) procspec::Exit(100);
-          if (!handshake_.WaitForRelease().ok()) procspec::Exit(101);
-          procspec::Exit(code);
-        }),
+        process_(LifecycleBlockThenExit,
+                 std::tuple{handshake_.ChildSide(), code}),
         reap_(process_) {}
 
   Handshake handshake_;

@@ -16,7 +16,9 @@
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 #include "process/value.h"
 
@@ -24,6 +26,7 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::procspec::InheritedHandle;
 using ::procspec::platform::MakePipe;
 using ::procspec::platform::NativeHandle;
 using ::procspec::platform::PipeEnds;
@@ -33,17 +36,53 @@ void WriteOrExit(NativeHandle handle, const std::string& text) {
   if (!procspec::platform::WriteAll(handle, text).ok()) procspec::Exit(4);
 }
 
+void RunWriteNameAndNumber(InheritedHandle out, std::string name, int number) {
+  WriteOrExit(out.get(), absl::StrCat(name, ":", number));
+}
+PROCSPEC_TARGET(RunWriteNameAndNumber);
+
+void RunWriteKwargs(InheritedHandle out, std::string who,
+                    const procspec::Kwargs& kwargs) {
+  auto name = kwargs.find("name");
+  auto age = kwargs.find("age");
+  if (name == kwargs.end() || age == kwargs.end()) procspec::Exit(3);
+  WriteOrExit(out.get(), absl::StrCat(who, " ", name->second.repr(), " ",
+                                      age->second.repr()));
+}
+PROCSPEC_TARGET(RunWriteKwargs);
+
+int RunReturnFortyTwo() { return 42; }
+PROCSPEC_TARGET(RunReturnFortyTwo);
+
+// What direct calls of the targets below did, in the process that made them.
+int g_run_calls = 0;
+procspec::Pid g_run_ran_in = 0;
+
+void RunCountCall() {
+  ++g_run_calls;
+  g_run_ran_in = procspec::platform::CurrentPid();
+}
+PROCSPEC_TARGET(RunCountCall);
+
+void RunAddToCalls(int step) { g_run_calls += step; }
+PROCSPEC_TARGET(RunAddToCalls);
+
+void RunThrow() { throw std::runtime_error("boom"); }
+PROCSPEC_TARGET(RunThrow);
+
+void RunWriteTarget(InheritedHandle out, int n) {
+  WriteOrExit(out.get(), "target " + std::to_string(n));
+}
+PROCSPEC_TARGET(RunWriteTarget);
+
 // The child calls target(*args): the target receives the positional
 // arguments, and the child exits 0.
 CONFORMANCE_TEST(Run, CallsTheTargetWithItsArgsInTheChild,
                  "process.run.calls_target") {
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
-  const NativeHandle write_end = pipe.write.get();
   procspec::Process p(
-      [write_end](const std::string& name, int number) {
-        WriteOrExit(write_end, absl::StrCat(name, ":", number));
-      },
-      std::tuple{std::string("p1"), 7});
+      RunWriteNameAndNumber,
+      std::tuple{InheritedHandle(pipe.write.get()), std::string("p1"), 7});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
@@ -58,16 +97,9 @@ CONFORMANCE_TEST(Run, CallsTheTargetWithItsArgsInTheChild,
 CONFORMANCE_TEST(Run, CallsTheTargetWithItsKwargsInTheChild,
                  "process.run.calls_target") {
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
-  const NativeHandle write_end = pipe.write.get();
   procspec::Process p(
-      [write_end](const std::string& who, const procspec::Kwargs& kwargs) {
-        auto name = kwargs.find("name");
-        auto age = kwargs.find("age");
-        if (name == kwargs.end() || age == kwargs.end()) procspec::Exit(3);
-        WriteOrExit(write_end, absl::StrCat(who, " ", name->second.repr(), " ",
-                                            age->second.repr()));
-      },
-      std::tuple{std::string("egon")},
+      RunWriteKwargs,
+      std::tuple{InheritedHandle(pipe.write.get()), std::string("egon")},
       {.kwargs = {{"name", "race"}, {"age", 23}}});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
@@ -81,7 +113,7 @@ CONFORMANCE_TEST(Run, CallsTheTargetWithItsKwargsInTheChild,
 // The target's return value is discarded: returning 42 still exits 0.
 CONFORMANCE_TEST(Run, DiscardsTheTargetsReturnValue, "process.run.calls_target",
                  "process.exitcode.return_zero") {
-  procspec::Process p([] { return 42; });
+  procspec::Process p(RunReturnFortyTwo);
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -112,16 +144,13 @@ CONFORMANCE_TEST(Run, WithOptionsButNoTargetTheChildExitsZero,
 // process, creates no child, and leaves p startable.
 CONFORMANCE_TEST(Run, DirectCallRunsTheTargetInTheCaller,
                  "process.run.direct_call_in_caller") {
-  int calls = 0;
-  procspec::Pid ran_in = 0;
-  procspec::Process p([&calls, &ran_in] {
-    ++calls;
-    ran_in = procspec::platform::CurrentPid();
-  });
+  g_run_calls = 0;
+  g_run_ran_in = 0;
+  procspec::Process p(RunCountCall);
   ReapOnExit reap(p);
   p.run();
-  EXPECT_EQ(calls, 1);
-  EXPECT_EQ(ran_in, procspec::platform::CurrentPid());
+  EXPECT_EQ(g_run_calls, 1);
+  EXPECT_EQ(g_run_ran_in, procspec::platform::CurrentPid());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   EXPECT_EQ(pid, std::nullopt) << "run() created a child";
   ASSERT_OK_AND_ASSIGN(bool alive, p.is_alive());
@@ -133,24 +162,24 @@ CONFORMANCE_TEST(Run, DirectCallRunsTheTargetInTheCaller,
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int child_exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(child_exitcode, 0);
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(g_run_calls, 1);
 }
 
 // Each direct call runs the target again.
 CONFORMANCE_TEST(Run, DirectCallCanBeRepeated,
                  "process.run.direct_call_in_caller") {
-  int calls = 0;
-  procspec::Process p([&calls](int step) { calls += step; }, std::tuple{10});
+  g_run_calls = 0;
+  procspec::Process p(RunAddToCalls, std::tuple{10});
   p.run();
   p.run();
-  EXPECT_EQ(calls, 20);
+  EXPECT_EQ(g_run_calls, 20);
 }
 
 // An exception from a directly called run() reaches the caller, as a Python
 // exception raised by p.run() does.
 CONFORMANCE_TEST(Run, DirectCallPropagatesTheTargetsException,
                  "process.run.direct_call_in_caller") {
-  procspec::Process p([] { throw std::runtime_error("boom"); });
+  procspec::Process p(RunThrow);
   EXPECT_THROW(p.run(), std::runtime_error);
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   EXPECT_EQ(pid, std::nullopt);
@@ -160,6 +189,7 @@ CONFORMANCE_TEST(Run, DirectCallPropagatesTheTargetsException,
 // on the child's copy of the object, which sees members set before start().
 class Worker : public procspec::Process {
  public:
+  Worker() = default;
   explicit Worker(NativeHandle report) : report_(report) {}
 
   std::string label;
@@ -170,12 +200,20 @@ class Worker : public procspec::Process {
     absl::StatusOr<std::optional<procspec::Pid>> pid =
         procspec::current_process().pid();
     if (!pid.ok() || !pid->has_value()) procspec::Exit(3);
-    WriteOrExit(report_, absl::StrCat(label, " ", **pid));
+    WriteOrExit(report_.get(), absl::StrCat(label, " ", **pid));
+  }
+
+  // What the spawn and forkserver start methods send: the members set
+  // before start(), not `ran`.
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(label, report_);
   }
 
  private:
-  NativeHandle report_;
+  InheritedHandle report_;
 };
+PROCSPEC_PROCESS_CLASS(Worker);
 
 CONFORMANCE_TEST(Run, SubclassOverrideRunsInTheChildWithItsMembers,
                  "process.run.subclass_override",
@@ -201,7 +239,10 @@ CONFORMANCE_TEST(Run, SubclassOverrideRunsInTheChildWithItsMembers,
 class ExitingWorker : public procspec::Process {
  public:
   void run() override { procspec::Exit(6); }
+  template <class Archive>
+  void serialize(Archive&) {}
 };
+PROCSPEC_PROCESS_CLASS(ExitingWorker);
 
 CONFORMANCE_TEST(Run, SubclassOverrideDeterminesTheExitcode,
                  "process.run.subclass_override") {
@@ -217,17 +258,16 @@ CONFORMANCE_TEST(Run, SubclassOverrideDeterminesTheExitcode,
 class PlainSubclass : public procspec::Process {
  public:
   using procspec::Process::Process;
+  template <class Archive>
+  void serialize(Archive&) {}
 };
+PROCSPEC_PROCESS_CLASS(PlainSubclass);
 
 CONFORMANCE_TEST(Run, SubclassWithoutOverrideCallsTheTarget,
                  "process.run.subclass_override", "process.run.calls_target") {
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
-  const NativeHandle write_end = pipe.write.get();
-  PlainSubclass p(
-      [write_end](int n) {
-        WriteOrExit(write_end, "target " + std::to_string(n));
-      },
-      std::tuple{5});
+  PlainSubclass p(RunWriteTarget,
+                  std::tuple{InheritedHandle(pipe.write.get()), 5});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();

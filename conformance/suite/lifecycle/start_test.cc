@@ -17,7 +17,9 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance::lifecycle {
@@ -26,7 +28,6 @@ namespace {
 using ::conformance::testing::JoinAndGetExitcode;
 using ::conformance::testing::RunChildEntry;
 using ::procspec::platform::MakePipe;
-using ::procspec::platform::NativeHandle;
 using ::procspec::platform::PipeEnds;
 
 constexpr char kForeignStart[] =
@@ -35,30 +36,47 @@ constexpr char kStartedTwice[] = "cannot start a process twice";
 constexpr char kClosed[] = "process object is closed";
 constexpr char kDaemonic[] =
     "daemonic processes are not allowed to have children";
+constexpr char kForkedCopies[] =
+    "the child uses Process objects of its parent, which only a forked child "
+    "has (CPython cannot pickle a Process for spawn or forkserver either)";
+
+// Set by StartReportPid: in the child's memory only.
+bool g_start_ran_in_this_process = false;
+
+// Writes the current process's pid to `out`.
+void StartReportPid(procspec::InheritedHandle out) {
+  g_start_ran_in_this_process = true;  // Sets the child's copy only.
+  absl::StatusOr<std::optional<procspec::Pid>> pid =
+      procspec::current_process().pid();
+  if (!pid.ok() || !pid->has_value()) procspec::Exit(3);
+  if (!procspec::platform::WriteAll(out.get(), absl::StrCat(**pid)).ok()) {
+    procspec::Exit(4);
+  }
+}
+PROCSPEC_TARGET(StartReportPid);
+
+// Waits to be released, then prints "child".
+void StartWaitThenPrint(HandshakeChild handshake) {
+  if (!handshake.WaitForRelease().ok()) procspec::Exit(3);
+  std::printf("child\n");
+}
+PROCSPEC_TARGET(StartWaitThenPrint);
 
 // run() runs in a new process (another pid, reported through a pipe), not in
 // the parent: a flag the target sets stays unset on the parent's side.
 CONFORMANCE_TEST(Start, CallsRunInAChildProcessNotInTheParent,
                  "process.start.calls_run_in_child") {
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
-  const NativeHandle write_end = pipe.write.get();
-  bool ran_in_this_process = false;
-  procspec::Process p([&ran_in_this_process, write_end] {
-    ran_in_this_process = true;  // Sets the child's copy only.
-    absl::StatusOr<std::optional<procspec::Pid>> pid =
-        procspec::current_process().pid();
-    if (!pid.ok() || !pid->has_value()) procspec::Exit(3);
-    if (!procspec::platform::WriteAll(write_end, absl::StrCat(**pid)).ok()) {
-      procspec::Exit(4);
-    }
-  });
+  g_start_ran_in_this_process = false;
+  procspec::Process p(StartReportPid,
+                      std::tuple{procspec::InheritedHandle(pipe.write.get())});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string reported, ReadToEnd(pipe.read.get()));
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
-  EXPECT_FALSE(ran_in_this_process) << "run() ran in the parent";
+  EXPECT_FALSE(g_start_ran_in_this_process) << "run() ran in the parent";
   procspec::Pid child_pid = 0;
   ASSERT_TRUE(absl::SimpleAtoi(reported, &child_pid))
       << "the child reported '" << reported << "'";
@@ -72,10 +90,8 @@ CONFORMANCE_TEST(Start, CallsRunInAChildProcessNotInTheParent,
 CONFORMANCE_TEST(Start, ReturnsWhileTheTargetIsStillRunning,
                  "process.start.returns_without_waiting") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&handshake] {
-    if (!handshake.SignalReady().ok()) procspec::Exit(3);
-    if (!handshake.WaitForRelease().ok()) procspec::Exit(4);
-  });
+  procspec::Process p(LifecycleBlockThenExit,
+                      std::tuple{handshake.ChildSide(), 0});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
@@ -93,10 +109,7 @@ CONFORMANCE_TEST(Start, ReturnsWhileTheTargetIsStillRunning,
 CONFORMANCE_CHILD_ENTRY(lifecycle_start_then_print) {
   absl::StatusOr<Handshake> handshake = Handshake::Create();
   if (!handshake.ok()) return 100;
-  procspec::Process p([&handshake] {
-    if (!handshake->WaitForRelease().ok()) procspec::Exit(3);
-    std::printf("child\n");
-  });
+  procspec::Process p(StartWaitThenPrint, std::tuple{handshake->ChildSide()});
   if (!p.start().ok()) return 101;
   std::printf("main\n");
   std::fflush(stdout);
@@ -122,10 +135,8 @@ CONFORMANCE_TEST(Start, TheParentGoesOnBeforeTheChildFinishes,
 CONFORMANCE_TEST(Start, TwiceWhileRunningIsAnAssertionError,
                  "process.start.twice_error") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&handshake] {
-    if (!handshake.SignalReady().ok()) procspec::Exit(3);
-    if (!handshake.WaitForRelease().ok()) procspec::Exit(4);
-  });
+  procspec::Process p(LifecycleBlockThenExit,
+                      std::tuple{handshake.ChildSide(), 0});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
@@ -144,7 +155,7 @@ CONFORMANCE_TEST(Start, TwiceWhileRunningIsAnAssertionError,
 // start() after the child was joined fails; the recorded exitcode stays.
 CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
                  "process.start.twice_error") {
-  procspec::Process p([] { procspec::Exit(5); });
+  procspec::Process p(LifecycleExitWith, std::tuple{5});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -158,7 +169,7 @@ CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
 // start() after the child exited but before anyone joined it fails too.
 CONFORMANCE_TEST(Start, TwiceAfterExitWithoutJoinIsAnAssertionError,
                  "process.start.twice_error") {
-  procspec::Process p([] { procspec::Exit(6); });
+  procspec::Process p(LifecycleExitWith, std::tuple{6});
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
@@ -173,7 +184,8 @@ CONFORMANCE_TEST(Start, TwiceAfterExitWithoutJoinIsAnAssertionError,
 // start it.
 CONFORMANCE_TEST(Start, ObjectCreatedByTheParentCannotBeStartedInAChild,
                  "process.start.foreign_object_error") {
-  procspec::Process foreign([] { procspec::Exit(9); });
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
+  procspec::Process foreign(LifecycleExitWith, std::tuple{9});
   ReapOnExit reap_foreign(foreign);
   procspec::Process p([&foreign] {
     ExitUnlessError(foreign.start(), "AssertionError", kForeignStart, 10);
@@ -197,7 +209,7 @@ CONFORMANCE_TEST(Start, ObjectCreatedByTheParentCannotBeStartedInAChild,
 // "process object is closed".
 CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeStartedTwice,
                  "process.start.check_order") {
-  procspec::Process p([] {});
+  procspec::Process p(LifecycleNoop);
   ReapOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -210,9 +222,10 @@ CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeStartedTwice,
 // closed (started or not) reports "process object is closed".
 CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeTheCreator,
                  "process.start.check_order") {
-  procspec::Process closed_unstarted([] {});
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
+  procspec::Process closed_unstarted(LifecycleNoop);
   ASSERT_OK(closed_unstarted.close());
-  procspec::Process closed_started([] {});
+  procspec::Process closed_started(LifecycleNoop);
   ASSERT_OK(closed_started.start());
   ASSERT_OK(closed_started.join());
   ASSERT_OK(closed_started.close());
@@ -232,11 +245,12 @@ CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeTheCreator,
 // one (same creator) reports the creator check.
 CONFORMANCE_TEST(Start, StartedTwiceIsCheckedBeforeTheCreator,
                  "process.start.check_order") {
-  procspec::Process started([] {});
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
+  procspec::Process started(LifecycleNoop);
   ReapOnExit reap_started(started);
   ASSERT_OK(started.start());
   ASSERT_OK(started.join());
-  procspec::Process unstarted([] {});
+  procspec::Process unstarted(LifecycleNoop);
   procspec::Process p([&started, &unstarted] {
     ExitUnlessError(started.start(), "AssertionError", kStartedTwice, 10);
     ExitUnlessError(unstarted.start(), "AssertionError", kForeignStart, 11);
@@ -253,12 +267,13 @@ CONFORMANCE_TEST(Start, StartedTwiceIsCheckedBeforeTheCreator,
 // creates itself reports the daemonic check.
 CONFORMANCE_TEST(Start, CreatorIsCheckedBeforeDaemonic,
                  "process.start.check_order") {
-  procspec::Process unstarted([] {});
+  CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
+  procspec::Process unstarted(LifecycleNoop);
   procspec::Process p(
       [&unstarted] {
         if (!procspec::current_process().daemon()) procspec::Exit(9);
         ExitUnlessError(unstarted.start(), "AssertionError", kForeignStart, 10);
-        procspec::Process own([] {});
+        procspec::Process own(LifecycleNoop);
         ExitUnlessError(own.start(), "AssertionError", kDaemonic, 11);
       },
       {.daemon = true});
