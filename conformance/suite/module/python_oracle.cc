@@ -23,7 +23,11 @@ import sys
 
 
 def fact(key, value):
-    print(f"{key}={value}", flush=True)
+    # One write(2) per fact (atomic on a pipe below PIPE_BUF): parent and
+    # children report to the same stdout, and print() may split a line into
+    # two writes (it does when stdout is unbuffered, e.g. PYTHONUNBUFFERED=1).
+    sys.stdout.flush()
+    os.write(1, f"{key}={value}\n".encode())
 
 
 def outcome(fn):
