@@ -27,35 +27,24 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace procspec {
 namespace {
 
+using testing::CheckSelf;
+using testing::ExitWith;
+using testing::ExitWithGlobal;
+using testing::ExitWithSum;
+using testing::g_global;
 using ::testing::HasSubstr;
+using testing::Throw;
 
 // Set by main() before Init: a server forked by Init has these values.
 platform::Pid g_prologue_pid = 0;
 // The backend current at Init, and the server Init forked for it.
 std::string g_init_backend;
 std::optional<platform::Pid> g_init_server;
-// Changed by the parent before start(); a forkserver child sees the value the
-// server had: the initial one.
-int g_global = 1;
-
-void ExitWith(int code) { Exit(code); }
-PROCSPEC_TARGET(ExitWith);
-
-void ExitWithSum(int a, std::string text, const Kwargs& kwargs) {
-  Exit(a + static_cast<int>(text.size()) +
-       static_cast<int>(kwargs.at("x").as<std::int64_t>()));
-}
-PROCSPEC_TARGET(ExitWithSum);
-
-void Throw() { throw std::runtime_error("boom"); }
-PROCSPEC_TARGET(Throw);
-
-void ExitWithGlobal() { Exit(g_global); }
-PROCSPEC_TARGET(ExitWithGlobal);
 
 // 0 if the prologue before Init ran in `pid`'s memory (the server was forked
 // from it), 3 if it ran in this process's own ancestry otherwise.
@@ -72,22 +61,6 @@ void BlockUntilParentGone() {
   Exit(21);
 }
 PROCSPEC_TARGET(BlockUntilParentGone);
-
-// Exit code 0 if this process sees itself as the parent described it.
-void CheckSelf(std::string name, bool daemon, std::int64_t parent_pid,
-               std::string parent_name, std::string authkey) {
-  Process& self = current_process();
-  if (self.name() != name) Exit(10);
-  if (self.daemon() != daemon) Exit(11);
-  if (parent_process() == nullptr) Exit(12);
-  if (parent_process()->pid() != parent_pid) Exit(13);
-  if (parent_process()->name() != parent_name) Exit(14);
-  if (self.authkey() != authkey) Exit(15);
-  if (!parent_process()->is_alive()) Exit(16);
-  if (*self.pid() != platform::CurrentPid()) Exit(17);
-  Exit(0);
-}
-PROCSPEC_TARGET(CheckSelf);
 
 // A forkserver child that starts its own forkserver child.
 void StartGrandchild(int code) {

@@ -24,53 +24,26 @@
 #include "process/errors.h"
 #include "process/process.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace procspec {
 namespace {
 
+using testing::CheckSelf;
+using testing::ExitWith;
+using testing::ExitWithGlobal;
+using testing::ExitWithSum;
+using testing::g_global;
 using ::testing::HasSubstr;
+using testing::Throw;
 
 // Set by main() before the guard: in a spawned child, by the child itself.
 platform::Pid g_prologue_pid = 0;
-// Changed by the parent before start(); a spawned child sees the initial
-// value.
-int g_global = 1;
-
-void ExitWith(int code) { Exit(code); }
-PROCSPEC_TARGET(ExitWith);
-
-void ExitWithSum(int a, std::string text, const Kwargs& kwargs) {
-  Exit(a + static_cast<int>(text.size()) +
-       static_cast<int>(kwargs.at("x").as<std::int64_t>()));
-}
-PROCSPEC_TARGET(ExitWithSum);
-
-void Throw() { throw std::runtime_error("boom"); }
-PROCSPEC_TARGET(Throw);
-
-void ExitWithGlobal() { Exit(g_global); }
-PROCSPEC_TARGET(ExitWithGlobal);
 
 void ExitZeroIfPrologueRanHere() {
   Exit(g_prologue_pid == platform::CurrentPid() ? 0 : 3);
 }
 PROCSPEC_TARGET(ExitZeroIfPrologueRanHere);
-
-// Exit code 0 if this process sees itself as the parent described it.
-void CheckSelf(std::string name, bool daemon, std::int64_t parent_pid,
-               std::string parent_name, std::string authkey) {
-  Process& self = current_process();
-  if (self.name() != name) Exit(10);
-  if (self.daemon() != daemon) Exit(11);
-  if (parent_process() == nullptr) Exit(12);
-  if (parent_process()->pid() != parent_pid) Exit(13);
-  if (parent_process()->name() != parent_name) Exit(14);
-  if (self.authkey() != authkey) Exit(15);
-  if (!parent_process()->is_alive()) Exit(16);
-  if (*self.pid() != platform::CurrentPid()) Exit(17);
-  Exit(0);
-}
-PROCSPEC_TARGET(CheckSelf);
 
 // Exit code 0 unless this process holds an inheritable descriptor that its
 // parent did not hold inheritable (`allowed`).
