@@ -6,7 +6,8 @@
 //   def task(name): print('%s runing' % name)
 //   print('before the guard')           # runs again in every spawned child
 //   if __name__ == '__main__':
-//     multiprocessing.set_start_method('spawn')
+//     multiprocessing.set_start_method(sys.argv[1] if len(sys.argv) > 1
+//                                      else 'spawn')
 //     p1 = Process(target=task, args=('p1',)); p2 = ...
 //     p1.start(); p2.start(); p1.join(); p2.join()
 //     print('主')
@@ -30,7 +31,10 @@ PROCSPEC_TARGET(task);
 int main(int argc, char** argv) {
   std::cout << "before the guard" << std::endl;
   procspec::Init(argc, argv);  // a spawned child runs task here and exits
-  if (absl::Status s = procspec::set_start_method("spawn"); !s.ok()) {
+  // With the argument "fork" the prologue runs once: forked children do not
+  // run main() again.
+  const std::string method = argc > 1 ? argv[1] : "spawn";
+  if (absl::Status s = procspec::set_start_method(method); !s.ok()) {
     std::cerr << s << std::endl;
     return 1;
   }
