@@ -152,6 +152,9 @@ absl::Status Process::start() {
       return payload.status();
     }
     if (forkserver) {
+      // As CPython's Popen for every start method: nothing buffered before
+      // start() comes after what the child writes.
+      platform::FlushStandardStreams();
       child = internal::ForkServers::StartChild(*payload, handles);
     } else {
       platform::SpawnOptions spawn_options;

@@ -9,7 +9,7 @@ procspec::InheritedHandle / conformance::HandshakeChild as arguments runs under 
 ALL_START_METHODS = ["fork", "spawn", "forkserver"]
 
 AREAS = {
-    "construction": ["fork"],
+    "construction": ALL_START_METHODS,
     "lifecycle": ALL_START_METHODS,
     "signals": ["fork"],
     "module": ["fork"],

@@ -16,7 +16,9 @@
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -25,6 +27,45 @@ namespace {
 using ::conformance::testing::JoinAndGetExitcode;
 using construction_testing::ChildGuard;
 using construction_testing::ReportPipe;
+using construction_testing::SendLineTo;
+using procspec::InheritedHandle;
+
+// Starts four threads that each add up a sum and report, joins them, then
+// reports the total.
+void ChildThreadsJoined(InheritedHandle out) {
+  std::atomic<int> total{0};
+  std::vector<std::thread> threads;
+  for (int i = 1; i <= 4; ++i) {
+    threads.emplace_back([i, &total, out] {
+      int sum = 0;
+      for (int k = 1; k <= 1000 * i; ++k) sum += k % 7;
+      total += sum;
+      SendLineTo(out, absl::StrCat("thread ", i, " done"));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  SendLineTo(out, absl::StrCat("target end total=", total.load()));
+}
+PROCSPEC_TARGET(ChildThreadsJoined);
+
+// Leaves a detached thread blocked for ever, and returns.
+void ChildThreadsDetached(InheritedHandle out) {
+  absl::StatusOr<procspec::platform::PipeEnds> never =
+      procspec::platform::MakePipe();
+  if (!never.ok()) procspec::Exit(3);
+  const procspec::platform::NativeHandle read_end = never->read.get();
+  // Blocks for ever: this process holds the write end and never writes.
+  std::thread([read_end, out] {
+    SendLineTo(out, "thread blocking");
+    (void)procspec::platform::ReadSome(read_end, 1);
+    SendLineTo(out, "thread unblocked");
+  }).detach();
+  SendLineTo(out, "target returns");
+  // The pipe ends stay open (released) so the thread keeps blocking.
+  (void)never->read.release();
+  (void)never->write.release();
+}
+PROCSPEC_TARGET(ChildThreadsDetached);
 
 // Threads started and joined by the target run to completion before the child
 // exits, and the child then exits with 0: their effects all reach the parent,
@@ -32,20 +73,7 @@ using construction_testing::ReportPipe;
 CONFORMANCE_TEST(ChildThreads, JoinedThreadsCompleteBeforeTheChildExits,
                  "process.child.non_daemon_threads_joined") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p([&report] {
-    std::atomic<int> total{0};
-    std::vector<std::thread> threads;
-    for (int i = 1; i <= 4; ++i) {
-      threads.emplace_back([i, &total, &report] {
-        int sum = 0;
-        for (int k = 1; k <= 1000 * i; ++k) sum += k % 7;
-        total += sum;
-        report.SendLine(absl::StrCat("thread ", i, " done"));
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    report.SendLine(absl::StrCat("target end total=", total.load()));
-  });
+  procspec::Process p(ChildThreadsJoined, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -71,22 +99,7 @@ CONFORMANCE_TEST(ChildThreads, JoinedThreadsCompleteBeforeTheChildExits,
 CONFORMANCE_TEST(ChildThreads, DetachedThreadDiesWithTheChild,
                  "process.child.non_daemon_threads_joined") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p([&report] {
-    absl::StatusOr<procspec::platform::PipeEnds> never =
-        procspec::platform::MakePipe();
-    if (!never.ok()) procspec::Exit(3);
-    const procspec::platform::NativeHandle read_end = never->read.get();
-    // Blocks for ever: this process holds the write end and never writes.
-    std::thread([read_end, &report] {
-      report.SendLine("thread blocking");
-      (void)procspec::platform::ReadSome(read_end, 1);
-      report.SendLine("thread unblocked");
-    }).detach();
-    report.SendLine("target returns");
-    // The pipe ends stay open (released) so the thread keeps blocking.
-    (void)never->read.release();
-    (void)never->write.release();
-  });
+  procspec::Process p(ChildThreadsDetached, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK(p.join(absl::ToDoubleSeconds(ScaledTimeout(absl::Seconds(20)))));

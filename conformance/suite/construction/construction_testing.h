@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "conformance/harness/timeout.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
 
 namespace conformance::construction_testing {
@@ -62,6 +63,12 @@ class ReportPipe {
     Send(absl::StrCat(std::string(text), "\n"));
   }
 
+  // The write end as a Process argument, for a registered target (every start
+  // method); the child reports with SendTo / SendLineTo.
+  procspec::InheritedHandle ChildEnd() const {
+    return procspec::InheritedHandle(ends_.write.get());
+  }
+
   void CloseWriteEnd() { ends_.write.reset(); }
 
   // In the parent: all the children wrote, up to end of file. DeadlineExceeded
@@ -92,6 +99,17 @@ class ReportPipe {
   ReportPipe() = default;
   procspec::platform::PipeEnds ends_;
 };
+
+// In a child that received ReportPipe::ChildEnd(): as ReportPipe::Send and
+// ReportPipe::SendLine.
+inline void SendTo(const procspec::InheritedHandle& out,
+                   std::string_view text) {
+  (void)procspec::platform::WriteAll(out.get(), text);
+}
+inline void SendLineTo(const procspec::InheritedHandle& out,
+                       std::string_view text) {
+  SendTo(out, absl::StrCat(std::string(text), "\n"));
+}
 
 // N in a default name "<prefix>-N" (one component), or nullopt if `name` does
 // not have that form.

@@ -21,7 +21,9 @@
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -32,13 +34,87 @@ using ::conformance::testing::RunChildEntry;
 using construction_testing::ChildGuard;
 using construction_testing::DefaultNameNumber;
 using construction_testing::ReportPipe;
+using construction_testing::SendLineTo;
+using construction_testing::SendTo;
 
 // A subclass, named by its unqualified C++ class name as CPython uses
-// type(self).__name__.
+// type(self).__name__. Given a report pipe, its run() reports the child's own
+// name.
 class Sub : public procspec::Process {
  public:
   using procspec::Process::Process;
+  Sub() = default;
+  explicit Sub(procspec::InheritedHandle out) : out_(out) {}
+
+  void run() override {
+    if (out_.valid()) SendTo(out_, procspec::current_process().name());
+  }
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(out_);
+  }
+
+ private:
+  procspec::InheritedHandle out_;
 };
+PROCSPEC_PROCESS_CLASS(Sub);
+
+// Reports the child's own name.
+void NameReport(procspec::InheritedHandle out) {
+  SendTo(out, procspec::current_process().name());
+}
+PROCSPEC_TARGET(NameReport);
+
+// Reports its own name and the name of a Process it constructs.
+void NameGrandchild(procspec::InheritedHandle out) {
+  procspec::Process great_grandchild;
+  SendLineTo(
+      out, absl::StrCat("grandchild ", procspec::current_process().name(), " ",
+                        great_grandchild.name()));
+}
+PROCSPEC_TARGET(NameGrandchild);
+
+// Constructs three Processes, reports their names, then starts the first.
+void NameChild(procspec::InheritedHandle out) {
+  procspec::Process first(NameGrandchild, std::tuple{out});
+  procspec::Process second;
+  Sub third;
+  SendLineTo(out,
+             absl::StrCat("child ", procspec::current_process().name(), " ",
+                          first.name(), " ", second.name(), " ", third.name()));
+  if (!first.start().ok()) procspec::Exit(3);
+  if (!first.join().ok()) procspec::Exit(4);
+  SendLineTo(out, "child done");
+}
+PROCSPEC_TARGET(NameChild);
+
+// Constructs three Processes and starts none.
+void NameConstructThree() {
+  procspec::Process a;
+  procspec::Process b;
+  procspec::Process c;
+}
+PROCSPEC_TARGET(NameConstructThree);
+
+// Reports its name once released.
+void NameReportWhenReleased(HandshakeChild handshake,
+                            procspec::InheritedHandle out) {
+  (void)handshake.SignalReady();
+  if (!handshake.WaitForRelease().ok()) procspec::Exit(2);
+  SendTo(out, procspec::current_process().name());
+}
+PROCSPEC_TARGET(NameReportWhenReleased);
+
+// Renames itself, then reports its name.
+void NameRenameSelf(procspec::InheritedHandle out) {
+  procspec::current_process().set_name("self-named");
+  SendTo(out, procspec::current_process().name());
+}
+PROCSPEC_TARGET(NameRenameSelf);
+
+void NameThrow() { throw std::runtime_error("boom"); }
+PROCSPEC_TARGET(NameThrow);
 
 }  // namespace
 
@@ -74,8 +150,7 @@ CONFORMANCE_TEST(Name, DefaultIsProcessDashCounter, "process.name.default") {
 // The child knows itself by the same default name as the parent's object.
 CONFORMANCE_TEST(Name, ChildSeesItsDefaultName, "process.name.default") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p(
-      [&report] { report.Send(procspec::current_process().name()); });
+  procspec::Process p(NameReport, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -129,7 +204,7 @@ CONFORMANCE_TEST(Name, CounterIsSharedBySubclasses,
 CONFORMANCE_TEST(Name, SubclassChildSeesItsClassName,
                  "process.name.counter_shared_across_classes") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  Sub sub([&report] { report.Send(procspec::current_process().name()); });
+  Sub sub(report.ChildEnd());
   ASSERT_OK(sub.start());
   ChildGuard guard(sub);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -146,24 +221,7 @@ CONFORMANCE_TEST(Name, SubclassChildSeesItsClassName,
 CONFORMANCE_TEST(Name, NestedNamesInChildrenAndGrandchildren,
                  "process.name.nested_in_child") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  auto grandchild = [&report] {
-    procspec::Process great_grandchild;
-    report.SendLine(absl::StrCat("grandchild ",
-                                 procspec::current_process().name(), " ",
-                                 great_grandchild.name()));
-  };
-  auto child = [&report, &grandchild] {
-    procspec::Process first(grandchild);
-    procspec::Process second;
-    Sub third;
-    report.SendLine(absl::StrCat("child ", procspec::current_process().name(),
-                                 " ", first.name(), " ", second.name(), " ",
-                                 third.name()));
-    if (!first.start().ok()) procspec::Exit(3);
-    if (!first.join().ok()) procspec::Exit(4);
-    report.SendLine("child done");
-  };
-  procspec::Process p(child);
+  procspec::Process p(NameChild, std::tuple{report.ChildEnd()});
   const std::string name = p.name();
   ASSERT_TRUE(DefaultNameNumber(name, "Process").has_value()) << name;
   ASSERT_OK(p.start());
@@ -186,11 +244,7 @@ CONFORMANCE_TEST(Name, NestedNamesInChildrenAndGrandchildren,
 // parent's counter.
 CONFORMANCE_TEST(Name, ChildConstructionsDoNotAdvanceTheParentsCounter,
                  "process.name.nested_in_child") {
-  procspec::Process p([] {
-    procspec::Process a;
-    procspec::Process b;
-    procspec::Process c;
-  });
+  procspec::Process p(NameConstructThree);
   const std::optional<int> n = DefaultNameNumber(p.name(), "Process");
   ASSERT_TRUE(n.has_value()) << p.name();
   ASSERT_OK(p.start());
@@ -219,9 +273,7 @@ CONFORMANCE_TEST(Name, EmptyNameGetsTheDefault,
 CONFORMANCE_TEST(Name, EmptyNameChildSeesTheDefault,
                  "process.name.empty_gets_default") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p(
-      [&report] { report.Send(procspec::current_process().name()); },
-      {.name = ""});
+  procspec::Process p(NameReport, std::tuple{report.ChildEnd()}, {.name = ""});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -234,9 +286,8 @@ CONFORMANCE_TEST(Name, EmptyNameChildSeesTheDefault,
 // A name given at construction is p.name and the child's own name.
 CONFORMANCE_TEST(Name, GivenNameIsTheChildsName, "process.name.settable") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p(
-      [&report] { report.Send(procspec::current_process().name()); },
-      {.name = "worker-α"});
+  procspec::Process p(NameReport, std::tuple{report.ChildEnd()},
+                      {.name = "worker-α"});
   EXPECT_EQ(p.name(), "worker-α");
   ASSERT_OK(p.start());
   ChildGuard guard(p);
@@ -252,13 +303,9 @@ CONFORMANCE_TEST(Name, AssignedBeforeStartReachesTheChildAfterDoesNot,
                  "process.name.settable") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p(
-      [&report, &handshake] {
-        (void)handshake.SignalReady();
-        if (!handshake.WaitForRelease().ok()) procspec::Exit(2);
-        report.Send(procspec::current_process().name());
-      },
-      {.name = "first"});
+  procspec::Process p(NameReportWhenReleased,
+                      std::tuple{handshake.ChildSide(), report.ChildEnd()},
+                      {.name = "first"});
   p.set_name("second");
   EXPECT_EQ(p.name(), "second");
   ASSERT_OK(p.start());
@@ -303,12 +350,8 @@ CONFORMANCE_TEST(Name, AssigningEmptyStoresEmpty, "process.name.settable") {
 // A child can rename itself: current_process().name changes in the child only.
 CONFORMANCE_TEST(Name, ChildRenamesItself, "process.name.settable") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p(
-      [&report] {
-        procspec::current_process().set_name("self-named");
-        report.Send(procspec::current_process().name());
-      },
-      {.name = "given"});
+  procspec::Process p(NameRenameSelf, std::tuple{report.ChildEnd()},
+                      {.name = "given"});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -319,8 +362,7 @@ CONFORMANCE_TEST(Name, ChildRenamesItself, "process.name.settable") {
 }
 
 CONFORMANCE_CHILD_ENTRY(construction_renamed_failure) {
-  procspec::Process p([] { throw std::runtime_error("boom"); },
-                      {.name = "first"});
+  procspec::Process p(NameThrow, {.name = "first"});
   p.set_name("second");
   if (!p.start().ok()) return 100;
   p.set_name("third");

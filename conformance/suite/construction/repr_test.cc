@@ -9,12 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -23,6 +26,7 @@ namespace {
 using ::conformance::testing::JoinAndGetExitcode;
 using construction_testing::ChildGuard;
 using construction_testing::ReportPipe;
+using construction_testing::SendLineTo;
 
 class Sub : public procspec::Process {
  public:
@@ -39,6 +43,22 @@ std::string PidOf(procspec::Process& p) {
   if (!pid.ok() || !pid->has_value()) return "<no pid>";
   return absl::StrCat(**pid);
 }
+
+// Signals the handshake and blocks until released (or killed).
+void ReprBlock(HandshakeChild handshake) {
+  (void)handshake.SignalReady();
+  (void)handshake.WaitForRelease();
+}
+PROCSPEC_TARGET(ReprBlock);
+
+void ReprExitWith(int code) { procspec::Exit(code); }
+PROCSPEC_TARGET(ReprExitWith);
+
+// Reports the child's own repr.
+void ReprReportCurrent(procspec::InheritedHandle out) {
+  SendLineTo(out, procspec::current_process().repr());
+}
+PROCSPEC_TARGET(ReprReportCurrent);
 
 // Before start: no pid, status 'initial'.
 CONFORMANCE_TEST(Repr, Initial, "process.repr.format") {
@@ -63,12 +83,8 @@ CONFORMANCE_TEST(Repr, InitialDaemon, "process.repr.format") {
 // While the child runs: pid=<pid> before parent=, status 'started'.
 CONFORMANCE_TEST(Repr, StartedShowsThePid, "process.repr.format") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p(
-      [&handshake] {
-        (void)handshake.SignalReady();
-        (void)handshake.WaitForRelease();
-      },
-      {.name = "runner", .daemon = true});
+  procspec::Process p(ReprBlock, std::tuple{handshake.ChildSide()},
+                      {.name = "runner", .daemon = true});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK(handshake.WaitReady());
@@ -85,7 +101,7 @@ CONFORMANCE_TEST(Repr, StartedShowsThePid, "process.repr.format") {
 
 // After the child ended: status 'stopped' and exitcode=<code>.
 CONFORMANCE_TEST(Repr, StoppedShowsTheExitcode, "process.repr.format") {
-  procspec::Process p([] { procspec::Exit(3); }, {.name = "three"});
+  procspec::Process p(ReprExitWith, std::tuple{3}, {.name = "three"});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -100,12 +116,8 @@ CONFORMANCE_TEST(Repr, StoppedShowsTheExitcode, "process.repr.format") {
 CONFORMANCE_TEST(Repr, StoppedBySignalShowsItsName, "process.repr.format") {
   for (const bool use_kill : {false, true}) {
     ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-    procspec::Process p(
-        [&handshake] {
-          (void)handshake.SignalReady();
-          (void)handshake.WaitForRelease();
-        },
-        {.name = "victim"});
+    procspec::Process p(ReprBlock, std::tuple{handshake.ChildSide()},
+                        {.name = "victim"});
     ASSERT_OK(p.start());
     ChildGuard guard(p);
     ASSERT_OK(handshake.WaitReady());
@@ -142,9 +154,31 @@ CONFORMANCE_TEST(Repr, MainProcess, "process.repr.format") {
             "<_MainProcess name='MainProcess' parent=None started>");
 }
 
-// In a child, its own Process object: no pid, status 'started'; and an object
-// it inherited from the parent (created by another process): 'unknown'.
+// In a child, its own Process object: no pid, status 'started', the parent's
+// pid (the same under every start method: the bootstrap carries them).
+CONFORMANCE_TEST(Repr, InTheChildCurrent, "process.repr.format") {
+  ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
+  procspec::Process p(ReprReportCurrent, std::tuple{report.ChildEnd()},
+                      {.name = "me"});
+  ASSERT_OK(p.start());
+  ChildGuard guard(p);
+  ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
+  EXPECT_EQ(exitcode, 0);
+  EXPECT_EQ(seen, absl::StrCat("<Process name='me' parent=", ParentPid(),
+                               " started>\n"));
+}
+
+// In a child, an object it inherited from the parent (created by another
+// process): 'unknown'; its own object still 'started'.
 CONFORMANCE_TEST(Repr, InTheChildCurrentAndInherited, "process.repr.format") {
+  CONFORMANCE_REQUIRE(
+      StartMethod() == "fork"
+          ? absl::OkStatus()
+          : Unsupported("needs the fork start method: the child uses a "
+                        "Process object of its parent, which only a forked "
+                        "child has (CPython cannot pickle a Process for spawn "
+                        "or forkserver either)"));
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process sibling({.name = "sibling"});
   procspec::Process p(

@@ -13,13 +13,16 @@
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/harness/timeout.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -29,9 +32,22 @@ using ::conformance::testing::JoinAndGetExitcode;
 using ::conformance::testing::RunChildEntry;
 using construction_testing::ChildGuard;
 using construction_testing::ReportPipe;
+using construction_testing::SendTo;
+using procspec::InheritedHandle;
 namespace os = ::procspec::platform::testing;
 
 // ---- process.start.flushes_std_streams ----
+
+void StartPrintChild() { std::printf("child\n"); }
+PROCSPEC_TARGET(StartPrintChild);
+
+// Prints without flushing and returns: its exit flushes it.
+void StartPrintUnflushed() {
+  std::printf("child printf\n");
+  std::cout << "child cout\n";
+  std::cerr << "child cerr\n";
+}
+PROCSPEC_TARGET(StartPrintUnflushed);
 
 CONFORMANCE_CHILD_ENTRY(construction_unflushed_output) {
   // stdout is a pipe here (RunChildEntry captures it): fully buffered, so
@@ -39,7 +55,7 @@ CONFORMANCE_CHILD_ENTRY(construction_unflushed_output) {
   std::cout << "cout before start\n";
   std::printf("printf before start\n");
   std::fprintf(stderr, "stderr before start\n");
-  procspec::Process p([] { std::printf("child\n"); });
+  procspec::Process p(StartPrintChild);
   if (!p.start().ok()) return 100;
   absl::StatusOr<int> exitcode = conformance::testing::JoinAndGetExitcode(p);
   if (!exitcode.ok() || *exitcode != 0) return 101;
@@ -61,12 +77,7 @@ CONFORMANCE_TEST(Start, FlushesBufferedOutputBeforeForking,
 }
 
 CONFORMANCE_CHILD_ENTRY(construction_child_output_at_exit) {
-  // The child prints without flushing and returns: its exit flushes it.
-  procspec::Process p([] {
-    std::printf("child printf\n");
-    std::cout << "child cout\n";
-    std::cerr << "child cerr\n";
-  });
+  procspec::Process p(StartPrintUnflushed);
   if (!p.start().ok()) return 100;
   absl::StatusOr<int> exitcode = conformance::testing::JoinAndGetExitcode(p);
   if (!exitcode.ok() || *exitcode != 0) return 101;
@@ -87,10 +98,45 @@ CONFORMANCE_TEST(Start, ChildFlushesItsStreamsAtExit,
 
 // ---- process.start.releases_target_args ----
 
-// A std::shared_ptr among the args: the parent's copy held by the Process is
-// dropped when start() succeeds, while the child still has its own.
+void StartReportShared(InheritedHandle out, const std::shared_ptr<int>& value) {
+  SendTo(out, absl::StrCat(value == nullptr ? -1 : *value));
+}
+PROCSPEC_TARGET(StartReportShared);
+
+// Calls of StartCountCall in this process.
+int g_start_calls = 0;
+void StartCountCall() { ++g_start_calls; }
+PROCSPEC_TARGET(StartCountCall);
+
+// A std::shared_ptr among the args of a registered target: the parent's
+// copies held by the Process are dropped when start() succeeds, while the
+// child still has its own.
 CONFORMANCE_TEST(Start, ReleasesArgsInTheParent,
                  "process.start.releases_target_args") {
+  auto token = std::make_shared<int>(7);
+  ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
+  procspec::Process p(StartReportShared, std::tuple{report.ChildEnd(), token});
+  // The args, and for a registered target their copy converted for sending.
+  EXPECT_GE(token.use_count(), 2) << "the Process holds a copy until start()";
+  ASSERT_OK(p.start());
+  ChildGuard guard(p);
+  EXPECT_EQ(token.use_count(), 1) << "start() kept the parent's copy of args";
+  ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
+  EXPECT_EQ(exitcode, 0);
+  EXPECT_EQ(seen, "7");
+}
+
+// A std::shared_ptr among the args of a lambda (one copy held): the parent's
+// copy held by the Process is dropped when start() succeeds, while the child
+// still has its own.
+CONFORMANCE_TEST(Start, ReleasesLambdaArgsInTheParent,
+                 "process.start.releases_target_args") {
+  CONFORMANCE_REQUIRE(
+      StartMethod() == "fork"
+          ? absl::OkStatus()
+          : Unsupported("needs the fork start method: a lambda target only a "
+                        "forked child can run"));
   auto token = std::make_shared<int>(7);
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   auto target = [&report](const std::shared_ptr<int>& value) {
@@ -111,6 +157,12 @@ CONFORMANCE_TEST(Start, ReleasesArgsInTheParent,
 // the parent by start() too.
 CONFORMANCE_TEST(Start, ReleasesTheTargetInTheParent,
                  "process.start.releases_target_args") {
+  CONFORMANCE_REQUIRE(
+      StartMethod() == "fork"
+          ? absl::OkStatus()
+          : Unsupported("needs the fork start method: a target that owns "
+                        "state (a capturing lambda) only a forked child can "
+                        "run; a registered function owns nothing to release"));
   auto token = std::make_shared<int>(9);
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p([token, &report] { report.Send(absl::StrCat(*token)); });
@@ -128,16 +180,17 @@ CONFORMANCE_TEST(Start, ReleasesTheTargetInTheParent,
 // called (CPython: AttributeError '_target'); before start() it calls it.
 CONFORMANCE_TEST(Start, RunInTheParentAfterStartCallsNothing,
                  "process.start.releases_target_args") {
-  int calls = 0;
-  procspec::Process p([&calls] { ++calls; });
+  g_start_calls = 0;
+  procspec::Process p(StartCountCall);
   p.run();
-  EXPECT_EQ(calls, 1) << "run() before start() calls the target in the caller";
+  EXPECT_EQ(g_start_calls, 1)
+      << "run() before start() calls the target in the caller";
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
   p.run();
-  EXPECT_EQ(calls, 1) << "run() after start() called the target again";
+  EXPECT_EQ(g_start_calls, 1) << "run() after start() called the target again";
 }
 
 // ---- process.start.stdin_null_device ----
@@ -159,6 +212,11 @@ int ProbeStdinInChild() {
   return 0;
 }
 
+void StartProbeStdin() {
+  if (const int code = ProbeStdinInChild(); code != 0) procspec::Exit(code);
+}
+PROCSPEC_TARGET(StartProbeStdin);
+
 CONFORMANCE_CHILD_ENTRY(construction_stdin_probe) {
   // Run with a pipe holding data as standard input; the child must not see it.
   if (os::DescribeDescriptor(0).rfind("pipe:", 0) != 0) {
@@ -166,9 +224,7 @@ CONFORMANCE_CHILD_ENTRY(construction_stdin_probe) {
                 os::DescribeDescriptor(0).c_str());
     return 10;
   }
-  procspec::Process p([] {
-    if (const int code = ProbeStdinInChild(); code != 0) procspec::Exit(code);
-  });
+  procspec::Process p(StartProbeStdin);
   if (!p.start().ok()) return 100;
   absl::StatusOr<int> exitcode = conformance::testing::JoinAndGetExitcode(p);
   // The data is still all there: the child consumed none of it.
@@ -202,9 +258,7 @@ CONFORMANCE_TEST(Start, ChildStdinIsTheNullDevice,
 // 0 refers to /dev/null and reads end of file.
 CONFORMANCE_TEST(Start, ChildStdinReadsEndOfFile,
                  "process.start.stdin_null_device") {
-  procspec::Process p([] {
-    if (const int code = ProbeStdinInChild(); code != 0) procspec::Exit(code);
-  });
+  procspec::Process p(StartProbeStdin);
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -212,6 +266,23 @@ CONFORMANCE_TEST(Start, ChildStdinReadsEndOfFile,
 }
 
 // ---- process.authkey.inherited ----
+
+// Reports its authkey and the key of a Process it constructs, as hex.
+void StartReportKeysHex(InheritedHandle out) {
+  procspec::Process grandchild;
+  SendTo(out, absl::StrCat(
+                  absl::BytesToHexString(procspec::current_process().authkey()),
+                  " ", absl::BytesToHexString(grandchild.authkey())));
+}
+PROCSPEC_TARGET(StartReportKeysHex);
+
+// The same, raw.
+void StartReportKeys(InheritedHandle out) {
+  procspec::Process grandchild;
+  SendTo(out, absl::StrCat(procspec::current_process().authkey(), " ",
+                           grandchild.authkey()));
+}
+PROCSPEC_TARGET(StartReportKeys);
 
 // The main process's authkey is 32 bytes, and each new Process copies it.
 CONFORMANCE_TEST(Authkey, ThirtyTwoBytesCopiedAtConstruction,
@@ -227,12 +298,7 @@ CONFORMANCE_TEST(Authkey, ThirtyTwoBytesCopiedAtConstruction,
 // Process the child creates copies it again.
 CONFORMANCE_TEST(Authkey, ChildInheritsTheKey, "process.authkey.inherited") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p([&report] {
-    procspec::Process grandchild;
-    report.Send(absl::StrCat(
-        absl::BytesToHexString(procspec::current_process().authkey()), " ",
-        absl::BytesToHexString(grandchild.authkey())));
-  });
+  procspec::Process p(StartReportKeysHex, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
   ChildGuard guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
@@ -250,11 +316,7 @@ CONFORMANCE_TEST(Authkey, AssignedKeyIsTheChildsKey,
   const std::string main_key = procspec::current_process().authkey();
   const std::string new_key(32, 'k');
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p([&report] {
-    procspec::Process grandchild;
-    report.Send(absl::StrCat(procspec::current_process().authkey(), " ",
-                             grandchild.authkey()));
-  });
+  procspec::Process p(StartReportKeys, std::tuple{report.ChildEnd()});
   p.set_authkey(new_key);
   EXPECT_EQ(p.authkey(), new_key);
   ASSERT_OK(p.start());
