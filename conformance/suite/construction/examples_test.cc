@@ -3,17 +3,15 @@
 // Lines from different processes may come in any order; what is fixed: every
 // line exactly once, each child's first line before its last, and exit code 0
 // (the parent's exit waits for its non-daemon children).
-#include <filesystem>
+#include "conformance/suite/common/examples.h"
+
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "conformance/harness/clause.h"
-#include "conformance/harness/environment.h"
-#include "conformance/harness/timeout.h"
 #include "conformance/suite/common/process_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
@@ -23,51 +21,9 @@ namespace {
 
 namespace os = ::procspec::platform::testing;
 
-// The example binary `name` from the runfiles: under `bazel test` (TEST_SRCDIR
-// or the working directory, which is the workspace's runfiles directory), and
-// under `bazel run //conformance:report`, which runs this binary from the
-// report's runfiles (RUNFILES_DIR, the working directory, or this binary's own
-// .runfiles tree).
-absl::StatusOr<std::string> FindExample(const std::string& name) {
-  const std::string relative = absl::StrCat("procspec/examples/", name);
-  std::vector<std::filesystem::path> candidates;
-  for (const char* variable : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (std::optional<std::string> root = os::GetEnv(variable);
-        root.has_value() && !root->empty()) {
-      candidates.push_back(std::filesystem::path(*root) / relative);
-    }
-  }
-  std::error_code error;
-  const std::filesystem::path cwd = std::filesystem::current_path(error);
-  if (!error) {
-    candidates.push_back(cwd / "examples" / name);
-    candidates.push_back(cwd / relative);
-  }
-  if (absl::StatusOr<std::string> self = os::CurrentExecutable(); self.ok()) {
-    candidates.push_back(std::filesystem::path(*self + ".runfiles") / relative);
-  }
-  std::string tried;
-  for (const std::filesystem::path& candidate : candidates) {
-    if (std::filesystem::is_regular_file(candidate, error)) {
-      return candidate.string();
-    }
-    absl::StrAppend(&tried, " ", candidate.string());
-  }
-  return absl::NotFoundError(
-      absl::StrCat("example binary ", name, " not found; tried", tried));
-}
-
-// Runs an example with PROCSPEC_BACKEND set to the backend under test.
-absl::StatusOr<os::CommandResult> RunExample(const std::string& name) {
-  absl::StatusOr<std::string> path = FindExample(name);
-  if (!path.ok()) return path.status();
-  const std::optional<std::string> saved = os::GetEnv("PROCSPEC_BACKEND");
-  os::SetEnv("PROCSPEC_BACKEND", std::string(BackendName()));
-  absl::StatusOr<os::CommandResult> result =
-      os::RunCommand({*path, "--time_scale=0"},
-                     absl::Now() + ScaledTimeout(absl::Seconds(60)));
-  os::SetEnv("PROCSPEC_BACKEND", saved.value_or(""));
-  return result;
+// The seed's examples run without their random sleeps.
+absl::StatusOr<os::CommandResult> RunSeedExample(const std::string& name) {
+  return testing::RunExample(name, {"--time_scale=0"});
 }
 
 // Checks the output of a seed example whose children print "pN runing" first
@@ -103,7 +59,8 @@ void ExpectSeedOutput(const os::CommandResult& result,
 // Example 1: Process(target=task, args=('pN',)) x4, started, then print 主.
 CONFORMANCE_TEST(SeedExample, FunctionTargets,
                  "process.example.function_targets") {
-  ASSERT_OK_AND_ASSIGN(os::CommandResult result, RunExample("function_target"));
+  ASSERT_OK_AND_ASSIGN(os::CommandResult result,
+                       RunSeedExample("function_target"));
   ExpectSeedOutput(result, "run end");
 }
 
@@ -111,7 +68,8 @@ CONFORMANCE_TEST(SeedExample, FunctionTargets,
 // calls the overridden run() in the child, which prints that name.
 CONFORMANCE_TEST(SeedExample, SubclassOverridingRun,
                  "process.example.subclass") {
-  ASSERT_OK_AND_ASSIGN(os::CommandResult result, RunExample("subclass_run"));
+  ASSERT_OK_AND_ASSIGN(os::CommandResult result,
+                       RunSeedExample("subclass_run"));
   ExpectSeedOutput(result, "end");
 }
 
