@@ -13,6 +13,7 @@ AREAS = {
     "lifecycle": ALL_START_METHODS,
     "signals": ["fork"],
     "module": ["fork"],
+    "module_portable": ALL_START_METHODS,
 }
 
 def areas_for(start_method):
