@@ -13,6 +13,7 @@ AREAS = {
     "lifecycle": ALL_START_METHODS,
     "signals": ["fork"],
     "module": ["fork"],
+    "module_portable": ALL_START_METHODS,
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
     "start_methods": ALL_START_METHODS,

@@ -30,7 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/common/module_testing.h"
 #include "process/process.h"
 
 namespace conformance::module_testing {

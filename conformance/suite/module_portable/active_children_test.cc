@@ -9,14 +9,16 @@
 
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/module_portable/module_portable_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
-namespace conformance {
+namespace conformance::module_portable {
 namespace {
 
 namespace platform = ::procspec::platform;
@@ -40,6 +42,33 @@ std::vector<Listed> ListedAmong(const std::set<procspec::Pid>& pids) {
   return listed;
 }
 
+// Blocks until a byte (or end of file) arrives on `hold`.
+void ModuleGrandchildWait(procspec::InheritedHandle hold) {
+  (void)platform::ReadSome(hold.get(), 1);
+}
+PROCSPEC_TARGET(ModuleGrandchildWait);
+
+// Exits 10 if its active_children() is not empty at first, 11 if it cannot
+// start a child, 12 if it then does not list exactly that child.
+void ModuleListOwnChildren() {
+  if (!procspec::active_children().empty()) procspec::Exit(10);
+  // The grandchild runs until the child has listed it.
+  absl::StatusOr<platform::PipeEnds> hold = platform::MakePipe();
+  if (!hold.ok()) procspec::Exit(11);
+  procspec::Process grandchild(
+      ModuleGrandchildWait,
+      std::tuple{procspec::InheritedHandle(hold->read.get())},
+      {.name = "grandchild"});
+  if (!grandchild.start().ok()) procspec::Exit(11);
+  const std::vector<procspec::ChildInfo> listed = procspec::active_children();
+  (void)platform::WriteAll(hold->write.get(), "x");
+  (void)grandchild.join();
+  if (listed.size() != 1 || listed[0].name != "grandchild") {
+    procspec::Exit(12);
+  }
+}
+PROCSPEC_TARGET(ModuleListOwnChildren);
+
 procspec::Pid PidOf(procspec::Process& p) {
   absl::StatusOr<std::optional<procspec::Pid>> pid = p.pid();
   return pid.ok() && pid->has_value() ? **pid : -1;
@@ -52,17 +81,14 @@ CONFORMANCE_TEST(ActiveChildren, ListsRunningChildrenOnly,
                  "module.active_children.lists_live") {
   ASSERT_OK_AND_ASSIGN(Handshake first_handshake, Handshake::Create());
   ASSERT_OK_AND_ASSIGN(Handshake second_handshake, Handshake::Create());
-  auto hold = [](Handshake& handshake) {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  };
-  procspec::Process running([&] { hold(first_handshake); },
+  procspec::Process running(ModuleHold, std::tuple{first_handshake.ChildSide()},
                             {.name = "ac-running"});
-  procspec::Process running_daemon([&] { hold(second_handshake); },
+  procspec::Process running_daemon(ModuleHold,
+                                   std::tuple{second_handshake.ChildSide()},
                                    {.name = "ac-daemon", .daemon = true});
-  procspec::Process joined([] {}, {.name = "ac-joined"});
-  procspec::Process exited([] {}, {.name = "ac-exited"});
-  procspec::Process unstarted([] {}, {.name = "ac-unstarted"});
+  procspec::Process joined(ModuleNoop, {.name = "ac-joined"});
+  procspec::Process exited(ModuleNoop, {.name = "ac-exited"});
+  procspec::Process unstarted(ModuleNoop, {.name = "ac-unstarted"});
   Reaper reapers[] = {Reaper(running), Reaper(running_daemon), Reaper(joined),
                       Reaper(exited)};
   ASSERT_OK(joined.start());
@@ -97,10 +123,7 @@ CONFORMANCE_TEST(ActiveChildren, ListsRunningChildrenOnly,
 CONFORMANCE_TEST(ActiveChildren, ListedFromStart,
                  "module.active_children.lists_live") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&] {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
+  procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   // Not waiting for the child to be ready: it is live from start() on.
@@ -118,7 +141,8 @@ CONFORMANCE_TEST(ActiveChildren, ListedFromStart,
 CONFORMANCE_TEST(ActiveChildren, ReapsAnExitedChildWithoutJoin,
                  "module.active_children.reaps_finished") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] { procspec::Exit(5); });
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(ModuleExitWith, std::tuple{5});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   const procspec::Pid pid = PidOf(p);
@@ -146,8 +170,8 @@ CONFORMANCE_TEST(ActiveChildren, ReapsAnExitedChildWithoutJoin,
 CONFORMANCE_TEST(ActiveChildren, ReapsSeveralFinishedChildren,
                  "module.active_children.reaps_finished") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process first([] {});
-  procspec::Process second([] { procspec::Exit(3); });
+  procspec::Process first(ModuleNoop);
+  procspec::Process second(ModuleExitWith, std::tuple{3});
   Reaper first_reaper(first);
   Reaper second_reaper(second);
   ASSERT_OK(first.start());
@@ -173,31 +197,13 @@ CONFORMANCE_TEST(ActiveChildren, ReapsSeveralFinishedChildren,
 CONFORMANCE_TEST(ActiveChildren, EmptyInANewChild,
                  "module.active_children.child_starts_empty") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process sibling([&] {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
+  procspec::Process sibling(ModuleHold, std::tuple{handshake.ChildSide()});
   Reaper sibling_reaper(sibling);
   ASSERT_OK(sibling.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_EQ(ListedAmong({PidOf(sibling)}).size(), 1u);
 
-  procspec::Process child([] {
-    if (!procspec::active_children().empty()) procspec::Exit(10);
-    // The grandchild runs until the child has listed it.
-    absl::StatusOr<platform::PipeEnds> hold = platform::MakePipe();
-    if (!hold.ok()) procspec::Exit(11);
-    procspec::Process grandchild(
-        [&] { (void)platform::ReadSome(hold->read.get(), 1); },
-        {.name = "grandchild"});
-    if (!grandchild.start().ok()) procspec::Exit(11);
-    const std::vector<procspec::ChildInfo> listed = procspec::active_children();
-    (void)platform::WriteAll(hold->write.get(), "x");
-    (void)grandchild.join();
-    if (listed.size() != 1 || listed[0].name != "grandchild") {
-      procspec::Exit(12);
-    }
-  });
+  procspec::Process child(ModuleListOwnChildren);
   Reaper child_reaper(child);
   ASSERT_OK(child.start());
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(child));
@@ -209,4 +215,4 @@ CONFORMANCE_TEST(ActiveChildren, EmptyInANewChild,
 }
 
 }  // namespace
-}  // namespace conformance
+}  // namespace conformance::module_portable

@@ -4,18 +4,21 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/module_portable/module_portable_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/spawn.h"
 
-namespace conformance {
+namespace conformance::module_portable {
 namespace {
 
 namespace platform = ::procspec::platform;
@@ -44,10 +47,7 @@ void ExpectClosedErrors(procspec::Process& p) {
 // stays usable: still alive, same pid, joinable, and closable once joined.
 CONFORMANCE_TEST(Close, WhileRunningFails, "process.close.running_error") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&] {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
+  procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
@@ -68,7 +68,7 @@ CONFORMANCE_TEST(Close, WhileRunningFails, "process.close.running_error") {
 
 // A child that has ended need not be joined first: close() succeeds.
 CONFORMANCE_TEST(Close, EndedChildNeedsNoJoin, "process.close.running_error") {
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitUntilEnded(p));
@@ -78,7 +78,8 @@ CONFORMANCE_TEST(Close, EndedChildNeedsNoJoin, "process.close.running_error") {
 // close() on an ended, unjoined child reaps it: no zombie is left.
 CONFORMANCE_TEST(Close, ReapsAnEndedChild, "process.close.running_error") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] {});
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -92,7 +93,7 @@ CONFORMANCE_TEST(Close, ReapsAnEndedChild, "process.close.running_error") {
 
 // close() may be called again and again on a joined process.
 CONFORMANCE_TEST(Close, RepeatedAfterJoin, "process.close.idempotent") {
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(p.join());
@@ -114,7 +115,7 @@ CONFORMANCE_TEST(Close, RepeatedBeforeStart, "process.close.idempotent",
 // fails with "process object is closed" without creating a child.
 CONFORMANCE_TEST(Close, BeforeStartThenStartFails,
                  "process.close.before_start") {
-  procspec::Process p([] {}, {.name = "never-started"});
+  procspec::Process p(ModuleNoop, {.name = "never-started"});
   EXPECT_OK(p.close());
   EXPECT_EQ(p.repr(), absl::StrCat("<Process name='never-started' parent=",
                                    platform::CurrentPid(), " closed>"));
@@ -128,7 +129,7 @@ CONFORMANCE_TEST(Close, BeforeStartThenStartFails,
 // and sentinel all fail with ValueError "process object is closed".
 CONFORMANCE_TEST(Close, OperationsAfterCloseFail,
                  "process.close.closed_errors") {
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(p.join());
@@ -139,7 +140,7 @@ CONFORMANCE_TEST(Close, OperationsAfterCloseFail,
 // The same errors on an object closed before it was ever started.
 CONFORMANCE_TEST(Close, OperationsAfterCloseBeforeStartFail,
                  "process.close.closed_errors", "process.close.before_start") {
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   ASSERT_OK(p.close());
   ExpectClosedErrors(p);
 }
@@ -148,7 +149,7 @@ CONFORMANCE_TEST(Close, OperationsAfterCloseBeforeStartFail,
 // already started" error), authkey (get and set) and repr still work.
 CONFORMANCE_TEST(Close, ConfigurationStillAvailable,
                  "process.close.still_available") {
-  procspec::Process p([] {}, {.name = "kept"});
+  procspec::Process p(ModuleNoop, {.name = "kept"});
   Reaper reaper(p);
   const std::string authkey = p.authkey();
   ASSERT_OK(p.start());
@@ -182,7 +183,7 @@ CONFORMANCE_TEST(Close, ReleasesTheSentinel, "process.close.releases_handles") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   ASSERT_OK_AND_ASSIGN(std::vector<platform::NativeHandle> before,
                        platform::testing::OpenDescriptors());
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, p.sentinel());
@@ -211,7 +212,7 @@ CONFORMANCE_TEST(Close, ReleasesHandlesOfAnUnjoinedChild,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   ASSERT_OK_AND_ASSIGN(std::vector<platform::NativeHandle> before,
                        platform::testing::OpenDescriptors());
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitUntilEnded(p));
@@ -222,4 +223,4 @@ CONFORMANCE_TEST(Close, ReleasesHandlesOfAnUnjoinedChild,
 }
 
 }  // namespace
-}  // namespace conformance
+}  // namespace conformance::module_portable

@@ -1,4 +1,4 @@
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/common/module_testing.h"
 
 #include <cstddef>
 #include <utility>
@@ -42,6 +42,16 @@ absl::StatusOr<ReportPipe> ReportPipe::Create() {
   ReportPipe pipe;
   pipe.ends_ = *std::move(ends);
   return pipe;
+}
+
+absl::Status ReportWriter::Send(std::string_view line) const {
+  return platform::WriteAll(handle_.get(),
+                            absl::StrCat(std::string(line), "\n"));
+}
+
+absl::Status ReportWriter::SendFact(std::string_view key,
+                                    std::string_view value) const {
+  return Send(absl::StrCat(std::string(key), "=", std::string(value)));
 }
 
 absl::Status ReportPipe::Send(std::string_view line) const {

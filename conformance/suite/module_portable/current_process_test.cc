@@ -2,16 +2,20 @@
 // object in a child.
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/module_portable/module_portable_testing.h"
 #include "platform/platform.h"
 #include "process/process.h"
+#include "process/spawn.h"
 
-namespace conformance {
+namespace conformance::module_portable {
 namespace {
 
 namespace platform = ::procspec::platform;
@@ -19,6 +23,7 @@ using ::conformance::module_testing::Facts;
 using ::conformance::module_testing::PyStr;
 using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
+using ::conformance::module_testing::ReportWriter;
 using ::conformance::testing::JoinAndGetExitcode;
 
 // In the main process current_process() is named MainProcess and is not
@@ -56,28 +61,54 @@ CONFORMANCE_TEST(CurrentProcess, MainHasNoParentAndMainProcessRepr,
             "<_MainProcess name='MainProcess' parent=None started>");
 }
 
-// What a child reports about current_process() (and whether it is the object
-// the child runs).
-void ReportCurrentProcess(const ReportPipe& report, procspec::Process& self) {
-  procspec::Process& current = procspec::current_process();
-  absl::StatusOr<std::optional<procspec::Pid>> pid = current.pid();
-  absl::StatusOr<std::optional<procspec::Pid>> ident = current.ident();
-  absl::StatusOr<std::optional<int>> exitcode = current.exitcode();
-  absl::StatusOr<bool> alive = current.is_alive();
-  const std::optional<procspec::Pid> own_pid = platform::CurrentPid();
-  (void)report.SendFact("is_self", PyStr(&current == &self));
-  (void)report.SendFact("name", current.name());
-  (void)report.SendFact("daemon", PyStr(current.daemon()));
-  (void)report.SendFact("pid_is_getpid", PyStr(pid.ok() && *pid == own_pid));
-  (void)report.SendFact("ident_is_getpid",
-                        PyStr(ident.ok() && *ident == own_pid));
-  (void)report.SendFact("exitcode", exitcode.ok()
-                                        ? PyStr(*exitcode)
-                                        : exitcode.status().ToString());
-  (void)report.SendFact("is_alive",
-                        alive.ok() ? PyStr(*alive) : alive.status().ToString());
-  (void)report.SendFact("getpid", absl::StrCat(platform::CurrentPid()));
+// A child that reports what current_process() says in it, and whether it is
+// the object the child runs (under every start method: a forked child runs
+// its copy of the parent's object, a spawned one the object rebuilt from the
+// bootstrap).
+class ModuleReportCurrent : public procspec::Process {
+ public:
+  ModuleReportCurrent() = default;
+  ModuleReportCurrent(ReportWriter report, procspec::Options options)
+      : procspec::Process(std::move(options)), report_(report) {}
+
+  void run() override {
+    procspec::Process& current = procspec::current_process();
+    absl::StatusOr<std::optional<procspec::Pid>> pid = current.pid();
+    absl::StatusOr<std::optional<procspec::Pid>> ident = current.ident();
+    absl::StatusOr<std::optional<int>> exitcode = current.exitcode();
+    absl::StatusOr<bool> alive = current.is_alive();
+    const std::optional<procspec::Pid> own_pid = platform::CurrentPid();
+    (void)report_.SendFact("is_self", PyStr(&current == this));
+    (void)report_.SendFact("name", current.name());
+    (void)report_.SendFact("daemon", PyStr(current.daemon()));
+    (void)report_.SendFact("pid_is_getpid", PyStr(pid.ok() && *pid == own_pid));
+    (void)report_.SendFact("ident_is_getpid",
+                           PyStr(ident.ok() && *ident == own_pid));
+    (void)report_.SendFact("exitcode", exitcode.ok()
+                                           ? PyStr(*exitcode)
+                                           : exitcode.status().ToString());
+    (void)report_.SendFact(
+        "is_alive", alive.ok() ? PyStr(*alive) : alive.status().ToString());
+    (void)report_.SendFact("getpid", absl::StrCat(platform::CurrentPid()));
+  }
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(report_);
+  }
+
+ private:
+  ReportWriter report_;
+};
+PROCSPEC_PROCESS_CLASS(ModuleReportCurrent);
+
+// Holds until released, then reports current_process().name.
+void ModuleHoldThenReportName(HandshakeChild handshake, ReportWriter report) {
+  (void)handshake.SignalReady();
+  (void)handshake.WaitForRelease();
+  (void)report.SendFact("name", procspec::current_process().name());
 }
+PROCSPEC_TARGET(ModuleHoldThenReportName);
 
 // Runs `p` (whose target reports through `report`) and returns the facts.
 absl::StatusOr<Facts> RunAndCollect(procspec::Process& p, ReportPipe& report) {
@@ -96,10 +127,7 @@ absl::StatusOr<Facts> RunAndCollect(procspec::Process& p, ReportPipe& report) {
 CONFORMANCE_TEST(CurrentProcess, InChildDescribesTheNamedChild,
                  "module.current_process.in_child") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process* self = nullptr;
-  procspec::Process p([&] { ReportCurrentProcess(report, *self); },
-                      {.name = "worker"});
-  self = &p;
+  ModuleReportCurrent p(report.Writer(), {.name = "worker"});
   ASSERT_OK_AND_ASSIGN(Facts facts, RunAndCollect(p, report));
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());
@@ -118,10 +146,7 @@ CONFORMANCE_TEST(CurrentProcess, InChildDescribesTheNamedChild,
 CONFORMANCE_TEST(CurrentProcess, InChildDefaultNameAndDaemonFlag,
                  "module.current_process.in_child") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process* self = nullptr;
-  procspec::Process p([&] { ReportCurrentProcess(report, *self); },
-                      {.daemon = true});
-  self = &p;
+  ModuleReportCurrent p(report.Writer(), {.daemon = true});
   const std::string name = p.name();
   ASSERT_OK_AND_ASSIGN(Facts facts, RunAndCollect(p, report));
   EXPECT_EQ(facts["name"], name);
@@ -135,13 +160,9 @@ CONFORMANCE_TEST(CurrentProcess, InChildRenameAfterStartDoesNotReachChild,
                  "module.current_process.in_child") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p(
-      [&] {
-        (void)handshake.SignalReady();
-        (void)handshake.WaitForRelease();
-        (void)report.SendFact("name", procspec::current_process().name());
-      },
-      {.name = "at-start"});
+  procspec::Process p(ModuleHoldThenReportName,
+                      std::tuple{handshake.ChildSide(), report.Writer()},
+                      {.name = "at-start"});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
@@ -156,4 +177,4 @@ CONFORMANCE_TEST(CurrentProcess, InChildRenameAfterStartDoesNotReachChild,
 }
 
 }  // namespace
-}  // namespace conformance
+}  // namespace conformance::module_portable

@@ -1,8 +1,8 @@
 // Helpers for the module area's tests: a guard that leaves no child behind,
 // a pipe through which children report facts to the test, and the facts
 // themselves ("key=value" lines, compared with what python3 prints).
-#ifndef PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_
-#define PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_
+#ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
 
 #include <map>
 #include <optional>
@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
 
 namespace conformance::module_testing {
@@ -38,6 +39,26 @@ using Facts = std::map<std::string, std::string>;
 // without '=' or a key seen twice.
 absl::StatusOr<Facts> ParseFacts(const std::vector<std::string>& lines);
 
+// A child's side of a ReportPipe: its write end, serializable as a Process
+// argument under every start method (a procspec::InheritedHandle).
+class ReportWriter {
+ public:
+  ReportWriter() = default;
+  explicit ReportWriter(procspec::platform::NativeHandle handle)
+      : handle_(handle) {}
+  // As ReportPipe::Send and ReportPipe::SendFact.
+  absl::Status Send(std::string_view line) const;
+  absl::Status SendFact(std::string_view key, std::string_view value) const;
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(handle_);
+  }
+
+ private:
+  procspec::InheritedHandle handle_;
+};
+
 // One pipe through which children (and their children) send lines to the test.
 // Create it before start(): under fork every child inherits the write end.
 //   child:  report->Send("pid=123");
@@ -55,6 +76,8 @@ class ReportPipe {
   absl::Status Send(std::string_view line) const;
   // Sends "key=value".
   absl::Status SendFact(std::string_view key, std::string_view value) const;
+  // The write end, to pass as a Process argument (before CloseWriteEnd()).
+  ReportWriter Writer() const { return ReportWriter(ends_.write.get()); }
 
   // In the parent, once every child that reports has been started: closes the
   // parent's write end, so that ReadLines() sees end of file when the children
@@ -81,4 +104,4 @@ absl::Status WaitUntilEnded(procspec::Process& process);
 
 }  // namespace conformance::module_testing
 
-#endif  // PROCSPEC_CONFORMANCE_SUITE_MODULE_MODULE_TESTING_H_
+#endif  // PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_

@@ -3,6 +3,7 @@
 // when the child ends).
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -11,22 +12,41 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/module/module_testing.h"
+#include "conformance/suite/module_portable/module_portable_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/spawn.h"
 
-namespace conformance {
+namespace conformance::module_portable {
 namespace {
 
 namespace platform = ::procspec::platform;
 using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
+using ::conformance::module_testing::ReportWriter;
 using ::conformance::module_testing::WaitUntilEnded;
 using ::conformance::testing::JoinAndGetExitcode;
 
 using OptionalPid = std::optional<procspec::Pid>;
+
+// Sends its getpid(), then holds until released.
+void ModuleReportPidThenHold(ReportWriter report, HandshakeChild handshake) {
+  (void)report.Send(absl::StrCat(platform::CurrentPid()));
+  (void)handshake.SignalReady();
+  (void)handshake.WaitForRelease();
+}
+PROCSPEC_TARGET(ModuleReportPidThenHold);
+
+// Sends its own current_process().pid, or "none".
+void ModuleReportOwnPid(ReportWriter report) {
+  absl::StatusOr<OptionalPid> own = procspec::current_process().pid();
+  (void)report.Send(own.ok() && own->has_value() ? absl::StrCat(**own)
+                                                 : "none");
+}
+PROCSPEC_TARGET(ModuleReportOwnPid);
 
 double LongTimeout() {
   return absl::ToDoubleSeconds(ScaledTimeout(absl::Seconds(30)));
@@ -34,7 +54,7 @@ double LongTimeout() {
 
 // Before start() pid and ident are None and repr shows no pid.
 CONFORMANCE_TEST(Pid, NoneBeforeStart, "process.pid.none_before_start") {
-  procspec::Process p([] {}, {.name = "unstarted"});
+  procspec::Process p(ModuleNoop, {.name = "unstarted"});
   ASSERT_OK_AND_ASSIGN(OptionalPid pid, p.pid());
   ASSERT_OK_AND_ASSIGN(OptionalPid ident, p.ident());
   EXPECT_EQ(pid, std::nullopt);
@@ -63,11 +83,8 @@ CONFORMANCE_TEST(Pid, NoneBeforeStartForAnyProcessObject,
 CONFORMANCE_TEST(Pid, ChildsOwnPidUntilClose, "process.pid.child_pid") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&] {
-    (void)report.Send(absl::StrCat(platform::CurrentPid()));
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
+  procspec::Process p(ModuleReportPidThenHold,
+                      std::tuple{report.Writer(), handshake.ChildSide()});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
@@ -103,11 +120,7 @@ CONFORMANCE_TEST(Pid, ChildsOwnPidUntilClose, "process.pid.child_pid") {
 // number the parent sees as p.pid.
 CONFORMANCE_TEST(Pid, SameNumberInsideAndOutside, "process.pid.child_pid") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process p([&] {
-    absl::StatusOr<OptionalPid> own = procspec::current_process().pid();
-    (void)report.Send(own.ok() && own->has_value() ? absl::StrCat(**own)
-                                                   : "none");
-  });
+  procspec::Process p(ModuleReportOwnPid, std::tuple{report.Writer()});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
@@ -122,7 +135,7 @@ CONFORMANCE_TEST(Pid, SameNumberInsideAndOutside, "process.pid.child_pid") {
 // started".
 CONFORMANCE_TEST(Sentinel, BeforeStartFails,
                  "process.sentinel.not_started_error") {
-  procspec::Process p([] {});
+  procspec::Process p(ModuleNoop);
   EXPECT_PYTHON_ERROR(p.sentinel(), "ValueError", "process not started");
   // Asking does not change anything: still startable, and then it has one.
   Reaper reaper(p);
@@ -144,10 +157,7 @@ CONFORMANCE_TEST(Sentinel, BeforeStartFailsWithoutTarget,
 CONFORMANCE_TEST(Sentinel, ReadyWhenTheChildEnds,
                  "process.sentinel.ready_at_exit") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process p([&] {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
+  procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, p.sentinel());
@@ -178,7 +188,8 @@ CONFORMANCE_TEST(Sentinel, ReadyWhenTheChildEnds,
 CONFORMANCE_TEST(Sentinel, ReadyWithoutReaping,
                  "process.sentinel.ready_at_exit") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
-  procspec::Process p([] {});
+  CONFORMANCE_REQUIRE(RequireOwnZombie());
+  procspec::Process p(ModuleNoop);
   Reaper reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(OptionalPid pid, p.pid());
@@ -198,11 +209,8 @@ CONFORMANCE_TEST(Sentinel, ReadyWithoutReaping,
 CONFORMANCE_TEST(Sentinel, OnlyTheEndedChildsSentinelIsReady,
                  "process.sentinel.ready_at_exit") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process held([&] {
-    (void)handshake.SignalReady();
-    (void)handshake.WaitForRelease();
-  });
-  procspec::Process quick([] {});
+  procspec::Process held(ModuleHold, std::tuple{handshake.ChildSide()});
+  procspec::Process quick(ModuleNoop);
   Reaper held_reaper(held);
   Reaper quick_reaper(quick);
   ASSERT_OK(held.start());
@@ -221,4 +229,4 @@ CONFORMANCE_TEST(Sentinel, OnlyTheEndedChildsSentinelIsReady,
 }
 
 }  // namespace
-}  // namespace conformance
+}  // namespace conformance::module_portable

@@ -1,0 +1,20 @@
+#include "conformance/suite/module_portable/module_portable_testing.h"
+
+#include "process/spawn.h"
+#include "process/system_exit.h"
+
+namespace conformance::module_portable {
+
+void ModuleNoop() {}
+PROCSPEC_TARGET(ModuleNoop);
+
+void ModuleExitWith(int code) { procspec::Exit(code); }
+PROCSPEC_TARGET(ModuleExitWith);
+
+void ModuleHold(HandshakeChild handshake) {
+  (void)handshake.SignalReady();
+  (void)handshake.WaitForRelease();
+}
+PROCSPEC_TARGET(ModuleHold);
+
+}  // namespace conformance::module_portable

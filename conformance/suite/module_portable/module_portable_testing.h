@@ -1,0 +1,37 @@
+// Registered targets shared by the module_portable tests, so that every test
+// runs under every start method (fork, spawn, forkserver).
+#ifndef PROCSPEC_CONFORMANCE_SUITE_MODULE_PORTABLE_MODULE_PORTABLE_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_MODULE_PORTABLE_MODULE_PORTABLE_TESTING_H_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
+#include "conformance/harness/handshake.h"
+#include "conformance/suite/common/module_testing.h"
+#include "process/inherited_handle.h"
+
+namespace conformance::module_portable {
+
+// Returns at once: exit code 0.
+void ModuleNoop();
+// procspec::Exit(code).
+void ModuleExitWith(int code);
+// Signals the handshake and blocks until released (errors ignored).
+void ModuleHold(HandshakeChild handshake);
+
+// UNSUPPORTED under forkserver, whose server (not this process) reaps the
+// child, so that no zombie of this process is there to observe.
+inline absl::Status RequireOwnZombie() {
+  if (StartMethod() != "forkserver") return absl::OkStatus();
+  return Unsupported(
+      "under forkserver the fork server reaps the child: this process never "
+      "has it as a zombie");
+}
+
+}  // namespace conformance::module_portable
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_MODULE_PORTABLE_MODULE_PORTABLE_TESTING_H_
