@@ -12,6 +12,7 @@ AREAS = {
     "construction": ["fork"],
     "lifecycle": ALL_START_METHODS,
     "signals": ["fork"],
+    "signals_portable": ALL_START_METHODS,
     "module": ["fork"],
 }
 

@@ -13,7 +13,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/subreaper.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/signals/signals_testing.h"
+#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "process/system_exit.h"
 
