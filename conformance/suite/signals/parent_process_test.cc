@@ -1,6 +1,7 @@
-// parent_process(): None in the main process; in a child, the creating
-// process's name and pid, alive while it runs and dead once it has been
-// SIGKILLed.
+// parent_process() once the parent has been SIGKILLed, observed by a
+// grandchild re-parented to this test process (a child subreaper): fork only,
+// like the rest of this area. The other parent_process() tests are in the
+// signals_portable area.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -24,25 +25,13 @@ using ::conformance::signals_testing::BlockUntilKilled;
 using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
-using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::signals_testing::SendLine;
-using ::conformance::testing::JoinAndGetExitcode;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
 
 std::string Flag(bool value) { return value ? "True" : "False"; }
-
-// "name=<name> pid=<pid> ident=<ident>" for the calling process's
-// parent_process(), or "None".
-std::string DescribeParent() {
-  procspec::ParentProcess* parent = procspec::parent_process();
-  if (parent == nullptr) return "None";
-  return absl::StrCat("name=", parent->name(), " pid=", parent->pid(),
-                      " ident=", parent->ident());
-}
 
 // Whether `handle` is readable right now (without waiting).
 bool ReadableNow(procspec::Handle handle) {
@@ -50,94 +39,6 @@ bool ReadableNow(procspec::Handle handle) {
   absl::StatusOr<std::vector<std::size_t>> ready =
       platform::WaitReadable(handles, absl::InfinitePast());
   return ready.ok() && !ready->empty();
-}
-
-// parent_process() is None (nullptr) in the main process, also after it has
-// started and joined a child.
-CONFORMANCE_TEST(ParentProcess, IsNoneInTheMainProcess,
-                 "module.parent_process.main_none") {
-  EXPECT_EQ(procspec::parent_process(), nullptr);
-  procspec::Process child([] {});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  ASSERT_OK(child.join());
-  EXPECT_EQ(procspec::parent_process(), nullptr);
-}
-
-// In a child of the main process, parent_process() is named "MainProcess" and
-// its pid (and ident) is the main process's pid.
-CONFORMANCE_TEST(ParentProcess, InAChildIsTheMainProcess,
-                 "module.parent_process.in_child") {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  procspec::Process child(
-      [&report] { SendLine(report.write.get(), DescribeParent()); });
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  report.write.reset();
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
-  EXPECT_EQ(exitcode, 0);
-  const Pid self = platform::CurrentPid();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadToEnd(report.read.get()));
-  EXPECT_EQ(line,
-            absl::StrCat("name=MainProcess pid=", self, " ident=", self, "\n"));
-}
-
-// In a grandchild, parent_process() is the child that created it: its name as
-// that child's current_process() has it (a default "Process-N" or a given
-// name), and its pid.
-CONFORMANCE_TEST(ParentProcess, InAGrandchildIsTheCreatingChild,
-                 "module.parent_process.in_child") {
-  for (const std::string& name : {std::string(), std::string("outer")}) {
-    SCOPED_TRACE(name.empty() ? "default name" : "name=" + name);
-    ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-    procspec::Process child(
-        [&report] {
-          SendLine(report.write.get(), procspec::current_process().name());
-          procspec::Process grandchild(
-              [&report] { SendLine(report.write.get(), DescribeParent()); });
-          if (!grandchild.start().ok()) procspec::Exit(1);
-          if (!grandchild.join().ok()) procspec::Exit(2);
-        },
-        {.name = name});
-    KillOnExit guard(child);
-    ASSERT_OK(child.start());
-    report.write.reset();
-    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
-    EXPECT_EQ(exitcode, 0);
-    ASSERT_OK_AND_ASSIGN(std::string lines, ReadToEnd(report.read.get()));
-    const Pid pid = PidOf(child);
-    EXPECT_EQ(lines, absl::StrCat(child.name(), "\n", "name=", child.name(),
-                                  " pid=", pid, " ident=", pid, "\n"));
-    if (!name.empty()) {
-      EXPECT_EQ(child.name(), name);
-    }
-  }
-}
-
-// While the parent runs (here: blocked reading the child's report),
-// parent_process().is_alive() is True, its sentinel is not ready, and a timed
-// join() on it returns with the parent still alive.
-CONFORMANCE_TEST(ParentProcess, IsAliveWhileTheParentRuns,
-                 "module.parent_process.alive_while_parent_runs") {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  procspec::Process child([&report] {
-    procspec::ParentProcess* parent = procspec::parent_process();
-    if (parent == nullptr) procspec::Exit(1);
-    const bool alive = parent->is_alive();
-    const bool sentinel_ready = ReadableNow(parent->sentinel());
-    parent->join(0.05);
-    SendLine(report.write.get(),
-             absl::StrCat("alive=", Flag(alive),
-                          " sentinel_ready=", Flag(sentinel_ready),
-                          " alive_after_join=", Flag(parent->is_alive())));
-  });
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  report.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(report.read.get()));
-  EXPECT_EQ(line, "alive=True sentinel_ready=False alive_after_join=True");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
-  EXPECT_EQ(exitcode, 0);
 }
 
 // When its parent is SIGKILLed, a grandchild still running sees it: its
