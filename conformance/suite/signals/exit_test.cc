@@ -1,7 +1,9 @@
 // What a process does with its children when it exits normally (CPython's
 // util._exit_function): SIGTERM to every daemonic child still running, then a
-// join of every child. Checked for the main process (a re-executed program
-// that returns from main) and for a child whose run() returns, exits or raises.
+// join of every child. Checked here for the main process (a re-executed
+// program that returns from main, whose children are capturing lambdas run by
+// fork); a child whose run() returns, exits or raises is checked in the
+// signals_portable area.
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -23,9 +25,6 @@ namespace conformance {
 namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::SendLine;
 using ::conformance::signals_testing::StartAndAwaitReady;
 using ::conformance::signals_testing::WaitForByteOrEof;
@@ -104,110 +103,6 @@ CONFORMANCE_TEST(ExitHandling, MainProcessTerminatesDaemonsAndJoinsChildren,
             "worker: the daemonic child has ended\n"
             "after exit handling: daemonic exitcode=-15 worker exitcode=0\n");
   EXPECT_EQ(result.err, "");
-}
-
-// ---- A child's exit ----
-
-// A child whose run() has returned stays alive until its non-daemonic child
-// ends (a timed join of it times out meanwhile), and then exits with its own
-// exitcode 0, not its child's 5.
-CONFORMANCE_TEST(ExitHandling, ChildWaitsForItsNonDaemonicChildren,
-                 "module.exit.joins_children") {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds release, platform::MakePipe());
-  procspec::Process child([&] {
-    procspec::Process grandchild([&] {
-      SendLine(report.write.get(), "grandchild running");
-      WaitForByteOrEof(release.read.get());
-      procspec::Exit(5);
-    });
-    if (!grandchild.start().ok()) procspec::Exit(1);
-    SendLine(report.write.get(), "run() returns");
-  });
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  report.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string first, ReadLine(report.read.get()));
-  ASSERT_OK_AND_ASSIGN(std::string second, ReadLine(report.read.get()));
-  // The two lines come from two processes, in either order.
-  EXPECT_EQ(first == "run() returns" ? second : first, "grandchild running");
-  EXPECT_TRUE(first == "run() returns" || second == "run() returns");
-
-  ASSERT_OK(child.join(absl::Milliseconds(50)));
-  ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
-  EXPECT_EQ(exitcode, std::nullopt)
-      << "the child ended while its non-daemonic child was still running";
-  ASSERT_OK_AND_ASSIGN(bool alive, child.is_alive());
-  EXPECT_TRUE(alive);
-
-  ASSERT_OK(platform::WriteAll(release.write.get(), "x"));
-  ASSERT_OK_AND_ASSIGN(int final_exitcode, JoinSoon(child));
-  EXPECT_EQ(final_exitcode, 0);
-}
-
-// How the child's run() ends.
-enum class RunEnds { kReturns, kExits3, kRaises };
-
-// A child starts a daemonic grandchild that blocks until killed, then its
-// run() ends as `how`: the child still exits (its exit handling terminates and
-// joins the grandchild rather than waiting for ever) with the exitcode run()
-// gave it, and the grandchild is dead by then (a pipe only it held is at end of
-// file).
-void ExpectDaemonicGrandchildEndedAtChildExit(RunEnds how,
-                                              int expected_exitcode) {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  procspec::Process child([&ready, &alive, how] {
-    procspec::Process grandchild(
-        [&ready] {
-          SendLine(ready.write.get(), "ready");
-          BlockUntilKilled();
-        },
-        {.daemon = true});
-    if (!grandchild.start().ok()) procspec::Exit(1);
-    alive.write.reset();
-    // Waits until the grandchild runs its target, so the exit handling finds
-    // it running.
-    ready.write.reset();
-    if (ReadLine(ready.read.get()).value_or("") != "ready") procspec::Exit(2);
-    switch (how) {
-      case RunEnds::kReturns:
-        return;
-      case RunEnds::kExits3:
-        procspec::Exit(3);
-      case RunEnds::kRaises:
-        throw std::runtime_error("run() raised");
-    }
-  });
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  ready.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
-  EXPECT_EQ(exitcode, expected_exitcode);
-  const platform::NativeHandle handles[] = {alive.read.get()};
-  ASSERT_OK_AND_ASSIGN(std::vector<std::size_t> ended,
-                       platform::WaitReadable(handles, absl::InfinitePast()));
-  EXPECT_EQ(ended.size(), 1u)
-      << "the daemonic grandchild was still running when its parent ended";
-}
-
-// ... when run() returns (exitcode 0),
-CONFORMANCE_TEST(ExitHandling, ChildWhoseRunReturnsEndsItsDaemonicChildren,
-                 "process.daemon.terminated_at_parent_exit") {
-  ExpectDaemonicGrandchildEndedAtChildExit(RunEnds::kReturns, 0);
-}
-
-// ... when run() calls sys.exit(3) (exitcode 3),
-CONFORMANCE_TEST(ExitHandling, ChildThatExitsEndsItsDaemonicChildren,
-                 "process.daemon.terminated_at_parent_exit") {
-  ExpectDaemonicGrandchildEndedAtChildExit(RunEnds::kExits3, 3);
-}
-
-// ... and when run() raises (exitcode 1).
-CONFORMANCE_TEST(ExitHandling, ChildWhoseRunRaisesEndsItsDaemonicChildren,
-                 "process.daemon.terminated_at_parent_exit") {
-  ExpectDaemonicGrandchildEndedAtChildExit(RunEnds::kRaises, 1);
 }
 
 }  // namespace

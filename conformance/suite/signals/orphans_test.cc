@@ -1,8 +1,8 @@
 // What terminate() and a SIGKILLed parent leave behind: the terminated child is
-// a zombie until reaped, its own children (daemonic or not) keep running as
-// orphans, and only the opt-in die_with_parent makes a child die with its
-// parent. The test process is a child subreaper, so orphans re-parent to it and
-// it can watch and reap them.
+// a zombie (until reaped: see the signals_portable area), its own children
+// (daemonic or not) keep running as orphans, and only the opt-in
+// die_with_parent makes a child die with its parent. The test process is a
+// child subreaper, so orphans re-parent to it and it can watch and reap them.
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -32,7 +32,6 @@ using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::ReadPid;
 using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
 using ::conformance::testing::JoinAndGetExitcode;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
@@ -121,85 +120,6 @@ CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
-}
-
-// How a test lets the library reap a child.
-enum class Reaper { kJoin, kIsAlive, kExitcode, kActiveChildren };
-
-// Terminates a blocked child, waits (event-driven) until it has died, and
-// checks it is a zombie until `reaper` reaps it, and gone afterwards. Calls
-// that do not ask for the exit status (pid(), sentinel(), terminate() and
-// kill() again) leave the zombie in place.
-void ExpectZombieUntilReapedBy(Reaper reaper) {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
-  procspec::Process child([&ready] {
-    SendLine(ready.write.get(), "ready");
-    BlockUntilKilled();
-  });
-  KillOnExit guard(child);
-  ASSERT_OK(StartAndAwaitReady(child, ready));
-  const Pid pid = PidOf(child);
-  ASSERT_OK(child.terminate());
-  ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
-  ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> fired,
-                       procspec::connection::wait(
-                           {sentinel}, absl::ToDoubleSeconds(EventTimeout())));
-  ASSERT_EQ(fired.size(), 1u);
-  // Under "linux" the sentinel is a pidfd, which fires once the zombie exists;
-  // a pipe sentinel can fire a moment before. waitid(WNOWAIT) covers both.
-  ASSERT_OK(os::AwaitExitWithoutReaping(pid));
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
-  EXPECT_OK(child.pid());
-  EXPECT_OK(child.sentinel());
-  EXPECT_OK(child.terminate());
-  EXPECT_OK(child.kill());
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
-
-  switch (reaper) {
-    case Reaper::kJoin:
-      ASSERT_OK(child.join());
-      break;
-    case Reaper::kIsAlive: {
-      ASSERT_OK_AND_ASSIGN(bool alive, child.is_alive());
-      EXPECT_FALSE(alive);
-      break;
-    }
-    case Reaper::kExitcode: {
-      ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
-      EXPECT_EQ(exitcode, -15);
-      break;
-    }
-    case Reaper::kActiveChildren:
-      for (const procspec::ChildInfo& info : procspec::active_children())
-        EXPECT_NE(info.pid, pid);
-      break;
-  }
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kGone);
-  ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
-  EXPECT_EQ(exitcode, -15);
-}
-
-// A terminated child stays a zombie until join() reaps it.
-CONFORMANCE_TEST(Zombie, UntilJoin, "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kJoin);
-}
-
-// ... or is_alive() does (returning False).
-CONFORMANCE_TEST(Zombie, UntilIsAlive,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kIsAlive);
-}
-
-// ... or reading exitcode does (-15).
-CONFORMANCE_TEST(Zombie, UntilExitcode,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kExitcode);
-}
-
-// ... or active_children() does (no longer listing it).
-CONFORMANCE_TEST(Zombie, UntilActiveChildren,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kActiveChildren);
 }
 
 // The seed's "when p's parent ends, p ends too" corrected: a parent killed by
