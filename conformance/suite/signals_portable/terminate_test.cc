@@ -6,10 +6,14 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
@@ -22,15 +26,23 @@ namespace conformance {
 namespace {
 
 using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::EventTimeout;
 using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::PidOf;
+using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::signals_testing::SendLine;
 using ::conformance::signals_testing::StartAndAwaitReady;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
+
+// "<Python exception type>: <message>" for `status`.
+std::string Describe(const absl::Status& status) {
+  return absl::StrCat(procspec::PythonExceptionType(status), ": ",
+                      std::string(status.message()));
+}
 
 // ---- Targets ----
 
@@ -54,6 +66,31 @@ void TerminateIgnoreSigtermReadyThenBlock(InheritedHandle ready) {
   TerminateReadyThenBlock(ready);
 }
 PROCSPEC_TARGET(TerminateIgnoreSigtermReadyThenBlock);
+
+// Holds an object whose destructor writes "destructor ran" on `cleanup`, sends
+// "ready", then waits for a byte (or end of file) on `release` and returns.
+struct WritesOnDestruction {
+  platform::NativeHandle cleanup;
+  ~WritesOnDestruction() { SendLine(cleanup, "destructor ran"); }
+};
+void TerminateChildWithCleanup(InheritedHandle ready, InheritedHandle cleanup,
+                               InheritedHandle release) {
+  WritesOnDestruction object{cleanup.get()};
+  SendLine(ready.get(), "ready");
+  signals_testing::WaitForByteOrEof(release.get());
+}
+PROCSPEC_TARGET(TerminateChildWithCleanup);
+
+void TerminateNoop() {}
+PROCSPEC_TARGET(TerminateNoop);
+
+// Sends what terminate()/kill() on its own current_process() say.
+void TerminateReportSignallingItself(InheritedHandle out) {
+  procspec::Process& self = procspec::current_process();
+  SendLine(out.get(), Describe(self.terminate()));
+  SendLine(out.get(), Describe(self.kill()));
+}
+PROCSPEC_TARGET(TerminateReportSignallingItself);
 
 // CPython's repr of a stopped child of this process.
 std::string StoppedRepr(procspec::Process& process,
@@ -159,6 +196,126 @@ CONFORMANCE_TEST(Terminate, AfterJoinSucceedsAndChangesNothing,
   ASSERT_OK_AND_ASSIGN(std::optional<int> after, child.exitcode());
   EXPECT_EQ(after, 3);
   EXPECT_EQ(child.repr(), StoppedRepr(child, "exitcode=3"));
+}
+
+// Neither terminate() nor kill() waits for (or reaps) the child: right after
+// each returns, the child is still this process's unreaped child, and its exit
+// status is collected only later, by join(). (Under forkserver the fork server
+// is the child's parent and reaps it: no zombie of this process to observe.)
+CONFORMANCE_TEST(Terminate, NeitherTerminateNorKillReapsTheChild,
+                 "process.terminate.does_not_wait") {
+  if (StartMethod() == "forkserver") {
+    CONFORMANCE_REQUIRE(Unsupported(
+        "under forkserver the fork server, not this process, is the child's "
+        "parent and reaps it: this process never has it as a zombie"));
+  }
+  for (const bool use_kill : {false, true}) {
+    SCOPED_TRACE(use_kill ? "kill()" : "terminate()");
+    ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+    procspec::Process child(TerminateReadyThenBlock,
+                            std::tuple{InheritedHandle(ready.write.get())});
+    KillOnExit guard(child);
+    ASSERT_OK(StartAndAwaitReady(child, ready));
+    ASSERT_OK(use_kill ? child.kill() : child.terminate());
+    // waitid(WNOWAIT) on a child that terminate()/kill() had reaped would fail
+    // (ECHILD); here it waits for the death and leaves the zombie.
+    ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
+    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+    EXPECT_EQ(exitcode, use_kill ? -9 : -15);
+  }
+}
+
+struct CleanupOutcome {
+  int exitcode = 0;
+  std::string cleanup_output;
+};
+
+// Runs TerminateChildWithCleanup and either terminates it or lets its target
+// return.
+absl::StatusOr<CleanupOutcome> RunChildWithCleanup(bool terminate) {
+  absl::StatusOr<platform::PipeEnds> ready = platform::MakePipe();
+  absl::StatusOr<platform::PipeEnds> cleanup = platform::MakePipe();
+  absl::StatusOr<platform::PipeEnds> release = platform::MakePipe();
+  if (!ready.ok() || !cleanup.ok() || !release.ok())
+    return absl::InternalError("MakePipe failed");
+  procspec::Process child(TerminateChildWithCleanup,
+                          std::tuple{InheritedHandle(ready->write.get()),
+                                     InheritedHandle(cleanup->write.get()),
+                                     InheritedHandle(release->read.get())});
+  KillOnExit guard(child);
+  if (absl::Status status = StartAndAwaitReady(child, *ready); !status.ok())
+    return status;
+  cleanup->write.reset();
+  absl::Status acted = terminate
+                           ? child.terminate()
+                           : platform::WriteAll(release->write.get(), "x");
+  if (!acted.ok()) return acted;
+  absl::StatusOr<int> exitcode = JoinSoon(child);
+  if (!exitcode.ok()) return exitcode.status();
+  absl::StatusOr<std::string> output = ReadToEnd(cleanup->read.get());
+  if (!output.ok()) return output.status();
+  return CleanupOutcome{*exitcode, *output};
+}
+
+// A terminated child runs no cleanup: the destructor of an object on its
+// stack never runs (the pipe it would write to reaches end of file empty).
+CONFORMANCE_TEST(Terminate, RunsNoDestructorsInTheChild,
+                 "process.terminate.no_cleanup") {
+  ASSERT_OK_AND_ASSIGN(CleanupOutcome outcome, RunChildWithCleanup(true));
+  EXPECT_EQ(outcome.exitcode, -15);
+  EXPECT_EQ(outcome.cleanup_output, "");
+}
+
+// The control: the same child, left to return from its target, does run that
+// destructor, so the test above can see cleanup when there is some.
+CONFORMANCE_TEST(Terminate, ControlAReturningChildRunsItsDestructors,
+                 "process.terminate.no_cleanup") {
+  ASSERT_OK_AND_ASSIGN(CleanupOutcome outcome, RunChildWithCleanup(false));
+  EXPECT_EQ(outcome.exitcode, 0);
+  EXPECT_EQ(outcome.cleanup_output, "destructor ran\n");
+}
+
+// In a child, terminate()/kill() on its own current_process() fail with the
+// not-a-child messages.
+CONFORMANCE_TEST(Terminate, InAChildOnItselfFails,
+                 "process.terminate.not_child_error") {
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  procspec::Process child(TerminateReportSignallingItself,
+                          std::tuple{InheritedHandle(report.write.get())});
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, 0);
+  ASSERT_OK_AND_ASSIGN(std::string lines, ReadToEnd(report.read.get()));
+  EXPECT_EQ(lines,
+            "AssertionError: can only terminate a child process\n"
+            "AssertionError: can only kill a child process\n");
+}
+
+// Same for a child that has exited but is not yet joined: the signals have no
+// effect and join() then reports the child's own exitcode 0. Under fork and
+// spawn the child is then an unreaped zombie of this process; under forkserver
+// the server has reaped it and sent its status, which join() collects.
+CONFORMANCE_TEST(Terminate, AfterExitBeforeReapSucceedsAndChangesNothing,
+                 "process.terminate.after_exit_noop") {
+  procspec::Process child(TerminateNoop);
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
+  ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> ready,
+                       procspec::connection::wait(
+                           {sentinel}, absl::ToDoubleSeconds(EventTimeout())));
+  ASSERT_EQ(ready.size(), 1u);
+  // The sentinel (a pipe under "posix") can fire a moment before the exiting
+  // child becomes a zombie; this waits for that, without reaping it.
+  if (StartMethod() != "forkserver") {
+    ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
+  }
+  EXPECT_OK(child.terminate());
+  EXPECT_OK(child.kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, 0);
 }
 
 }  // namespace
