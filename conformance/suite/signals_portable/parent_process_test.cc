@@ -1,9 +1,9 @@
 // parent_process(): None in the main process; in a child, the creating
-// process's name and pid, alive while it runs. Targets are registered
-// functions, so the tests run under every start method (CPython carries the
-// parent's name and pid in the bootstrap under spawn and forkserver, so they
-// are the creating process's under every method). What a grandchild sees once
-// its parent has been SIGKILLed is in the signals area.
+// process's name and pid, alive while it runs and dead once it has been
+// SIGKILLed. Targets are registered functions, so the tests run under every
+// start method (CPython carries the parent's name and pid in the bootstrap
+// under spawn and forkserver, so they are the creating process's under every
+// method).
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
+#include "conformance/harness/subreaper.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
+#include "platform/testing/os_testing.h"
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
@@ -24,8 +28,10 @@
 namespace conformance {
 namespace {
 
+using ::conformance::signals_testing::BlockUntilKilled;
 using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
+using ::conformance::signals_testing::OrphanGuard;
 using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::ReadToEnd;
@@ -33,6 +39,7 @@ using ::conformance::signals_testing::SendLine;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
+namespace os = ::procspec::platform::testing;
 
 std::string Flag(bool value) { return value ? "True" : "False"; }
 
@@ -87,6 +94,29 @@ void ParentReportAliveness(InheritedHandle out) {
                         " alive_after_join=", Flag(parent->is_alive())));
 }
 PROCSPEC_TARGET(ParentReportAliveness);
+
+// Sends "<pid> <parent_process().is_alive()>", waits for the parent's end with
+// parent_process().join(), then sends what is_alive() and the sentinel say.
+void ParentWatchParentDie(InheritedHandle report) {
+  procspec::ParentProcess* parent = procspec::parent_process();
+  if (parent == nullptr) procspec::Exit(1);
+  SendLine(report.get(),
+           absl::StrCat(platform::CurrentPid(), " ", Flag(parent->is_alive())));
+  parent->join();
+  SendLine(report.get(),
+           absl::StrCat("alive=", Flag(parent->is_alive()), " sentinel_ready=",
+                        Flag(ReadableNow(parent->sentinel()))));
+}
+PROCSPEC_TARGET(ParentWatchParentDie);
+
+// Starts ParentWatchParentDie (daemonic), then blocks until killed.
+void ParentStartWatcherThenBlock(InheritedHandle report) {
+  procspec::Process grandchild(ParentWatchParentDie, std::tuple{report},
+                               {.daemon = true});
+  if (!grandchild.start().ok()) procspec::Exit(1);
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(ParentStartWatcherThenBlock);
 
 // parent_process() is None (nullptr) in the main process, also after it has
 // started and joined a child.
@@ -159,6 +189,51 @@ CONFORMANCE_TEST(ParentProcess, IsAliveWhileTheParentRuns,
   EXPECT_EQ(line, "alive=True sentinel_ready=False alive_after_join=True");
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, 0);
+}
+
+// When its parent is SIGKILLed, a grandchild still running sees it: its
+// parent_process().join() returns, is_alive() becomes False, the sentinel is
+// ready, and its parent is now the subreaper (this test), which reaps it.
+// UNSUPPORTED under forkserver, where the fork server forks the grandchild and
+// stays its parent: this process never sees it re-parented.
+CONFORMANCE_TEST(ParentProcess, IsDeadAfterTheParentIsSigkilled,
+                 "module.parent_process.dead_after_parent_killed",
+                 "process.daemon.survives_sigkilled_parent") {
+  if (StartMethod() == "forkserver") {
+    CONFORMANCE_REQUIRE(Unsupported(
+        "under forkserver the fork server forks the grandchild, so its parent "
+        "is the server, not the child that started it: this process is not "
+        "its ancestor and never sees it orphaned or re-parented"));
+  }
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  OrphanGuard orphan;
+  procspec::Process child(ParentStartWatcherThenBlock,
+                          std::tuple{InheritedHandle(report.write.get())});
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  report.write.reset();
+  ASSERT_OK_AND_ASSIGN(std::string before, ReadLine(report.read.get()));
+  const std::size_t space = before.find(' ');
+  ASSERT_NE(space, std::string::npos) << before;
+  Pid grandchild = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(before.substr(0, space), &grandchild)) << before;
+  orphan.Watch(grandchild);
+  EXPECT_EQ(before.substr(space + 1), "True");
+
+  ASSERT_OK(child.kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, -9);
+  ASSERT_OK_AND_ASSIGN(std::string after, ReadLine(report.read.get()));
+  EXPECT_EQ(after, "alive=False sentinel_ready=True");
+  // Re-parenting is checked here, not in the grandchild: a pipe parent-watch
+  // ("posix") reports the parent's death when its descriptors close, a moment
+  // before the kernel re-parents its children; by the time join() has seen the
+  // killed child reapable, they have been re-parented to us (the subreaper).
+  EXPECT_EQ(os::ParentOf(grandchild).value_or(0), platform::CurrentPid());
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+  orphan.Forget();
+  EXPECT_EQ(status, (platform::ExitStatus{.signaled = false, .value = 0}));
 }
 
 }  // namespace
