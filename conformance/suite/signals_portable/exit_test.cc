@@ -1,9 +1,11 @@
-// What a child does with its own children when its run() ends (CPython's
+// What a process does with its children when it exits normally (CPython's
 // util._exit_function): SIGTERM to every daemonic child still running, then a
-// join of every child. Targets are registered functions, so the tests run
-// under every start method. (The main process's exit, checked on a re-executed
-// program, is in the signals area.)
+// join of every child. Checked for the main process (a re-executed program
+// that returns from main) and for a child whose run() returns, exits or raises.
+// Targets are registered functions, so the tests run under every start method.
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -11,8 +13,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
@@ -28,9 +34,12 @@ using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::SendLine;
+using ::conformance::signals_testing::StartAndAwaitReady;
 using ::conformance::signals_testing::WaitForByteOrEof;
+using ::conformance::testing::RunChildEntry;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
+namespace os = ::procspec::platform::testing;
 
 // How the child's run() ends.
 enum class RunEnds { kReturns, kExits3, kRaises };
@@ -90,6 +99,102 @@ void ExitChildWithDaemonicGrandchild(InheritedHandle ready_read,
   }
 }
 PROCSPEC_TARGET(ExitChildWithDaemonicGrandchild);
+
+// ---- The main process's exit ----
+
+// The children of the program below; never destroyed, so that the exit
+// handler can still ask them for their exitcode.
+procspec::Process* g_daemonic_child = nullptr;
+procspec::Process* g_worker_child = nullptr;
+
+std::string ExitcodeText(procspec::Process* process) {
+  absl::StatusOr<std::optional<int>> exitcode = process->exitcode();
+  if (!exitcode.ok()) return exitcode.status().ToString();
+  return exitcode->has_value() ? absl::StrCat(**exitcode) : "None";
+}
+
+// Runs after procspec's exit handling: std::atexit handlers run in reverse
+// order of registration, and this one is registered before the first start().
+void ReportAfterExitHandling() {
+  std::printf("after exit handling: daemonic exitcode=%s worker exitcode=%s\n",
+              ExitcodeText(g_daemonic_child).c_str(),
+              ExitcodeText(g_worker_child).c_str());
+}
+
+// Sends "ready" and blocks until killed, holding `alive` (a pipe's write end)
+// open until it dies.
+void ExitMainDaemonicChild(InheritedHandle ready, InheritedHandle alive) {
+  (void)alive;
+  SendLine(ready.get(), "ready");
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(ExitMainDaemonicChild);
+
+// Closes its copy of `alive_write`, waits for end of file on `alive_read` (the
+// daemonic child's death) and prints a line.
+void ExitMainWorker(InheritedHandle alive_read, InheritedHandle alive_write) {
+  platform::UniqueHandle(alive_write.get()).reset();
+  WaitForByteOrEof(alive_read.get());
+  std::printf("worker: the daemonic child has ended\n");
+}
+PROCSPEC_TARGET(ExitMainWorker);
+
+// A program with a daemonic child that blocks until killed and a non-daemonic
+// worker that waits for the daemonic child's death (end of file on a pipe only
+// the daemonic child holds), prints a line and exits. The program returns from
+// main while both run: only its exit handling can end the daemonic child, and
+// only the join in it can make the worker's line come before the exit
+// handler's.
+CONFORMANCE_CHILD_ENTRY(signals_main_exit_terminates_and_joins) {
+  std::atexit(&ReportAfterExitHandling);
+  absl::StatusOr<platform::PipeEnds> ready = platform::MakePipe();
+  absl::StatusOr<platform::PipeEnds> daemonic_alive = platform::MakePipe();
+  if (!ready.ok() || !daemonic_alive.ok()) return 10;
+  g_daemonic_child = new procspec::Process(
+      ExitMainDaemonicChild,
+      std::tuple{InheritedHandle(ready->write.get()),
+                 InheritedHandle(daemonic_alive->write.get())},
+      {.name = "daemonic", .daemon = true});
+  if (!StartAndAwaitReady(*g_daemonic_child, *ready).ok()) return 11;
+  g_worker_child = new procspec::Process(
+      ExitMainWorker,
+      std::tuple{InheritedHandle(daemonic_alive->read.get()),
+                 InheritedHandle(daemonic_alive->write.get())},
+      {.name = "worker"});
+  if (!g_worker_child->start().ok()) return 12;
+  daemonic_alive->write.reset();
+  std::printf("main: returning\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+// When the main process exits normally, its exit handling terminates the
+// daemonic child that would block for ever (exitcode -15), then joins the
+// non-daemonic worker before the process ends: the worker's output comes
+// before anything that runs after the exit handling, and the program's own
+// exit status (0) is unaffected.
+CONFORMANCE_TEST(ExitHandling, MainProcessTerminatesDaemonsAndJoinsChildren,
+                 "process.daemon.terminated_at_parent_exit",
+                 "module.exit.joins_children") {
+  if (StartMethod() == "forkserver") {
+    CONFORMANCE_REQUIRE(Unsupported(
+        "under forkserver procspec::Init (which forks the server) registers "
+        "the exit handling before the program's own code runs, so no atexit "
+        "hook of the program runs after it to observe its result"));
+  }
+  ASSERT_OK_AND_ASSIGN(os::CommandResult result,
+                       RunChildEntry("signals_main_exit_terminates_and_joins"));
+  EXPECT_EQ(result.status,
+            (platform::ExitStatus{.signaled = false, .value = 0}))
+      << result.err;
+  EXPECT_EQ(result.out,
+            "main: returning\n"
+            "worker: the daemonic child has ended\n"
+            "after exit handling: daemonic exitcode=-15 worker exitcode=0\n");
+  EXPECT_EQ(result.err, "");
+}
+
+// ---- A child's exit ----
 
 // A child whose run() has returned stays alive until its non-daemonic child
 // ends (a timed join of it times out meanwhile), and then exits with its own
