@@ -11,8 +11,7 @@ ALL_START_METHODS = ["fork", "spawn", "forkserver"]
 AREAS = {
     "construction": ["fork"],
     "lifecycle": ALL_START_METHODS,
-    "signals": ["fork"],
-    "signals_portable": ALL_START_METHODS,
+    "signals": ALL_START_METHODS,
     "module": ["fork"],
 }
 

@@ -1,7 +1,6 @@
-// Helpers shared by the signals and signals_portable areas' tests: children
-// that block until a signal ends them, line-based reports from children through
-// pipes, and guards that leave no child or orphan behind when a test fails
-// half-way.
+// Helpers shared by the signals area's tests: children that block until a
+// signal ends them, line-based reports from children through pipes, and guards
+// that leave no child or orphan behind when a test fails half-way.
 #ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_SIGNALS_TESTING_H_
 #define PROCSPEC_CONFORMANCE_SUITE_COMMON_SIGNALS_TESTING_H_
 

@@ -1,8 +1,8 @@
 // The daemon flag: its default (inherited from the creating process), setting
 // it before start() and not after, and that a daemonic process cannot have
 // children. (What happens to daemonic children when their parent ends is in
-// the signals area's exit_test.cc and orphans_test.cc.) Targets are registered
-// functions, so the tests run under every start method.
+// exit_test.cc and orphans_test.cc.) Targets are registered functions, so the
+// tests run under every start method.
 #include <optional>
 #include <string>
 #include <tuple>

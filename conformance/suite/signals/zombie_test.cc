@@ -3,7 +3,7 @@
 // functions, so the tests run under fork and spawn; under forkserver the fork
 // server, not this process, is the child's parent and reaps it, so this
 // process never has a zombie to observe. (The terminated child's own children
-// are in the signals area.)
+// are in orphans_test.cc.)
 #include <optional>
 #include <tuple>
 #include <vector>
