@@ -11,7 +11,7 @@ ALL_START_METHODS = ["fork", "spawn", "forkserver"]
 AREAS = {
     "construction": ALL_START_METHODS,
     "lifecycle": ALL_START_METHODS,
-    "signals": ["fork"],
+    "signals": ALL_START_METHODS,
     "module": ["fork"],
     "module_portable": ALL_START_METHODS,
     # The main guard and what spawn can send: their tests run their own programs

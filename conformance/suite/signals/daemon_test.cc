@@ -1,17 +1,22 @@
 // The daemon flag: its default (inherited from the creating process), setting
 // it before start() and not after, and that a daemonic process cannot have
 // children. (What happens to daemonic children when their parent ends is in
-// exit_test.cc and orphans_test.cc.)
+// exit_test.cc and orphans_test.cc.) Targets are registered functions, so the
+// tests run under every start method.
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "conformance/harness/clause.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/signals/signals_testing.h"
+#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
+#include "process/inherited_handle.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -24,22 +29,92 @@ using ::conformance::signals_testing::PidOf;
 using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::signals_testing::SendLine;
 using ::conformance::signals_testing::StartAndAwaitReady;
-using ::conformance::testing::JoinAndGetExitcode;
-using ::procspec::Pid;
+using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 
 std::string Flag(bool value) { return value ? "True" : "False"; }
 
-// Runs `body` in a child started with `options`; `body` writes lines on the
-// pipe it is given. Returns everything written, once the child has exited 0.
-template <typename Body>
+// ---- Targets ----
+
+void DaemonNoop() {}
+PROCSPEC_TARGET(DaemonNoop);
+
+void DaemonExitWith(int code) { procspec::Exit(code); }
+PROCSPEC_TARGET(DaemonExitWith);
+
+// Exits 21 if current_process() is daemonic, else 20.
+void DaemonExitWithFlag() {
+  procspec::Exit(procspec::current_process().daemon() ? 21 : 20);
+}
+PROCSPEC_TARGET(DaemonExitWithFlag);
+
+// Sends "ready", waits for a byte (or end of file) on `release`, then exits as
+// DaemonExitWithFlag.
+void DaemonReadyThenExitWithFlag(InheritedHandle ready,
+                                 InheritedHandle release) {
+  SendLine(ready.get(), "ready");
+  signals_testing::WaitForByteOrEof(release.get());
+  DaemonExitWithFlag();
+}
+PROCSPEC_TARGET(DaemonReadyThenExitWithFlag);
+
+// Sends "ready", then blocks until killed.
+void DaemonReadyThenBlock(InheritedHandle ready) {
+  SendLine(ready.get(), "ready");
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(DaemonReadyThenBlock);
+
+// Reports its own daemon flag and the default of an object made here.
+void DaemonReportDefault(InheritedHandle out) {
+  procspec::Process made_here(DaemonNoop);
+  SendLine(out.get(),
+           absl::StrCat("current=", Flag(procspec::current_process().daemon()),
+                        " new=", Flag(made_here.daemon())));
+}
+PROCSPEC_TARGET(DaemonReportDefault);
+
+// Reports the flag of an object made here with daemon=False.
+void DaemonReportExplicitFalse(InheritedHandle out) {
+  procspec::Process explicit_false(DaemonNoop, {.daemon = false});
+  SendLine(out.get(), Flag(explicit_false.daemon()));
+}
+PROCSPEC_TARGET(DaemonReportExplicitFalse);
+
+// Tries to start two children (daemon inherited, daemon=False) and reports
+// what start() said, whether a pid was set, and active_children().
+void DaemonReportStartingChildren(InheritedHandle out) {
+  procspec::Process inherited(DaemonNoop);
+  procspec::Process explicit_false(DaemonNoop, {.daemon = false});
+  for (procspec::Process* process : {&inherited, &explicit_false}) {
+    const absl::Status status = process->start();
+    SendLine(out.get(), absl::StrCat(procspec::PythonExceptionType(status),
+                                     ": ", std::string(status.message())));
+    SendLine(out.get(), absl::StrCat("pid set: ", Flag(PidOf(*process) != 0)));
+  }
+  SendLine(out.get(), absl::StrCat("active children: ",
+                                   procspec::active_children().size()));
+}
+PROCSPEC_TARGET(DaemonReportStartingChildren);
+
+// Starts a grandchild that exits 5 and reports the start and its exitcode.
+void DaemonReportStartingAGrandchild(InheritedHandle out) {
+  procspec::Process grandchild(DaemonExitWith, std::tuple{5});
+  const absl::Status status = grandchild.start();
+  SendLine(out.get(), status.ok() ? "started" : status.ToString());
+  SendLine(out.get(), absl::StrCat(JoinSoon(grandchild).value_or(0)));
+}
+PROCSPEC_TARGET(DaemonReportStartingAGrandchild);
+
+// Runs `target` in a child started with `options`, passing it the write end of
+// a pipe. Returns everything written, once the child has exited 0.
 absl::StatusOr<std::string> ReportFromChild(procspec::Options options,
-                                            Body body) {
+                                            void (*target)(InheritedHandle)) {
   absl::StatusOr<platform::PipeEnds> report = platform::MakePipe();
   if (!report.ok()) return report.status();
-  procspec::Process child(
-      [&report, body]() mutable { body(report->write.get()); },
-      std::move(options));
+  procspec::Process child(target,
+                          std::tuple{InheritedHandle(report->write.get())},
+                          std::move(options));
   KillOnExit guard(child);
   if (absl::Status status = child.start(); !status.ok()) return status;
   report->write.reset();
@@ -59,7 +134,7 @@ CONFORMANCE_TEST(Daemon, DefaultIsFalseInTheMainProcess,
   EXPECT_FALSE(procspec::current_process().daemon());
   procspec::Process without_target;
   EXPECT_FALSE(without_target.daemon());
-  procspec::Process with_target([] {}, {.name = "named"});
+  procspec::Process with_target(DaemonNoop, {.name = "named"});
   EXPECT_FALSE(with_target.daemon());
 }
 
@@ -67,17 +142,11 @@ CONFORMANCE_TEST(Daemon, DefaultIsFalseInTheMainProcess,
 // a non-daemonic child, True for one made in a daemonic child.
 CONFORMANCE_TEST(Daemon, DefaultInheritsTheCreatingProcesssFlag,
                  "process.daemon.default_inherits") {
-  auto report_default = [](platform::NativeHandle out) {
-    procspec::Process made_here([] {});
-    SendLine(out, absl::StrCat(
-                      "current=", Flag(procspec::current_process().daemon()),
-                      " new=", Flag(made_here.daemon())));
-  };
   ASSERT_OK_AND_ASSIGN(std::string in_daemonic,
-                       ReportFromChild({.daemon = true}, report_default));
+                       ReportFromChild({.daemon = true}, DaemonReportDefault));
   EXPECT_EQ(in_daemonic, "current=True new=True\n");
   ASSERT_OK_AND_ASSIGN(std::string in_plain,
-                       ReportFromChild({.daemon = false}, report_default));
+                       ReportFromChild({.daemon = false}, DaemonReportDefault));
   EXPECT_EQ(in_plain, "current=False new=False\n");
 }
 
@@ -88,12 +157,9 @@ CONFORMANCE_TEST(Daemon, AnExplicitValueOverridesTheInheritedOne,
                  "process.daemon.set_before_start") {
   ASSERT_OK_AND_ASSIGN(
       std::string in_daemonic,
-      ReportFromChild({.daemon = true}, [](platform::NativeHandle out) {
-        procspec::Process explicit_false([] {}, {.daemon = false});
-        SendLine(out, Flag(explicit_false.daemon()));
-      }));
+      ReportFromChild({.daemon = true}, DaemonReportExplicitFalse));
   EXPECT_EQ(in_daemonic, "False\n");
-  procspec::Process explicit_true([] {}, {.daemon = true});
+  procspec::Process explicit_true(DaemonNoop, {.daemon = true});
   EXPECT_TRUE(explicit_true.daemon());
 }
 
@@ -103,13 +169,10 @@ CONFORMANCE_TEST(Daemon, SetAtConstructionMakesTheChildDaemonic,
                  "process.daemon.set_before_start") {
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds release, platform::MakePipe());
-  procspec::Process child(
-      [&] {
-        SendLine(ready.write.get(), "ready");
-        signals_testing::WaitForByteOrEof(release.read.get());
-        procspec::Exit(procspec::current_process().daemon() ? 21 : 20);
-      },
-      {.daemon = true});
+  procspec::Process child(DaemonReadyThenExitWithFlag,
+                          std::tuple{InheritedHandle(ready.write.get()),
+                                     InheritedHandle(release.read.get())},
+                          {.daemon = true});
   KillOnExit guard(child);
   EXPECT_TRUE(child.daemon());
   const std::string parent = absl::StrCat(platform::CurrentPid());
@@ -134,8 +197,7 @@ CONFORMANCE_TEST(Daemon, SetAtConstructionMakesTheChildDaemonic,
 // before start() wins over the constructor's value.
 CONFORMANCE_TEST(Daemon, AssignedBeforeStartMakesTheChildDaemonic,
                  "process.daemon.set_before_start") {
-  procspec::Process assigned_true(
-      [] { procspec::Exit(procspec::current_process().daemon() ? 21 : 20); });
+  procspec::Process assigned_true(DaemonExitWithFlag);
   KillOnExit guard_true(assigned_true);
   ASSERT_OK(assigned_true.set_daemon(true));
   EXPECT_TRUE(assigned_true.daemon());
@@ -143,9 +205,7 @@ CONFORMANCE_TEST(Daemon, AssignedBeforeStartMakesTheChildDaemonic,
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(assigned_true));
   EXPECT_EQ(exitcode, 21);
 
-  procspec::Process assigned_false(
-      [] { procspec::Exit(procspec::current_process().daemon() ? 21 : 20); },
-      {.daemon = true});
+  procspec::Process assigned_false(DaemonExitWithFlag, {.daemon = true});
   KillOnExit guard_false(assigned_false);
   ASSERT_OK(assigned_false.set_daemon(false));
   EXPECT_FALSE(assigned_false.daemon());
@@ -160,10 +220,8 @@ CONFORMANCE_TEST(Daemon, AssignedBeforeStartMakesTheChildDaemonic,
 CONFORMANCE_TEST(Daemon, AssigningAfterStartFails,
                  "process.daemon.set_after_start_error") {
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
-  procspec::Process child([&ready] {
-    SendLine(ready.write.get(), "ready");
-    BlockUntilKilled();
-  });
+  procspec::Process child(DaemonReadyThenBlock,
+                          std::tuple{InheritedHandle(ready.write.get())});
   KillOnExit guard(child);
   ASSERT_OK(StartAndAwaitReady(child, ready));
   EXPECT_PYTHON_ERROR(child.set_daemon(true), "AssertionError",
@@ -176,7 +234,7 @@ CONFORMANCE_TEST(Daemon, AssigningAfterStartFails,
                       "process has already started");
   EXPECT_FALSE(child.daemon());
 
-  procspec::Process daemonic([] {}, {.daemon = true});
+  procspec::Process daemonic(DaemonNoop, {.daemon = true});
   KillOnExit daemonic_guard(daemonic);
   ASSERT_OK(daemonic.start());
   EXPECT_PYTHON_ERROR(daemonic.set_daemon(false), "AssertionError",
@@ -189,7 +247,7 @@ CONFORMANCE_TEST(Daemon, AssigningAfterStartFails,
 // may be assigned again (as in CPython).
 CONFORMANCE_TEST(Daemon, AssigningAfterCloseSucceeds,
                  "process.daemon.set_after_start_error") {
-  procspec::Process child([] {});
+  procspec::Process child(DaemonNoop);
   KillOnExit guard(child);
   ASSERT_OK(child.start());
   ASSERT_OK(child.join());
@@ -205,18 +263,7 @@ CONFORMANCE_TEST(Daemon, DaemonicProcessCannotStartChildren,
                  "process.daemon.no_children") {
   ASSERT_OK_AND_ASSIGN(
       std::string report,
-      ReportFromChild({.daemon = true}, [](platform::NativeHandle out) {
-        procspec::Process inherited([] {});
-        procspec::Process explicit_false([] {}, {.daemon = false});
-        for (procspec::Process* process : {&inherited, &explicit_false}) {
-          const absl::Status status = process->start();
-          SendLine(out, absl::StrCat(procspec::PythonExceptionType(status),
-                                     ": ", std::string(status.message())));
-          SendLine(out, absl::StrCat("pid set: ", Flag(PidOf(*process) != 0)));
-        }
-        SendLine(out, absl::StrCat("active children: ",
-                                   procspec::active_children().size()));
-      }));
+      ReportFromChild({.daemon = true}, DaemonReportStartingChildren));
   EXPECT_EQ(report,
             "AssertionError: daemonic processes are not allowed to have "
             "children\n"
@@ -232,12 +279,7 @@ CONFORMANCE_TEST(Daemon, ControlNonDaemonicProcessCanStartChildren,
                  "process.daemon.no_children") {
   ASSERT_OK_AND_ASSIGN(
       std::string report,
-      ReportFromChild({.daemon = false}, [](platform::NativeHandle out) {
-        procspec::Process grandchild([] { procspec::Exit(5); });
-        const absl::Status status = grandchild.start();
-        SendLine(out, status.ok() ? "started" : status.ToString());
-        SendLine(out, absl::StrCat(JoinSoon(grandchild).value_or(0)));
-      }));
+      ReportFromChild({.daemon = false}, DaemonReportStartingAGrandchild));
   EXPECT_EQ(report, "started\n5\n");
 }
 

@@ -1,12 +1,17 @@
 // What terminate() and a SIGKILLed parent leave behind: the terminated child is
-// a zombie until reaped, its own children (daemonic or not) keep running as
-// orphans, and only the opt-in die_with_parent makes a child die with its
-// parent. The test process is a child subreaper, so orphans re-parent to it and
-// it can watch and reap them.
+// a zombie while its own children (daemonic or not) keep running as orphans,
+// and only the opt-in die_with_parent makes a child die with its parent. The
+// test process is a child subreaper, so orphans re-parent to it and it can
+// watch and reap them. Targets are registered functions, so the tests run
+// under every start method; under forkserver the grandchild is forked by the
+// fork server (its parent is the server, not the child that asked for it), so
+// this process is not its ancestor and sees no re-parenting: those tests are
+// UNSUPPORTED there, and die_with_parent's start() fails with Unimplemented.
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -14,10 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
 #include "conformance/harness/subreaper.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/signals/signals_testing.h"
+#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
+#include "process/inherited_handle.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
@@ -29,11 +37,9 @@ using ::conformance::signals_testing::JoinSoon;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
 using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadLine;
 using ::conformance::signals_testing::ReadPid;
 using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
-using ::conformance::testing::JoinAndGetExitcode;
+using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
@@ -42,25 +48,54 @@ using os::ProcessState;
 constexpr int kSigterm = 15;
 constexpr int kSigkill = 9;
 
-// A child of the test that starts a grandchild with `options`; the grandchild
-// sends its pid on `report` and blocks until killed, and so does the child.
-// `in_child`, if set, runs in the child after the grandchild has started.
-template <typename AfterStart>
+// UNSUPPORTED under forkserver: the test watches a grandchild re-parent to
+// this process.
+absl::Status RequireGrandchildOfThisProcess() {
+  if (StartMethod() != "forkserver") return absl::OkStatus();
+  return Unsupported(
+      "under forkserver the fork server forks the grandchild, so its parent "
+      "is the server, not the child that started it: this process is not its "
+      "ancestor and never sees it orphaned or re-parented");
+}
+
+// ---- Targets ----
+
+// Sends its pid on `report` and blocks until killed, holding `alive` (a
+// pipe's write end) open until it dies.
+void OrphanBlockedGrandchild(InheritedHandle report, InheritedHandle alive) {
+  (void)alive;
+  SendLine(report.get(), absl::StrCat(platform::CurrentPid()));
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(OrphanBlockedGrandchild);
+
+// Starts OrphanBlockedGrandchild with daemon (-1: inherited, 0: False, 1:
+// True) and die_with_parent, closes its own copy of `alive` so that only the
+// grandchild holds one, and blocks until killed.
+void OrphanParentOfBlockedGrandchild(InheritedHandle report,
+                                     InheritedHandle alive, int daemon,
+                                     bool die_with_parent) {
+  procspec::Options options{.die_with_parent = die_with_parent};
+  if (daemon >= 0) options.daemon = daemon == 1;
+  procspec::Process grandchild(OrphanBlockedGrandchild,
+                               std::tuple{report, alive}, std::move(options));
+  if (!grandchild.start().ok()) procspec::Exit(1);
+  platform::UniqueHandle(alive.get()).reset();
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(OrphanParentOfBlockedGrandchild);
+
+// A child of the test that starts a grandchild (daemon as in
+// OrphanParentOfBlockedGrandchild); the grandchild sends its pid on `report`
+// and blocks until killed, and so does the child. Only the grandchild holds
+// `alive`'s write end once it runs and the caller has closed its own.
 std::unique_ptr<procspec::Process> NewParentOfBlockedGrandchild(
-    platform::PipeEnds& report, procspec::Options options,
-    AfterStart in_child) {
-  return std::make_unique<procspec::Process>([&report, options,
-                                              in_child]() mutable {
-    procspec::Process grandchild(
-        [&report] {
-          SendLine(report.write.get(), absl::StrCat(platform::CurrentPid()));
-          BlockUntilKilled();
-        },
-        std::move(options));
-    if (!grandchild.start().ok()) procspec::Exit(1);
-    in_child();
-    BlockUntilKilled();
-  });
+    platform::PipeEnds& report, platform::PipeEnds& alive, int daemon,
+    bool die_with_parent = false) {
+  return std::make_unique<procspec::Process>(
+      OrphanParentOfBlockedGrandchild,
+      std::tuple{InheritedHandle(report.write.get()),
+                 InheritedHandle(alive.write.get()), daemon, die_with_parent});
 }
 
 // terminate() does not touch the child's own children: a grandchild keeps
@@ -70,14 +105,17 @@ std::unique_ptr<procspec::Process> NewParentOfBlockedGrandchild(
 CONFORMANCE_TEST(Orphans, TerminateLeavesTheGrandchildRunningReparented,
                  "process.terminate.orphans_grandchildren",
                  "process.terminate.no_cleanup") {
+  CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
   OrphanGuard orphan;
   std::unique_ptr<procspec::Process> child =
-      NewParentOfBlockedGrandchild(report, {.daemon = false}, [] {});
+      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/0);
   KillOnExit guard(*child);
   ASSERT_OK(child->start());
   report.write.reset();
+  alive.write.reset();
   ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
   orphan.Watch(grandchild);
   ASSERT_OK_AND_ASSIGN(Pid grandchild_parent, os::ParentOf(grandchild));
@@ -103,14 +141,17 @@ CONFORMANCE_TEST(Orphans, TerminateLeavesTheGrandchildRunningReparented,
 CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
                  "process.terminate.zombie_until_reaped",
                  "process.terminate.orphans_grandchildren") {
+  CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
   OrphanGuard orphan;
   std::unique_ptr<procspec::Process> child =
-      NewParentOfBlockedGrandchild(report, {}, [] {});
+      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/-1);
   KillOnExit guard(*child);
   ASSERT_OK(child->start());
   report.write.reset();
+  alive.write.reset();
   ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
   orphan.Watch(grandchild);
 
@@ -123,98 +164,22 @@ CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
 }
 
-// How a test lets the library reap a child.
-enum class Reaper { kJoin, kIsAlive, kExitcode, kActiveChildren };
-
-// Terminates a blocked child, waits (event-driven) until it has died, and
-// checks it is a zombie until `reaper` reaps it, and gone afterwards. Calls
-// that do not ask for the exit status (pid(), sentinel(), terminate() and
-// kill() again) leave the zombie in place.
-void ExpectZombieUntilReapedBy(Reaper reaper) {
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
-  procspec::Process child([&ready] {
-    SendLine(ready.write.get(), "ready");
-    BlockUntilKilled();
-  });
-  KillOnExit guard(child);
-  ASSERT_OK(StartAndAwaitReady(child, ready));
-  const Pid pid = PidOf(child);
-  ASSERT_OK(child.terminate());
-  ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, child.sentinel());
-  ASSERT_OK_AND_ASSIGN(std::vector<procspec::Handle> fired,
-                       procspec::connection::wait(
-                           {sentinel}, absl::ToDoubleSeconds(EventTimeout())));
-  ASSERT_EQ(fired.size(), 1u);
-  // Under "linux" the sentinel is a pidfd, which fires once the zombie exists;
-  // a pipe sentinel can fire a moment before. waitid(WNOWAIT) covers both.
-  ASSERT_OK(os::AwaitExitWithoutReaping(pid));
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
-  EXPECT_OK(child.pid());
-  EXPECT_OK(child.sentinel());
-  EXPECT_OK(child.terminate());
-  EXPECT_OK(child.kill());
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kZombie);
-
-  switch (reaper) {
-    case Reaper::kJoin:
-      ASSERT_OK(child.join());
-      break;
-    case Reaper::kIsAlive: {
-      ASSERT_OK_AND_ASSIGN(bool alive, child.is_alive());
-      EXPECT_FALSE(alive);
-      break;
-    }
-    case Reaper::kExitcode: {
-      ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
-      EXPECT_EQ(exitcode, -15);
-      break;
-    }
-    case Reaper::kActiveChildren:
-      for (const procspec::ChildInfo& info : procspec::active_children())
-        EXPECT_NE(info.pid, pid);
-      break;
-  }
-  EXPECT_EQ(os::StateOf(pid), ProcessState::kGone);
-  ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, child.exitcode());
-  EXPECT_EQ(exitcode, -15);
-}
-
-// A terminated child stays a zombie until join() reaps it.
-CONFORMANCE_TEST(Zombie, UntilJoin, "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kJoin);
-}
-
-// ... or is_alive() does (returning False).
-CONFORMANCE_TEST(Zombie, UntilIsAlive,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kIsAlive);
-}
-
-// ... or reading exitcode does (-15).
-CONFORMANCE_TEST(Zombie, UntilExitcode,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kExitcode);
-}
-
-// ... or active_children() does (no longer listing it).
-CONFORMANCE_TEST(Zombie, UntilActiveChildren,
-                 "process.terminate.zombie_until_reaped") {
-  ExpectZombieUntilReapedBy(Reaper::kActiveChildren);
-}
-
 // The seed's "when p's parent ends, p ends too" corrected: a parent killed by
 // SIGKILL runs no exit handling, so its child - daemonic or not - keeps
 // running, re-parented to the nearest subreaper (this test), which finally
 // reaps it.
 void ExpectGrandchildSurvivesSigkilledParent(bool daemon) {
+  CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
   OrphanGuard orphan;
   std::unique_ptr<procspec::Process> parent =
-      NewParentOfBlockedGrandchild(report, {.daemon = daemon}, [] {});
+      NewParentOfBlockedGrandchild(report, alive, daemon ? 1 : 0);
   KillOnExit guard(*parent);
   ASSERT_OK(parent->start());
   report.write.reset();
+  alive.write.reset();
   ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
   orphan.Watch(grandchild);
 
@@ -249,14 +214,29 @@ CONFORMANCE_TEST(SigkilledParent, NonDaemonicChildKeepsRunning,
 // file on a pipe only it holds; the orphaned zombie is reaped by this test.
 CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
                  "process.die_with_parent.opt_in") {
+  if (StartMethod() == "forkserver") {
+    // The documented contract: the server forks the child, so nothing can arm
+    // its death with this process's; start() fails and starts nothing.
+    procspec::Process child(OrphanBlockedGrandchild,
+                            std::tuple{InheritedHandle(), InheritedHandle()},
+                            {.die_with_parent = true});
+    KillOnExit guard(child);
+    const absl::Status status = child.start();
+    EXPECT_TRUE(absl::IsUnimplemented(status)) << status;
+    EXPECT_EQ(std::string(status.message()),
+              "die_with_parent is not supported by the forkserver start "
+              "method");
+    EXPECT_EQ(PidOf(child), 0);
+    return;
+  }
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
   OrphanGuard orphan;
-  // The parent closes its copy of `alive`'s write end once the grandchild has
+  // The child closes its copy of `alive`'s write end once the grandchild has
   // it, so that only the grandchild holds one.
   std::unique_ptr<procspec::Process> parent = NewParentOfBlockedGrandchild(
-      report, {.die_with_parent = true}, [&alive] { alive.write.reset(); });
+      report, alive, /*daemon=*/-1, /*die_with_parent=*/true);
   KillOnExit guard(*parent);
   ASSERT_OK(parent->start());
   report.write.reset();
@@ -285,12 +265,13 @@ CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
 CONFORMANCE_TEST(DieWithParent, ControlOffByDefaultTheChildSurvives,
                  "process.die_with_parent.opt_in",
                  "process.daemon.survives_sigkilled_parent") {
+  CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
   OrphanGuard orphan;
-  std::unique_ptr<procspec::Process> parent = NewParentOfBlockedGrandchild(
-      report, {}, [&alive] { alive.write.reset(); });
+  std::unique_ptr<procspec::Process> parent =
+      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/-1);
   KillOnExit guard(*parent);
   ASSERT_OK(parent->start());
   report.write.reset();

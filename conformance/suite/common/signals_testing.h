@@ -1,8 +1,8 @@
 // Helpers shared by the signals area's tests: children that block until a
-// signal ends them, line-based reports from children through pipes, and
-// guards that leave no child or orphan behind when a test fails half-way.
-#ifndef PROCSPEC_CONFORMANCE_SUITE_SIGNALS_SIGNALS_TESTING_H_
-#define PROCSPEC_CONFORMANCE_SUITE_SIGNALS_SIGNALS_TESTING_H_
+// signal ends them, line-based reports from children through pipes, and guards
+// that leave no child or orphan behind when a test fails half-way.
+#ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_SIGNALS_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_COMMON_SIGNALS_TESTING_H_
 
 #include <cstddef>
 #include <optional>
@@ -200,4 +200,4 @@ class OrphanGuard {
 
 }  // namespace conformance::signals_testing
 
-#endif  // PROCSPEC_CONFORMANCE_SUITE_SIGNALS_SIGNALS_TESTING_H_
+#endif  // PROCSPEC_CONFORMANCE_SUITE_COMMON_SIGNALS_TESTING_H_
