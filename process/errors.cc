@@ -34,6 +34,35 @@ absl::Status PicklingError(absl::string_view message) {
   return WithType(absl::InvalidArgumentError(message), "PicklingError");
 }
 
+absl::Status EOFError(absl::string_view message) {
+  return WithType(absl::OutOfRangeError(message), "EOFError");
+}
+
+absl::Status OSError(absl::string_view message) {
+  return WithType(absl::UnavailableError(message), "OSError");
+}
+
+absl::Status BrokenPipeError(absl::string_view message) {
+  return WithType(absl::UnavailableError(message), "BrokenPipeError");
+}
+
+absl::Status UnpicklingError(absl::string_view message) {
+  return WithType(absl::DataLossError(message), "UnpicklingError");
+}
+
+absl::Status Empty() {
+  return WithType(absl::DeadlineExceededError(""), "Empty");
+}
+
+absl::Status Full() {
+  return WithType(absl::ResourceExhaustedError(""), "Full");
+}
+
+bool IsOSError(const absl::Status& status) {
+  const std::string type = PythonExceptionType(status);
+  return type == "OSError" || type == "BrokenPipeError";
+}
+
 std::string PythonExceptionType(const absl::Status& status) {
   auto type =
       status.GetPayload(kExceptionTypeUrl);  // absl::optional here, not std::

@@ -20,8 +20,23 @@ absl::Status AssertionError(absl::string_view message);
 absl::Status RuntimeError(absl::string_view message);
 absl::Status PicklingError(absl::string_view message);
 
+// Connections and queues (issue 5). The Python type is the payload; the code
+// is a hint: EOFError -> OutOfRange; OSError and its subclass BrokenPipeError
+// -> Unavailable; UnpicklingError (a message that is not the value asked for,
+// or does not deserialize) -> DataLoss; queue.Empty -> DeadlineExceeded;
+// queue.Full -> ResourceExhausted.
+absl::Status EOFError(absl::string_view message = "");
+absl::Status OSError(absl::string_view message);
+absl::Status BrokenPipeError(absl::string_view message);
+absl::Status UnpicklingError(absl::string_view message);
+absl::Status Empty();
+absl::Status Full();
+// True for an OSError or one of its subclasses (BrokenPipeError).
+bool IsOSError(const absl::Status& status);
+
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError", "RuntimeError", "PicklingError"), or "" for a status
+// "AssertionError", "RuntimeError", "PicklingError", "EOFError", "OSError",
+// "BrokenPipeError", "UnpicklingError", "Empty", "Full"), or "" for a status
 // procspec did not make from a Python error (e.g. an OS failure) and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 

@@ -17,6 +17,9 @@ AREAS = {
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
     "start_methods": ALL_START_METHODS,
+    # Pipe, Connection, Queue, SimpleQueue (issue 5): Connections and queues
+    # are Process arguments.
+    "communication": ALL_START_METHODS,
 }
 
 def areas_for(start_method):
