@@ -27,12 +27,21 @@ IoResult ReadInto(NativeHandle handle, char* buffer, std::size_t size);
 // written before an error.
 IoResult WriteFully(NativeHandle handle, std::string_view data);
 
+// PIPE_BUF: a write of at most this many bytes to a pipe is atomic (never
+// interleaved with other writers, never partly done), even if the writer is
+// killed during it.
+std::size_t AtomicPipeWriteSize();
+
 // "[Errno 32] Broken pipe": CPython's str() of an OSError for `error`.
 std::string ErrnoText(int error);
 
 // The errno value of a broken pipe (EPIPE), for callers that map it to
 // BrokenPipeError.
 int BrokenPipeErrno();
+
+// CurrentPid() without a system call (cached; a fork resets the cache in the
+// child).
+Pid CachedCurrentPid();
 
 // Sets SIGPIPE to "ignore" unless the program installed a handler of its own,
 // as CPython does at start-up, so that a write to a pipe nobody reads fails

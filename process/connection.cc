@@ -79,6 +79,16 @@ std::uint64_t TypeTag(const std::type_info& type) {
   return hash;
 }
 
+OutStream& ThreadOutStream() {
+  thread_local OutStream stream;
+  return stream;
+}
+
+InStream& ThreadInStream() {
+  thread_local InStream stream;
+  return stream;
+}
+
 void AppendValuePrefix(std::string& out, std::uint64_t tag) {
   char prefix[kValuePrefixSize];
   prefix[0] = kValueMarker;

@@ -69,27 +69,27 @@ namespace connection_internal {
 // A streambuf that appends what cereal writes to a std::string.
 class StringSink : public std::streambuf {
  public:
-  explicit StringSink(std::string& out) : out_(out) {}
+  void set(std::string* out) { out_ = out; }
 
  protected:
   std::streamsize xsputn(const char* data, std::streamsize size) override {
-    out_.append(data, static_cast<std::size_t>(size));
+    out_->append(data, static_cast<std::size_t>(size));
     return size;
   }
   int_type overflow(int_type c) override {
     if (!traits_type::eq_int_type(c, traits_type::eof()))
-      out_.push_back(traits_type::to_char_type(c));
+      out_->push_back(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
 
  private:
-  std::string& out_;
+  std::string* out_ = nullptr;
 };
 
 // A streambuf that reads from bytes it does not own.
 class ViewSource : public std::streambuf {
  public:
-  explicit ViewSource(std::string_view data) {
+  void set(std::string_view data) {
     char* begin = const_cast<char*>(data.data());
     setg(begin, begin, begin + data.size());
   }
@@ -97,6 +97,22 @@ class ViewSource : public std::streambuf {
     return static_cast<std::size_t>(egptr() - gptr());
   }
 };
+
+// Streams kept per thread: making a std::ostream or std::istream costs more
+// than serializing a small value. `busy` guards against reentrance (a value
+// whose serialization sends a value).
+struct OutStream {
+  StringSink sink;
+  std::ostream stream{&sink};
+  bool busy = false;
+};
+struct InStream {
+  ViewSource source;
+  std::istream stream{&source};
+  bool busy = false;
+};
+OutStream& ThreadOutStream();
+InStream& ThreadInStream();
 
 // A value message's body: kValueMarker, the 8-byte tag of its type, then the
 // cereal bytes.
@@ -126,15 +142,21 @@ std::uint64_t TagOf() {
 template <typename T>
 absl::Status AppendValue(std::string& out, const T& value) {
   AppendValuePrefix(out, TagOf<T>());
+  OutStream& cached = ThreadOutStream();
+  std::optional<OutStream> own;
+  OutStream& s = cached.busy ? own.emplace() : cached;
+  s.busy = true;
+  s.sink.set(&out);
+  s.stream.clear();
+  absl::Status status;
   try {
-    StringSink sink(out);
-    std::ostream stream(&sink);
-    cereal::BinaryOutputArchive archive(stream);
+    cereal::BinaryOutputArchive archive(s.stream);
     archive(value);
   } catch (const std::exception& error) {
-    return PicklingError(error.what());
+    status = PicklingError(error.what());
   }
-  return absl::OkStatus();
+  s.busy = false;
+  return status;
 }
 
 absl::Status TrailingBytesError(const std::type_info& type);
@@ -145,19 +167,29 @@ absl::StatusOr<T> ParseValue(std::string_view body) {
   absl::StatusOr<std::string_view> payload =
       ValuePayload(body, TagOf<T>(), typeid(T));
   if (!payload.ok()) return payload.status();
-  T value{};
+  InStream& cached = ThreadInStream();
+  std::optional<InStream> own;
+  InStream& s = cached.busy ? own.emplace() : cached;
+  s.busy = true;
+  s.source.set(*payload);
+  s.stream.clear();
+  absl::StatusOr<T> result;
   try {
-    ViewSource source(*payload);
+    T value{};
     {
-      std::istream stream(&source);
-      cereal::BinaryInputArchive archive(stream);
+      cereal::BinaryInputArchive archive(s.stream);
       archive(value);
     }
-    if (source.remaining() != 0) return TrailingBytesError(typeid(T));
+    if (s.source.remaining() != 0) {
+      result = TrailingBytesError(typeid(T));
+    } else {
+      result = std::move(value);
+    }
   } catch (const std::exception& error) {
-    return UnpicklingError(error.what());
+    result = UnpicklingError(error.what());
   }
-  return value;
+  s.busy = false;
+  return result;
 }
 
 }  // namespace connection_internal

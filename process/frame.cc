@@ -78,4 +78,54 @@ Decoded Decode(std::string_view buffer) {
   return result;
 }
 
+namespace {
+
+void AppendRecord(std::string& out, RecordKind kind, std::string_view body) {
+  char header[kRecordHeaderSize];
+  WriteBigEndian(header, (static_cast<std::uint64_t>(kind) << 30) | body.size(),
+                 4);
+  out.append(header, kRecordHeaderSize);
+  out.append(body);
+}
+
+}  // namespace
+
+void AppendRecords(std::string& out, std::string_view message,
+                   std::size_t record_limit) {
+  const std::size_t chunk = record_limit - kRecordHeaderSize;
+  if (message.size() <= chunk) {
+    AppendRecord(out, RecordKind::kWhole, message);
+    return;
+  }
+  AppendRecord(out, RecordKind::kFirst, message.substr(0, chunk));
+  message.remove_prefix(chunk);
+  while (message.size() > chunk) {
+    AppendRecord(out, RecordKind::kMiddle, message.substr(0, chunk));
+    message.remove_prefix(chunk);
+  }
+  AppendRecord(out, RecordKind::kLast, message);
+}
+
+DecodedRecord DecodeRecord(std::string_view buffer) {
+  DecodedRecord record;
+  if (buffer.size() < kRecordHeaderSize) return record;
+  const std::uint64_t header = ReadBigEndian(buffer.data(), 4);
+  record.kind = static_cast<RecordKind>(header >> 30);
+  record.body_size = static_cast<std::size_t>(header & 0x3fffffff);
+  record.size = kRecordHeaderSize + record.body_size;
+  record.complete = buffer.size() >= record.size;
+  return record;
+}
+
+std::size_t NextPacket(std::string_view records, std::size_t limit) {
+  std::size_t length = 0;
+  while (length < records.size()) {
+    const DecodedRecord record = DecodeRecord(records.substr(length));
+    if (!record.complete) break;
+    if (length > 0 && length + record.size > limit) break;
+    length += record.size;
+  }
+  return length;
+}
+
 }  // namespace procspec::frame

@@ -53,6 +53,43 @@ struct Decoded {
 // Decodes the frame at the start of `buffer`. Never reads past its end.
 Decoded Decode(std::string_view buffer);
 
+// ---- Queue records
+// A Queue's pipe carries records, each written whole in one atomic write (at
+// most PIPE_BUF bytes, never torn even if the writer is killed): a 4-byte
+// big-endian header (the kind in the top 2 bits, the body's length in the low
+// 30), then the body. A message that fits in one record is kWhole; a longer
+// one is kFirst, kMiddle..., kLast, written while the writer holds the
+// queue's writer lock, so that a reader that sees a kFirst or kWhole where a
+// continuation should be knows the previous writer died mid-message.
+enum class RecordKind : std::uint8_t {
+  kWhole = 0,
+  kFirst = 1,
+  kMiddle = 2,
+  kLast = 3,
+};
+inline constexpr std::size_t kRecordHeaderSize = 4;
+
+// Appends `message` as records of at most `record_limit` bytes each (header
+// included; at least kRecordHeaderSize + 1).
+void AppendRecords(std::string& out, std::string_view message,
+                   std::size_t record_limit);
+
+struct DecodedRecord {
+  bool complete = false;  // False: the header or body is not all there yet.
+  RecordKind kind = RecordKind::kWhole;
+  std::size_t body_size = 0;  // Set once the header is there.
+  // Bytes the record takes, header included (once the header is there).
+  std::size_t size = 0;
+};
+
+// Decodes the record at the start of `buffer`. Never reads past its end.
+DecodedRecord DecodeRecord(std::string_view buffer);
+
+// The length of the longest prefix of `records` (a sequence of whole
+// records) made of whole records and at most `limit` bytes long; at least
+// the first record, whatever its size. 0 for an empty or malformed input.
+std::size_t NextPacket(std::string_view records, std::size_t limit);
+
 }  // namespace procspec::frame
 
 #endif  // PROCSPEC_PROCESS_FRAME_H_
