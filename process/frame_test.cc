@@ -4,6 +4,8 @@
 #include "process/frame.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -63,6 +65,58 @@ TEST(Frame, LengthPastAddressSpaceIsBad) {
                        "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12))
                 .kind,
             Decoded::Kind::kBadLength);
+}
+
+TEST(Records, SmallMessageIsOneWholeRecord) {
+  std::string out;
+  AppendRecords(out, "abc", 4096);
+  EXPECT_EQ(out, std::string("\0\0\0\x03"
+                             "abc",
+                             7));
+  const DecodedRecord record = DecodeRecord(out);
+  EXPECT_TRUE(record.complete);
+  EXPECT_EQ(record.kind, RecordKind::kWhole);
+  EXPECT_EQ(record.body_size, 3u);
+  EXPECT_EQ(record.size, 7u);
+}
+
+TEST(Records, LargeMessageIsFirstMiddleLastEachWithinTheLimit) {
+  const std::string message(10000, 'm');
+  std::string out;
+  AppendRecords(out, message, 4096);
+  std::string_view rest = out;
+  std::string joined;
+  std::vector<RecordKind> kinds;
+  while (!rest.empty()) {
+    const DecodedRecord record = DecodeRecord(rest);
+    ASSERT_TRUE(record.complete);
+    EXPECT_LE(record.size, 4096u);
+    kinds.push_back(record.kind);
+    joined.append(rest.substr(kRecordHeaderSize, record.body_size));
+    rest.remove_prefix(record.size);
+  }
+  EXPECT_EQ(joined, message);
+  EXPECT_EQ(kinds,
+            (std::vector<RecordKind>{RecordKind::kFirst, RecordKind::kMiddle,
+                                     RecordKind::kLast}));
+}
+
+TEST(Records, PartialRecordIsIncomplete) {
+  std::string out;
+  AppendRecords(out, "hello", 4096);
+  for (std::size_t n = 0; n < out.size(); ++n)
+    EXPECT_FALSE(DecodeRecord(std::string_view(out).substr(0, n)).complete);
+}
+
+TEST(Records, PacketsCutAtRecordBoundariesWithinTheLimit) {
+  std::string out;
+  for (int i = 0; i < 100; ++i) AppendRecords(out, std::string(96, 'p'), 4096);
+  // 100-byte records: 40 fit in 4096 bytes.
+  EXPECT_EQ(NextPacket(out, 4096), 4000u);
+  // At least one record, whatever the limit.
+  EXPECT_EQ(NextPacket(out, 10), 100u);
+  EXPECT_EQ(NextPacket("", 4096), 0u);
+  EXPECT_EQ(NextPacket(std::string_view(out).substr(0, 50), 4096), 0u);
 }
 
 }  // namespace
