@@ -1,5 +1,5 @@
-// Helpers for the module area's tests: a guard that leaves no child behind,
-// a pipe through which children report facts to the test, and the facts
+// Helpers for the module area's tests: a pipe through which children report
+// facts to the test, and the facts
 // themselves ("key=value" lines, compared with what python3 prints).
 #ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
 #define PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
@@ -17,20 +17,6 @@
 #include "process/process.h"
 
 namespace conformance::module_testing {
-
-// On scope exit kills the child if it still runs, then joins it, so that a
-// failed assertion leaves neither a running child nor a zombie. Harmless on an
-// object that was never started or is closed (the errors are ignored).
-class Reaper {
- public:
-  explicit Reaper(procspec::Process& process) : process_(process) {}
-  Reaper(const Reaper&) = delete;
-  Reaper& operator=(const Reaper&) = delete;
-  ~Reaper();
-
- private:
-  procspec::Process& process_;
-};
 
 // Observed facts by name, e.g. {"exitcode.return": "0"}.
 using Facts = std::map<std::string, std::string>;

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module/python_oracle.h"
@@ -37,10 +38,10 @@ using ::conformance::module_testing::MaskRepr;
 using ::conformance::module_testing::Outcome;
 using ::conformance::module_testing::PyStr;
 using ::conformance::module_testing::PythonRun;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
 using ::conformance::module_testing::RunPython;
 using ::conformance::module_testing::WaitUntilEnded;
+using ::conformance::testing::KillOnExit;
 
 // str() of an optional property, or the error as outcome() prints it.
 template <typename T>
@@ -197,7 +198,7 @@ CONFORMANCE_TEST(
 
   ASSERT_OK_AND_ASSIGN(Hold hold, MakeHold());
   procspec::Process held([&hold] { hold.Wait(); }, {.name = "held"});
-  Reaper held_reaper(held);
+  KillOnExit held_reaper(held);
   ASSERT_OK(held.start());
   cpp["running.error.start_twice"] = Outcome(held.start());
   cpp["running.error.set_daemon"] = Outcome(held.set_daemon(true));
@@ -242,7 +243,7 @@ CONFORMANCE_TEST(
     (void)report.SendFact("child.error.join_self",
                           Outcome(procspec::current_process().join()));
   });
-  Reaper child_reaper(child);
+  KillOnExit child_reaper(child);
   ASSERT_OK(child.start());
   ASSERT_OK(child.join());
   cpp["child.value.exitcode"] = PyValue(child.exitcode());
@@ -255,7 +256,7 @@ CONFORMANCE_TEST(
                               Outcome(grandchild.start()));
       },
       {.daemon = true});
-  Reaper daemon_reaper(daemon);
+  KillOnExit daemon_reaper(daemon);
   ASSERT_OK(daemon.start());
   report.CloseWriteEnd();
   ASSERT_OK(daemon.join());
@@ -371,7 +372,7 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
   for (const auto& [key, target] : cases) {
     auto p = target == nullptr ? std::make_unique<procspec::Process>()
                                : std::make_unique<procspec::Process>(target);
-    Reaper reaper(*p);
+    KillOnExit reaper(*p);
     ASSERT_OK(p->start());
     ASSERT_OK(p->join());
     cpp["exitcode." + key] = PyValue(p->exitcode());
@@ -383,7 +384,7 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
   ASSERT_OK_AND_ASSIGN(Hold hold, MakeHold());
   for (const std::string key : {"terminate", "kill"}) {
     procspec::Process p([&hold] { hold.Wait(); });
-    Reaper reaper(p);
+    KillOnExit reaper(p);
     ASSERT_OK(p.start());
     ASSERT_OK(key == "terminate" ? p.terminate() : p.kill());
     ASSERT_OK(p.join());
@@ -395,7 +396,7 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
         MaskRepr(p.repr(), p.name(), std::nullopt, parent);
   }
   procspec::Process p([&hold] { hold.Wait(); });
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   cpp["repr.initial"] = MaskRepr(p.repr(), p.name(), std::nullopt, parent);
   ASSERT_OK(p.set_daemon(true));
   cpp["repr.initial_daemon"] =
@@ -418,7 +419,7 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
                      ? std::nullopt
                      : std::optional<procspec::Pid>(parent_process->pid())));
   });
-  Reaper reporter_reaper(reporter);
+  KillOnExit reporter_reaper(reporter);
   ASSERT_OK(reporter.start());
   report.CloseWriteEnd();
   ASSERT_OK(reporter.join());
@@ -551,7 +552,7 @@ CONFORMANCE_TEST(Differential, NamesMatchCPython, "process.name.default",
   cpp["name.given"] = procspec::Process({.name = "given"}).name();
   cpp["name.after_given"] = procspec::Process().name();
   procspec::Process child(report_child);
-  Reaper reaper(child);
+  KillOnExit reaper(child);
   cpp["name.child"] = child.name();
   cpp["name.main"] = procspec::current_process().name();
   ASSERT_OK(child.start());
@@ -694,8 +695,8 @@ CONFORMANCE_TEST(Differential, ModuleFunctionsMatchCPython,
         hold.Wait();
       },
       {.name = "worker", .daemon = true});
-  Reaper sibling_reaper(sibling);
-  Reaper child_reaper(child);
+  KillOnExit sibling_reaper(sibling);
+  KillOnExit child_reaper(child);
   ASSERT_OK(sibling.start());
   ASSERT_OK(child.start());
   report.CloseWriteEnd();
