@@ -12,11 +12,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "conformance/suite/common/child_testing.h"
 #include "platform/platform.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
 
 namespace conformance::module_testing {
+
+// The former name of the shared guard (child_testing.h), for code written
+// against this header; new code uses ::conformance::testing::KillOnExit.
+using Reaper = ::conformance::testing::KillOnExit;
 
 // Observed facts by name, e.g. {"exitcode.return": "0"}.
 using Facts = std::map<std::string, std::string>;

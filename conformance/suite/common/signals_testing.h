@@ -15,6 +15,20 @@ namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
 using ::procspec::Pid;
 
+// The shared helpers under their former names here (child_testing.h), for code
+// written against this header; new code uses ::conformance::testing directly.
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::EventTimeout;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadLine;
+using ::conformance::testing::ReadPid;
+using ::conformance::testing::ReadToEnd;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
+using ::conformance::testing::WaitForByteOrEof;
+
 // A descendant that is expected to be re-parented to this test process (a
 // child subreaper): when the scope ends, kills it and, if it is then this
 // process's child, reaps it. Declare it before the KillOnExit of the

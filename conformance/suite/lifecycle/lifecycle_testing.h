@@ -49,6 +49,11 @@ inline absl::Status RequireForkStartMethod(std::string_view why) {
                                   absl::string_view(why.data(), why.size())));
 }
 
+// The former names of the shared helpers (child_testing.h), for code written
+// against this header; new code uses ::conformance::testing directly.
+using ReapOnExit = testing::KillOnExit;
+using testing::RequireOwnZombie;
+
 // In a child: ends the child with exit code `code` unless `status` is the
 // Python error `type` carrying exactly `message`. Each check in a child uses
 // its own code, so the parent's failure message says which check failed.
