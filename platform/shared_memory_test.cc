@@ -4,6 +4,7 @@
 #include "platform/shared_memory.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -30,13 +31,17 @@ constexpr ExitStatus Exited(int code) {
   return ExitStatus{.signaled = false, .value = code};
 }
 
-// The entries of /dev/shm (empty if there is no such directory).
-std::vector<std::string> DevShmEntries() {
+// This process's entries in /dev/shm (the "posix" backend's names begin
+// "procspec-<pid>-"; other programs' entries, e.g. a concurrent test's, are
+// not ours to judge).
+std::vector<std::string> OwnDevShmEntries() {
+  const std::string prefix = "procspec-" + std::to_string(getpid()) + "-";
   std::vector<std::string> names;
   std::error_code error;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/dev/shm", error)) {
-    names.push_back(entry.path().filename().string());
+  for (std::filesystem::directory_iterator it("/dev/shm", error), end;
+       !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
   }
   return names;
 }
@@ -55,7 +60,7 @@ class SharedMemoryTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(SharedMemoryTest, RegionIsZeroedCloseOnExecAndLeavesNoName) {
-  const std::vector<std::string> before = DevShmEntries();
+  EXPECT_EQ(OwnDevShmEntries(), std::vector<std::string>());
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(4096);
   ASSERT_TRUE(region.ok()) << region.status();
   ASSERT_TRUE(region->valid());
@@ -64,7 +69,7 @@ TEST_P(SharedMemoryTest, RegionIsZeroedCloseOnExecAndLeavesNoName) {
   for (std::size_t i = 0; i < region->size(); ++i) ASSERT_EQ(bytes[i], 0);
   EXPECT_TRUE(testing::IsCloseOnExec(region->handle()).value_or(false));
   // Nothing in the file system names it, even while it is alive.
-  EXPECT_EQ(DevShmEntries(), before);
+  EXPECT_EQ(OwnDevShmEntries(), std::vector<std::string>());
   struct stat info;
   ASSERT_EQ(fstat(static_cast<int>(region->handle()), &info), 0);
   if (GetParam() == "posix") {

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/cord.h"
 
@@ -61,6 +62,11 @@ absl::Status Full() {
 bool IsOSError(const absl::Status& status) {
   const std::string type = PythonExceptionType(status);
   return type == "OSError" || type == "BrokenPipeError";
+}
+
+absl::Status OSError(absl::Status status) {
+  if (status.ok()) return status;
+  return WithType(std::move(status), "OSError");
 }
 
 std::string PythonExceptionType(const absl::Status& status) {

@@ -19,6 +19,9 @@ absl::Status ValueError(absl::string_view message);
 absl::Status AssertionError(absl::string_view message);
 absl::Status RuntimeError(absl::string_view message);
 absl::Status PicklingError(absl::string_view message);
+// OSError: an OS call failed. Keeps `status`'s code and message (the
+// platform's "[Errno N] text: call") and tags it; OK stays OK.
+absl::Status OSError(absl::Status status);
 
 // Connections and queues (issue 5). The Python type is the payload; the code
 // is a hint: EOFError -> OutOfRange; OSError and its subclass BrokenPipeError
@@ -35,9 +38,10 @@ absl::Status Full();
 bool IsOSError(const absl::Status& status);
 
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError", "RuntimeError", "PicklingError", "EOFError", "OSError",
+// "AssertionError", "RuntimeError", "PicklingError", "OSError", "EOFError",
 // "BrokenPipeError", "UnpicklingError", "Empty", "Full"), or "" for a status
-// procspec did not make from a Python error (e.g. an OS failure) and for OK.
+// procspec did not make from a Python error (e.g. an OS failure that reached
+// the caller untagged) and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 
 }  // namespace procspec

@@ -12,11 +12,14 @@ AREAS = {
     "construction": ALL_START_METHODS,
     "lifecycle": ALL_START_METHODS,
     "signals": ALL_START_METHODS,
-    "module": ["fork"],
+    "module": ALL_START_METHODS,
     "module_portable": ALL_START_METHODS,
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
     "start_methods": ALL_START_METHODS,
+    # Lock, RLock, Semaphore, ... (process/synchronize.h): registered targets
+    # that get the primitives as arguments.
+    "synchronize": ALL_START_METHODS,
     # Pipe, Connection, Queue, SimpleQueue (issue 5): Connections and queues
     # are Process arguments.
     "communication": ALL_START_METHODS,
