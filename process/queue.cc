@@ -49,8 +49,15 @@ struct Header {
   std::atomic<std::uint32_t> end;
   std::uint32_t capacity;
   std::int32_t maxsize;
+  // JoinableQueue (CPython's _cond and _unfinished_tasks): the task mutex
+  // guards `join_waiters`, the processes blocked in join(), each of which
+  // task_wake wakes once when the count of unfinished tasks reaches 0.
+  alignas(64) unsigned char task_mutex[RobustMutex::kSize];
+  alignas(64) unsigned char unfinished[SharedSemaphore::kSize];
+  alignas(64) unsigned char task_wake[SharedSemaphore::kSize];
+  alignas(64) std::int32_t join_waiters;
 };
-constexpr std::size_t kDataOffset = 512;
+constexpr std::size_t kDataOffset = 1024;
 static_assert(sizeof(Header) <= kDataOffset);
 constexpr std::size_t kBufferSize = 64 * 1024;
 // After its deadline, a get() that is in the middle of an item larger than one
@@ -87,6 +94,13 @@ struct Resources {
     return RobustMutex::At(header->reader_mutex);
   }
   SharedSemaphore Slots() const { return SharedSemaphore::At(header->slots); }
+  RobustMutex TaskMutex() const { return RobustMutex::At(header->task_mutex); }
+  SharedSemaphore Unfinished() const {
+    return SharedSemaphore::At(header->unfinished);
+  }
+  SharedSemaphore TaskWake() const {
+    return SharedSemaphore::At(header->task_wake);
+  }
 };
 
 // One process's feeder for one queue (CPython's _buffer, _notempty, _thread).
@@ -461,6 +475,14 @@ absl::StatusOr<std::shared_ptr<Core>> MakeCore(int maxsize) {
   absl::StatusOr<SharedSemaphore> slots =
       SharedSemaphore::Init(header->slots, static_cast<unsigned>(maxsize));
   if (!slots.ok()) return OSError(slots.status().message());
+  if (absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(header->task_mutex);
+      !mutex.ok())
+    return OSError(mutex.status().message());
+  for (void* memory : {static_cast<void*>(header->unfinished),
+                       static_cast<void*>(header->task_wake)}) {
+    absl::StatusOr<SharedSemaphore> sem = SharedSemaphore::Init(memory, 0);
+    if (!sem.ok()) return OSError(sem.status().message());
+  }
   return std::make_shared<Core>(std::move(resources));
 }
 
@@ -594,6 +616,27 @@ absl::StatusOr<Queue> Queue::Create(int maxsize) {
   return queue;
 }
 
+namespace {
+
+// Holds the task mutex of a JoinableQueue (a dead holder's is recovered: the
+// waiter count it guards is updated in single stores).
+class TaskLock {
+ public:
+  explicit TaskLock(const queue_internal::Resources& r)
+      : mutex_(r.TaskMutex()) {
+    absl::StatusOr<platform::RobustMutex::LockResult> locked =
+        mutex_.Lock(absl::InfiniteFuture());
+    if (locked.ok() && *locked == platform::RobustMutex::LockResult::kOwnerDied)
+      (void)mutex_.MakeConsistent();
+  }
+  ~TaskLock() { (void)mutex_.Unlock(); }
+
+ private:
+  platform::RobustMutex mutex_;
+};
+
+}  // namespace
+
 absl::Status Queue::PutBody(std::string_view body, absl::Time deadline) {
   if (core_ == nullptr) return queue_internal::HandleIsClosed();
   if (core_->closed())
@@ -603,6 +646,10 @@ absl::Status Queue::PutBody(std::string_view body, absl::Time deadline) {
   std::lock_guard<std::mutex> lock(feeder.mu);
   core_->StartFeederLocked(feeder);
   frame::AppendRecords(feeder.pending, body, platform::AtomicPipeWriteSize());
+  if (joinable_) {
+    TaskLock task_lock(core_->resources());
+    (void)core_->resources().Unfinished().Post();
+  }
   if (feeder.waiting) feeder.cv.notify_one();
   return absl::OkStatus();
 }
@@ -664,6 +711,43 @@ void Queue::cancel_join_thread() {
   queue_internal::Feeder& feeder = core_->LocalFeeder();
   std::lock_guard<std::mutex> lock(feeder.mu);
   feeder.cancelled = true;
+}
+
+// ---- JoinableQueue
+
+absl::StatusOr<JoinableQueue> JoinableQueue::Create(int maxsize) {
+  absl::StatusOr<Queue> queue = Queue::Create(maxsize);
+  if (!queue.ok()) return queue.status();
+  JoinableQueue joinable;
+  static_cast<Queue&>(joinable) = *std::move(queue);
+  joinable.joinable_ = true;  // The assignment copied the base's false.
+  return joinable;
+}
+
+absl::Status JoinableQueue::task_done() {
+  if (core_ == nullptr) return queue_internal::HandleIsClosed();
+  queue_internal::Resources& r = core_->resources();
+  TaskLock lock(r);
+  if (!r.Unfinished().Wait(absl::InfinitePast()))
+    return ValueError("task_done() called too many times");
+  if (r.Unfinished().Value() == 0) {
+    for (std::int32_t i = 0; i < r.header->join_waiters; ++i)
+      (void)r.TaskWake().Post();
+    r.header->join_waiters = 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JoinableQueue::join() {
+  if (core_ == nullptr) return queue_internal::HandleIsClosed();
+  queue_internal::Resources& r = core_->resources();
+  {
+    TaskLock lock(r);
+    if (r.Unfinished().Value() == 0) return absl::OkStatus();
+    ++r.header->join_waiters;
+  }
+  (void)r.TaskWake().Wait(absl::InfiniteFuture());
+  return absl::OkStatus();
 }
 
 // ---- SimpleQueue

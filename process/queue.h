@@ -175,7 +175,28 @@ class Queue {
   absl::Status PutBody(std::string_view body, absl::Time deadline);
   absl::Status GetBody(absl::Time deadline,
                        absl::FunctionRef<void(std::string_view)> consume);
+
+ protected:
   std::shared_ptr<queue_internal::Core> core_;
+  bool joinable_ = false;  // put() counts an unfinished task
+};
+
+// CPython's multiprocessing.JoinableQueue(maxsize=0): a Queue whose put()
+// counts an unfinished task, task_done() marks one finished, and join() waits
+// until none is left. Its copies in children are JoinableQueues (send it as a
+// JoinableQueue).
+class JoinableQueue : public Queue {
+ public:
+  static absl::StatusOr<JoinableQueue> Create(int maxsize = 0);
+  JoinableQueue() { joinable_ = true; }
+
+  // ValueError "task_done() called too many times" when no task is
+  // unfinished.
+  absl::Status task_done();
+  // Waits (for ever, event-driven) until every item put has been marked
+  // task_done(). A joiner killed while it waits can make a later join()
+  // return early (it is still counted as waiting).
+  absl::Status join();
 };
 
 // CPython's multiprocessing.SimpleQueue: put() writes at once (no feeder, no

@@ -368,3 +368,69 @@ CONFORMANCE_TEST(State, ChangesCrossOnlyThroughQueuesAndPipes,
 
 }  // namespace
 }  // namespace conformance::communication
+
+namespace conformance::communication {
+namespace {
+
+// Gets `count` ints and marks each done once `go` says so; exit 10 + step on
+// a failure.
+void JoinableWorker(procspec::JoinableQueue q, int count,
+                    procspec::Connection got, procspec::Connection go) {
+  for (int i = 0; i < count; ++i) {
+    if (!q.get<int>().ok()) procspec::Exit(10);
+  }
+  if (!got.send(count).ok()) procspec::Exit(11);
+  if (!go.recv<int>().ok()) procspec::Exit(12);
+  for (int i = 0; i < count; ++i) {
+    if (!q.task_done().ok()) procspec::Exit(13);
+  }
+}
+PROCSPEC_TARGET(JoinableWorker);
+
+// Calls join() and reports on `joined` when it returns: exit 10 on a failure.
+void JoinableJoiner(procspec::JoinableQueue q, procspec::Connection joined) {
+  if (!q.join().ok() || !joined.send(1).ok()) procspec::Exit(10);
+}
+PROCSPEC_TARGET(JoinableJoiner);
+
+// join() returns once every item put has been marked done by task_done() (in
+// another process); not while one is still unfinished; task_done() past the
+// count is CPython's ValueError.
+CONFORMANCE_TEST(JoinableQueue, JoinWaitsForEveryTaskDone,
+                 "communication.joinable_queue.join") {
+  ASSERT_OK_AND_ASSIGN(procspec::JoinableQueue q,
+                       procspec::JoinableQueue::Create());
+  ASSERT_OK(q.join());  // Nothing put: at once.
+  EXPECT_PYTHON_ERROR(q.task_done(), "ValueError",
+                      "task_done() called too many times");
+  ASSERT_OK_AND_ASSIGN(auto got, procspec::Pipe(false));
+  ASSERT_OK_AND_ASSIGN(auto go, procspec::Pipe(false));
+  ASSERT_OK_AND_ASSIGN(auto joined, procspec::Pipe(false));
+  constexpr int kCount = 50;
+  for (int i = 0; i < kCount; ++i) ASSERT_OK(q.put(i));
+  procspec::Process worker(JoinableWorker,
+                           std::tuple{q, kCount, got.second, go.first});
+  procspec::Process joiner(JoinableJoiner, std::tuple{q, joined.second});
+  Reaper r1(worker), r2(joiner);
+  ASSERT_OK(worker.start());
+  ASSERT_OK(joiner.start());
+  got.second.close();
+  go.first.close();
+  joined.second.close();
+  // Every item is got, none is done yet: the joiner is still waiting.
+  EXPECT_EQ(got.first.recv<int>().value_or(-1), kCount);
+  ASSERT_OK_AND_ASSIGN(bool early, joined.first.poll(0.05));
+  EXPECT_FALSE(early) << "join() returned with unfinished tasks";
+  ASSERT_OK(go.second.send(1));
+  ASSERT_OK(q.join());
+  EXPECT_EQ(joined.first.recv<int>().value_or(-1), 1);
+  for (procspec::Process* p : {&worker, &joiner}) {
+    ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(*p));
+    EXPECT_EQ(code, 0);
+  }
+  EXPECT_PYTHON_ERROR(q.task_done(), "ValueError",
+                      "task_done() called too many times");
+}
+
+}  // namespace
+}  // namespace conformance::communication
