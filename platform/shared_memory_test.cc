@@ -3,6 +3,9 @@
 // semaphores or pipes, never sleep.
 #include "platform/shared_memory.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -181,6 +184,44 @@ TEST_P(SharedMemoryTest, SemaphoreLimits) {
   EXPECT_FALSE(overflow.ok());
   EXPECT_NE(overflow.message().find("[Errno 75]"), std::string::npos)
       << overflow;
+}
+
+// Signals that interrupt a timed wait (EINTR) neither end it early nor make it
+// succeed: the wait resumes with the same deadline. The waiting thread is
+// signalled until the wait returns, so some signals land while it blocks.
+TEST_P(SharedMemoryTest, SemaphoreWaitRetriesEintrToTheSameDeadline) {
+  absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
+  ASSERT_TRUE(region.ok()) << region.status();
+  absl::StatusOr<SharedSemaphore> sem =
+      SharedSemaphore::Init(region->data(), 0);
+  ASSERT_TRUE(sem.ok());
+  struct sigaction action = {};
+  struct sigaction previous = {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: sem_timedwait would fail with EINTR
+  ASSERT_EQ(sigaction(SIGUSR1, &action, &previous), 0);
+  std::atomic<bool> done{false};
+  bool acquired = true;
+  absl::Time deadline;
+  absl::Time returned;
+  std::thread waiter([&] {
+    deadline = absl::Now() + absl::Milliseconds(100);
+    acquired = sem->Wait(deadline);
+    returned = absl::Now();
+    done = true;
+  });
+  int sent = 0;
+  while (!done.load()) {
+    pthread_kill(waiter.native_handle(), SIGUSR1);
+    ++sent;
+    sched_yield();
+  }
+  waiter.join();
+  sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_FALSE(acquired);
+  EXPECT_GE(returned, deadline);
+  EXPECT_GT(sent, 1);
 }
 
 // A child blocks in Wait until the parent posts: the wake crosses processes.
