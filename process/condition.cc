@@ -9,10 +9,12 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/shared_memory.h"
@@ -230,6 +232,13 @@ absl::Status Condition::notify(int n) const {
 }
 
 absl::Status Condition::notify_all() const { return notify(INT_MAX); }
+
+std::string Condition::repr() const {
+  if (state_ == nullptr) return "<Condition(unknown, unknown)>";
+  return absl::StrCat(
+      "<Condition(", sync_internal::LockRepr(state_->lock.get()), ", ",
+      state_->sleeping->GetValue() - state_->woken->GetValue(), ")>");
+}
 
 // ---- Event
 

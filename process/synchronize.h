@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -148,6 +149,11 @@ class Lock : public sync_internal::SemLockHandle {
   static absl::StatusOr<Lock> Create();
   Lock() = default;
 
+  // CPython's repr: "<Lock(owner=None)>" when free, "<Lock(owner=MainProcess)>"
+  // (this process's name) when this thread holds it, "SomeOtherThread" or
+  // "SomeOtherProcess" otherwise, "unknown" for an empty handle.
+  std::string repr() const;
+
  private:
   explicit Lock(std::shared_ptr<sync_internal::SemLock> semlock)
       : SemLockHandle(std::move(semlock)) {}
@@ -160,6 +166,11 @@ class RLock : public sync_internal::SemLockHandle {
  public:
   static absl::StatusOr<RLock> Create();
   RLock() = default;
+
+  // CPython's repr: "<RLock(None, 0)>", "<RLock(MainProcess, 2)>" (owner,
+  // count), "<RLock(SomeOtherThread, nonzero)>",
+  // "<RLock(SomeOtherProcess, nonzero)>".
+  std::string repr() const;
 
  private:
   explicit RLock(std::shared_ptr<sync_internal::SemLock> semlock)
@@ -176,6 +187,8 @@ class Semaphore : public sync_internal::SemLockHandle {
 
   // The current value (0 while processes wait on it); 0 for an empty handle.
   int get_value() const;
+  // "<Semaphore(value=1)>".
+  std::string repr() const;
 
  protected:
   friend class Event;
@@ -189,6 +202,9 @@ class BoundedSemaphore : public Semaphore {
  public:
   static absl::StatusOr<BoundedSemaphore> Create(int value = 1);
   BoundedSemaphore() = default;
+
+  // "<BoundedSemaphore(value=1, maxvalue=2)>".
+  std::string repr() const;
 
  private:
   explicit BoundedSemaphore(std::shared_ptr<sync_internal::SemLock> semlock)
@@ -235,6 +251,10 @@ class Condition {
   // lock.
   absl::Status notify(int n = 1) const;
   absl::Status notify_all() const;
+
+  // CPython's repr: the lock's repr and the number of waiters,
+  // "<Condition(<RLock(None, 0)>, 0)>".
+  std::string repr() const;
 
   bool valid() const { return state_ != nullptr; }
 
