@@ -13,8 +13,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -27,12 +27,12 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::SendLine;
 using ::conformance::synchronize_testing::Describe;
 using ::conformance::synchronize_testing::TimeOf;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadLine;
+using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 
@@ -185,8 +185,7 @@ CONFORMANCE_TEST(Condition, NotifyAllWakesEveryWaiterAndNotifyNAtMostN,
                                          pair[1].out.read.get()};
   ASSERT_OK_AND_ASSIGN(
       std::vector<std::size_t> ready,
-      platform::WaitReadable(ends,
-                             absl::Now() + signals_testing::EventTimeout()));
+      platform::WaitReadable(ends, absl::Now() + testing::EventTimeout()));
   ASSERT_FALSE(ready.empty());
   const std::size_t first = ready[0];
   ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(pair[first].out.read.get()));

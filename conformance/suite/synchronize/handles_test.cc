@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -22,9 +22,9 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
 using ::conformance::synchronize_testing::DevShmEntries;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
 namespace platform = ::procspec::platform;
 
 // Gets the same Lock twice (exit 1 unless both copies are one object), takes

@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "process/inherited_handle.h"
@@ -17,10 +17,10 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::SendLine;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadLine;
+using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 

@@ -9,8 +9,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "process/process.h"
@@ -21,9 +21,9 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
 using ::conformance::synchronize_testing::TimeOf;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
 using Result = ::procspec::RobustLock::AcquireResult;
 
 // Exit code: how acquire(block, timeout=5) went: 10 + the result, or 1 on an
