@@ -51,11 +51,11 @@ absl::Status UnpicklingError(absl::string_view message) {
   return WithType(absl::DataLossError(message), "UnpicklingError");
 }
 
-absl::Status Empty() {
+absl::Status QueueEmpty() {
   return WithType(absl::DeadlineExceededError(""), "Empty");
 }
 
-absl::Status Full() {
+absl::Status QueueFull() {
   return WithType(absl::ResourceExhaustedError(""), "Full");
 }
 

@@ -32,8 +32,9 @@ absl::Status EOFError(absl::string_view message = "");
 absl::Status OSError(absl::string_view message);
 absl::Status BrokenPipeError(absl::string_view message);
 absl::Status UnpicklingError(absl::string_view message);
-absl::Status Empty();
-absl::Status Full();
+// queue.Empty and queue.Full (PythonExceptionType "Empty", "Full").
+absl::Status QueueEmpty();
+absl::Status QueueFull();
 // True for an OSError or one of its subclasses (BrokenPipeError).
 bool IsOSError(const absl::Status& status);
 

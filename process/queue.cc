@@ -72,6 +72,13 @@ absl::Status ErrnoStatus(int error) {
   return OSError(platform::ErrnoText(error));
 }
 
+// A robust mutex left unusable (its owner died and it was unlocked without
+// being made consistent; this library always makes it consistent).
+absl::Status NotRecoverable(absl::string_view which) {
+  return OSError(absl::StrCat("the queue's ", which,
+                              " lock is unusable: state not recoverable"));
+}
+
 absl::Status TornItem() {
   return OSError("a producer died while writing an item; it is lost");
 }
@@ -128,6 +135,8 @@ absl::Status WriteRecords(const Resources& resources,
   absl::StatusOr<RobustMutex::LockResult> locked =
       mutex.Lock(absl::InfiniteFuture());
   if (!locked.ok()) return OSError(locked.status().message());
+  if (*locked == RobustMutex::LockResult::kNotRecoverable)
+    return NotRecoverable("writer");
   if (*locked == RobustMutex::LockResult::kOwnerDied)
     (void)mutex.MakeConsistent();
   const std::size_t packet = platform::AtomicPipeWriteSize();
@@ -417,6 +426,8 @@ absl::Status Core::ReadItem(absl::Time deadline,
             continue;
           }
         } else {
+          if (*probe == RobustMutex::LockResult::kNotRecoverable)
+            return NotRecoverable("writer");
           if (*probe == RobustMutex::LockResult::kOwnerDied)
             (void)writer.MakeConsistent();
           (void)writer.Unlock();
@@ -430,7 +441,7 @@ absl::Status Core::ReadItem(absl::Time deadline,
       } else if (!*ready) {
         ready = readable(wait_until);
         if (!ready.ok()) return ready.status();
-        if (!*ready) return Empty();
+        if (!*ready) return QueueEmpty();
       }
     }
     const platform::IoResult got =
@@ -514,6 +525,8 @@ absl::StatusOr<bool> LockReader(const Resources& resources,
       return true;
     case RobustMutex::LockResult::kLocked:
       return true;
+    case RobustMutex::LockResult::kNotRecoverable:
+      return NotRecoverable("reader");
   }
   return true;
 }
@@ -626,13 +639,27 @@ class TaskLock {
       : mutex_(r.TaskMutex()) {
     absl::StatusOr<platform::RobustMutex::LockResult> locked =
         mutex_.Lock(absl::InfiniteFuture());
-    if (locked.ok() && *locked == platform::RobustMutex::LockResult::kOwnerDied)
-      (void)mutex_.MakeConsistent();
+    if (!locked.ok()) return;
+    switch (*locked) {
+      case platform::RobustMutex::LockResult::kOwnerDied:
+        (void)mutex_.MakeConsistent();
+        locked_ = true;
+        break;
+      case platform::RobustMutex::LockResult::kLocked:
+        locked_ = true;
+        break;
+      case platform::RobustMutex::LockResult::kTimedOut:
+      case platform::RobustMutex::LockResult::kNotRecoverable:
+        break;
+    }
   }
-  ~TaskLock() { (void)mutex_.Unlock(); }
+  ~TaskLock() {
+    if (locked_) (void)mutex_.Unlock();
+  }
 
  private:
   platform::RobustMutex mutex_;
+  bool locked_ = false;
 };
 
 }  // namespace
@@ -641,7 +668,7 @@ absl::Status Queue::PutBody(std::string_view body, absl::Time deadline) {
   if (core_ == nullptr) return queue_internal::HandleIsClosed();
   if (core_->closed())
     return ValueError(absl::StrCat("Queue ", core_->Name(), " is closed"));
-  if (!core_->resources().Slots().Wait(deadline)) return Full();
+  if (!core_->resources().Slots().Wait(deadline)) return QueueFull();
   queue_internal::Feeder& feeder = core_->LocalFeeder();
   std::lock_guard<std::mutex> lock(feeder.mu);
   core_->StartFeederLocked(feeder);
@@ -662,7 +689,7 @@ absl::Status Queue::GetBody(absl::Time deadline,
   queue_internal::Resources& r = core_->resources();
   absl::StatusOr<bool> locked = queue_internal::LockReader(r, deadline);
   if (!locked.ok()) return locked.status();
-  if (!*locked) return Empty();
+  if (!*locked) return QueueEmpty();
   bool counted = false;
   absl::Status status = core_->ReadItem(deadline, consume, counted);
   (void)r.ReaderMutex().Unlock();

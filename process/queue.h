@@ -102,7 +102,7 @@ class Queue {
   Queue() = default;
 
   // Waits for a free slot (for ever; at most `timeout` seconds; not at all
-  // with block=false): queue.Empty... Full when none came. ValueError "Queue
+  // with block=false): queue.Full when none came. ValueError "Queue
   // <...> is closed" after close(). The item is written by the feeder thread.
   template <typename T>
   absl::Status put(const T& item, bool block = true,
@@ -122,7 +122,7 @@ class Queue {
   template <typename T>
   absl::StatusOr<T> get(bool block = true,
                         std::optional<double> timeout = std::nullopt) {
-    absl::StatusOr<T> result = Empty();
+    absl::StatusOr<T> result = QueueEmpty();
     absl::Status status =
         GetBody(queue_internal::Deadline(block, timeout),
                 [&result](std::string_view body) {
@@ -214,7 +214,7 @@ class SimpleQueue {
   }
   template <typename T>
   absl::StatusOr<T> get() {
-    absl::StatusOr<T> result = Empty();
+    absl::StatusOr<T> result = QueueEmpty();
     absl::Status status = GetBody([&result](std::string_view body) {
       result = connection_internal::ParseValue<T>(body);
     });
