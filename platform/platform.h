@@ -295,6 +295,13 @@ class Backend {
   // with this library's forks so that no child forked in between inherits an
   // end that is not yet close-on-exec.
   virtual absl::StatusOr<PipeEnds> MakePipe();
+
+  // The number of threads this process has, where the OS can tell (CPython
+  // 3.12 reads /proc/self/stat on Linux before it warns about forking a
+  // multi-threaded process); nullopt where it cannot. The default, and the
+  // "posix" backend's answer, is nullopt: POSIX has no call that counts a
+  // process's threads.
+  virtual std::optional<int> ThreadCount() const { return std::nullopt; }
 };
 
 // Backends compiled into this binary, by name.

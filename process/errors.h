@@ -20,9 +20,16 @@ absl::Status AssertionError(absl::string_view message);
 absl::Status RuntimeError(absl::string_view message);
 absl::Status PicklingError(absl::string_view message);
 
+// An OS failure the platform reported with CPython's OSError text ("[Errno 11]
+// Resource temporarily unavailable"), tagged with the OSError subclass CPython
+// raises for that errno (BlockingIOError, FileNotFoundError, PermissionError,
+// ..., else OSError). A status without the "[Errno N]" prefix is returned
+// unchanged.
+absl::Status OSError(absl::Status status);
+
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError", "RuntimeError", "PicklingError"), or "" for a status
-// procspec did not make from a Python error (e.g. an OS failure) and for OK.
+// "AssertionError", "RuntimeError", "PicklingError", an OSError subclass), or
+// "" for a status procspec did not make from a Python error and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 
 }  // namespace procspec

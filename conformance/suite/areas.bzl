@@ -17,6 +17,8 @@ AREAS = {
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
     "start_methods": ALL_START_METHODS,
+    # Faults, signal storms, stress, pid reuse and forking with threads (issue 7).
+    "robustness": ALL_START_METHODS,
 }
 
 def areas_for(start_method):
