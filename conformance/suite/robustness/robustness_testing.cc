@@ -1,6 +1,7 @@
 #include "conformance/suite/robustness/robustness_testing.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "platform/platform.h"
+#include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
@@ -39,6 +41,18 @@ void RobustnessGatedExit(procspec::InheritedHandle gate_read,
   procspec::Exit(code);
 }
 PROCSPEC_TARGET(RobustnessGatedExit);
+
+int AwaitStormTicks(const os::SignalStorm& storm, int count) {
+  (void)os::SignalStorm::BlockInThisThread();
+  int seen = 0;
+  while (seen < count) {
+    absl::StatusOr<std::string> bytes = platform::ReadSome(
+        storm.ticks(), static_cast<std::size_t>(count - seen));
+    if (!bytes.ok() || bytes->empty()) break;
+    seen += static_cast<int>(bytes->size());
+  }
+  return seen;
+}
 
 void Report::Add(absl::string_view key, absl::string_view value) {
   std::string clean(value);

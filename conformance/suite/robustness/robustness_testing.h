@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "conformance/harness/handshake.h"
 #include "platform/platform.h"
+#include "platform/testing/fault_injection.h"
 #include "process/inherited_handle.h"
 
 namespace conformance::robustness {
@@ -29,6 +30,13 @@ void RobustnessBlockUntilKilled();
 // exits with `code`.
 void RobustnessGatedExit(procspec::InheritedHandle gate_read,
                          procspec::InheritedHandle gate_write, int code);
+
+// On a helper thread of a signal-storm test: blocks the storm's signal in this
+// thread (so the ticks interrupt the thread under test, e.g. one blocked in
+// join(), and later in Lock.acquire, Queue.get or Connection.recv), then reads
+// `count` ticks; returns how many it read (fewer only if the pipe failed).
+int AwaitStormTicks(const procspec::platform::testing::SignalStorm& storm,
+                    int count);
 
 // A child's report: lines "key=value" (values without newlines).
 class Report {

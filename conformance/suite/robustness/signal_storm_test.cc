@@ -33,21 +33,6 @@ using ::conformance::signals_testing::KillOnExit;
 // Signals a storm must have delivered while the call under test ran.
 constexpr int kTicks = 50;
 
-// Reads `count` ticks of `storm` (blocking; the signal is blocked in this
-// thread, so the ticks interrupt the test's thread), or fewer if the pipe
-// fails.
-int AwaitTicks(const os::SignalStorm& storm, int count) {
-  (void)os::SignalStorm::BlockInThisThread();
-  int seen = 0;
-  while (seen < count) {
-    absl::StatusOr<std::string> bytes = platform::ReadSome(
-        storm.ticks(), static_cast<std::size_t>(count - seen));
-    if (!bytes.ok() || bytes->empty()) break;
-    seen += static_cast<int>(bytes->size());
-  }
-  return seen;
-}
-
 std::optional<int> Exitcode(procspec::Process& p) {
   absl::StatusOr<std::optional<int>> code = p.exitcode();
   return code.ok() ? *code : std::optional<int>(-1000);
@@ -67,7 +52,7 @@ CONFORMANCE_TEST(SignalStorm, JoinIsNotDisturbed,
                        os::SignalStorm::Start(absl::Milliseconds(1)));
   int ticks = 0;
   std::thread releaser([&] {
-    ticks = AwaitTicks(*storm, kTicks);
+    ticks = AwaitStormTicks(*storm, kTicks);
     (void)handshake.Release();
   });
   const absl::Status joined = p.join();
