@@ -301,6 +301,13 @@ class Backend {
   // and writable by this user only. "posix": shm_open of a random name
   // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
+
+  // The number of threads this process has, where the OS can tell (CPython
+  // 3.12 reads /proc/self/stat on Linux before it warns about forking a
+  // multi-threaded process); nullopt where it cannot. The default, and the
+  // "posix" backend's answer, is nullopt: POSIX has no call that counts a
+  // process's threads.
+  virtual std::optional<int> ThreadCount() const { return std::nullopt; }
 };
 
 // Backends compiled into this binary, by name.

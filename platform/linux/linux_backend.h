@@ -17,6 +17,7 @@
 #define PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -38,6 +39,8 @@ class LinuxBackend final : public posix::PosixBackend {
   // signals then cannot reach a process that reused the pid.
   UniqueHandle OpenProcessHandle(Pid pid) override;
   int SignalProcessHandle(NativeHandle handle, int signal_number) override;
+  // Field 20 (num_threads) of /proc/self/stat, as CPython 3.12 reads it.
+  std::optional<int> ThreadCount() const override;
 
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;
