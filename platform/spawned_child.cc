@@ -1,12 +1,8 @@
 // The child's side of Backend::Spawn: the marker in the environment, and the
 // bootstrap pipe it names.
 //
-// The pipe carries one header line, then the payload:
-//   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
-//   <handles> <handoff>\n
-// where <handles> lists SpawnOptions::handles ("-" for none, else numbers
-// joined by ','), and <handoff> is the backend's own part (its inherited
-// descriptors).
+// The pipe carries one header line, then the payload (the format, and its
+// decoding, are in internal/wire.h).
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -19,17 +15,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "platform/internal/posix_io.h"
+#include "platform/internal/wire.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
 namespace {
-
-constexpr std::size_t kMaxHeader = 256;
-// Far above any real bootstrap; a larger size is garbage, not a reason to
-// allocate.
-constexpr std::size_t kMaxPayload = std::size_t{1} << 30;
 
 // The bootstrap descriptor, if this process was spawned; read once.
 std::optional<NativeHandle> TakeMarker() {
@@ -50,7 +41,7 @@ std::optional<NativeHandle> TakeMarker() {
 
 absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
   std::string line;
-  while (line.size() < kMaxHeader) {
+  while (line.size() < internal::kMaxSpawnHeader) {
     absl::StatusOr<std::string> byte = ReadSome(channel, 1);
     if (!byte.ok()) return byte.status();
     if (byte->empty())
@@ -64,44 +55,28 @@ absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
 absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
   absl::StatusOr<std::string> line = ReadHeaderLine(channel);
   if (!line.ok()) return line.status();
-  std::vector<std::string> fields =
-      absl::StrSplit(*line, absl::MaxSplits(' ', 7));
-  Pid parent = 0;
-  int die = 0;
-  std::size_t size = 0;
-  if (fields.size() != 8 || fields[0] != "procspec-spawn" || fields[1] != "1" ||
-      !absl::SimpleAtoi(fields[3], &parent) ||
-      !absl::SimpleAtoi(fields[4], &die) || (die != 0 && die != 1) ||
-      !absl::SimpleAtoi(fields[5], &size) || size > kMaxPayload) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a procspec bootstrap header: '", *line, "'"));
-  }
+  absl::StatusOr<internal::SpawnHeader> header =
+      internal::ParseSpawnHeader(*line);
+  if (!header.ok()) return header.status();
   std::vector<UniqueHandle> handles;
-  if (fields[6] != "-") {
-    for (absl::string_view number : absl::StrSplit(fields[6], ',')) {
-      int fd = -1;
-      if (!absl::SimpleAtoi(number, &fd) || fd < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("bad handle list '", fields[6], "'"));
-      }
-      // Close-on-exec again: it crossed one exec, not the next.
-      if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("handle ", fd, " is not open"));
-      }
-      handles.emplace_back(fd);
+  for (int fd : header->handles) {
+    // Close-on-exec again: it crossed one exec, not the next.
+    if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("handle ", fd, " is not open"));
     }
+    handles.emplace_back(fd);
   }
-  absl::StatusOr<Backend*> backend = GetBackend(fields[2]);
+  absl::StatusOr<Backend*> backend = GetBackend(header->backend);
   if (!backend.ok()) return backend.status();
   // The parent's backend, for this process and its own children.
-  if (absl::Status s = SelectBackend(fields[2]); !s.ok()) return s;
-  absl::StatusOr<std::string> payload = ReadExactly(channel, size);
+  if (absl::Status s = SelectBackend(header->backend); !s.ok()) return s;
+  absl::StatusOr<std::string> payload = ReadExactly(channel, header->size);
   if (!payload.ok()) return payload.status();
   // Not read to end of file: the size says where the payload ends, and the
   // payload's own framing says whether it is whole.
-  absl::StatusOr<ChildContext> context =
-      (*backend)->AdoptSpawned(fields[7], parent, die == 1);
+  absl::StatusOr<ChildContext> context = (*backend)->AdoptSpawned(
+      header->handoff, header->parent, header->die_with_parent);
   if (!context.ok()) return context.status();
   return SpawnedContext{*std::move(payload), *std::move(context),
                         std::move(handles)};

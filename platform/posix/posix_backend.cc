@@ -26,6 +26,7 @@
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/internal/posix_io.h"
+#include "platform/internal/wire.h"
 #include "platform/posix/child_process.h"
 #include "platform/posix/parent_watch.h"
 
@@ -181,11 +182,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
     return internal::ErrnoError(error,
                                 absl::StrCat("posix_spawn ", executable));
 
-  const std::string header = absl::StrCat(
-      "procspec-spawn 1 ", std::string(name()), " ", CurrentPid(), " ",
-      options.die_with_parent ? 1 : 0, " ", options.payload.size(), " ",
-      options.handles.empty() ? "-" : absl::StrJoin(options.handles, ","), " ",
-      plumbing->sentinel_write.get(), " ", plumbing->watch_read.get(), "\n");
+  internal::SpawnHeader fields;
+  fields.backend = std::string(name());
+  fields.parent = CurrentPid();
+  fields.die_with_parent = options.die_with_parent;
+  fields.size = options.payload.size();
+  for (NativeHandle handle : options.handles)
+    fields.handles.push_back(static_cast<int>(handle));
+  fields.handoff = absl::StrCat(plumbing->sentinel_write.get(), " ",
+                                plumbing->watch_read.get());
+  const std::string header = internal::FormatSpawnHeader(fields);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
   if (!child.ok() && !absl::IsNotFound(child.status())) {
