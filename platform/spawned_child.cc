@@ -1,8 +1,8 @@
 // The child's side of Backend::Spawn: the marker in the environment, and the
 // bootstrap pipe it names.
 //
-// The pipe carries one header line, then the payload (the format, and its
-// decoding, are in internal/wire.h).
+// The pipe carries the key, one header line, then the payload (the format,
+// and its decoding, are in internal/wire.h).
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -22,19 +22,19 @@
 namespace procspec::platform {
 namespace {
 
-// The bootstrap descriptor, if this process was spawned; read once.
-std::optional<NativeHandle> TakeMarker() {
-  static const std::optional<NativeHandle> marker =
-      []() -> std::optional<NativeHandle> {
+// The bootstrap descriptor and key, if this process was spawned; read once.
+// A malformed marker still marks a spawned child (fd -1): its bootstrap fails
+// with a clear message.
+std::optional<internal::SpawnMarker> TakeMarker() {
+  static const std::optional<internal::SpawnMarker> marker =
+      []() -> std::optional<internal::SpawnMarker> {
     const char* value = std::getenv(kSpawnMarkerVariable);
     if (value == nullptr) return std::nullopt;
-    int fd = -1;
-    const bool valid = absl::SimpleAtoi(value, &fd) && fd >= 0;
+    std::optional<internal::SpawnMarker> parsed =
+        internal::ParseSpawnMarker(value);
     // Not inherited by this process's own children, forked or spawned.
     unsetenv(kSpawnMarkerVariable);
-    // A marker that names no descriptor still marks a spawned child: its
-    // bootstrap fails with a clear message.
-    return valid ? fd : kInvalidHandle;
+    return parsed.has_value() ? *std::move(parsed) : internal::SpawnMarker{};
   }();
   return marker;
 }
@@ -52,7 +52,16 @@ absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
   return absl::InvalidArgumentError("bootstrap header too long");
 }
 
-absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
+absl::StatusOr<SpawnedContext> Receive(NativeHandle channel,
+                                       const std::string& key) {
+  // Before anything is decoded: the key the parent put in the environment.
+  absl::StatusOr<std::string> sent =
+      ReadExactly(channel, internal::kSpawnKeySize);
+  if (!sent.ok() || !internal::SpawnKeysEqual(*sent, key)) {
+    return absl::PermissionDeniedError(
+        "the bootstrap does not come from this process's parent (the key on "
+        "the bootstrap pipe is not the one in the environment)");
+  }
   absl::StatusOr<std::string> line = ReadHeaderLine(channel);
   if (!line.ok()) return line.status();
   absl::StatusOr<internal::SpawnHeader> header =
@@ -92,15 +101,15 @@ absl::StatusOr<SpawnedContext> ReceiveSpawnPayload() {
   std::call_once(once, [&] { first = true; });
   if (!first)
     return absl::FailedPreconditionError("the bootstrap was already received");
-  const std::optional<NativeHandle> channel = TakeMarker();
-  if (!channel.has_value())
+  const std::optional<internal::SpawnMarker> marker = TakeMarker();
+  if (!marker.has_value())
     return absl::FailedPreconditionError("not a spawned process");
-  if (*channel == kInvalidHandle) {
+  if (marker->fd < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(kSpawnMarkerVariable, " does not name a descriptor"));
+        absl::StrCat(kSpawnMarkerVariable, " is not '<descriptor>:<key>'"));
   }
-  absl::StatusOr<SpawnedContext> received = Receive(*channel);
-  UniqueHandle closed(*channel);  // whatever happened, the pipe is done with
+  absl::StatusOr<SpawnedContext> received = Receive(marker->fd, marker->key);
+  UniqueHandle closed(marker->fd);  // whatever happened, the pipe is done with
   return received;
 }
 

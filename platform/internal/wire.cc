@@ -1,6 +1,8 @@
 #include "platform/internal/wire.h"
 
 #include <cstring>
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +16,44 @@
 #include "absl/strings/string_view.h"
 
 namespace procspec::platform::internal {
+
+std::string NewSpawnKey() {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::random_device random;
+  std::string key;
+  while (key.size() < kSpawnKeySize) {
+    const unsigned int bits = random();
+    for (int shift = 0; shift < 32 && key.size() < kSpawnKeySize; shift += 4)
+      key.push_back(kDigits[(bits >> shift) & 0xf]);
+  }
+  return key;
+}
+
+std::string FormatSpawnMarker(const SpawnMarker& marker) {
+  return absl::StrCat(marker.fd, ":", marker.key);
+}
+
+std::optional<SpawnMarker> ParseSpawnMarker(std::string_view value) {
+  const std::size_t colon = value.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  SpawnMarker marker;
+  const std::string_view key = value.substr(colon + 1);
+  if (!absl::SimpleAtoi(absl::string_view(value.data(), colon), &marker.fd) ||
+      marker.fd < 0 || key.size() != kSpawnKeySize ||
+      key.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  marker.key = std::string(key);
+  return marker;
+}
+
+bool SpawnKeysEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return differ == 0;
+}
 
 std::string FormatSpawnHeader(const SpawnHeader& header) {
   return absl::StrCat(

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,35 @@
 
 namespace procspec::platform::internal {
 
-// ---- The spawn bootstrap header: one line, then `size` bytes of payload:
+// ---- The spawn key: what tells a spawned child that the bytes on its
+// bootstrap pipe come from its parent. The parent makes a fresh random key per
+// child, passes it in the child's environment with the pipe's number
+// (kSpawnMarkerVariable = "<descriptor>:<key>") and writes it first on the
+// pipe; the child compares the two before it decodes anything else. Bytes from
+// anything else (a descriptor reused, a file, a program that sets the
+// variable by hand) are rejected. Another user's processes can read neither
+// the environment nor the pipe (/proc/<pid>/environ and /proc/<pid>/fd need
+// ptrace access to the process): the key is not a defence against the same
+// user, who can read both.
+inline constexpr std::size_t kSpawnKeySize = 32;  // hex digits: 128 bits
+
+// A fresh key: kSpawnKeySize lowercase hex digits from std::random_device.
+std::string NewSpawnKey();
+
+struct SpawnMarker {
+  int fd = -1;
+  std::string key;
+};
+// The variable's value: "<fd>:<key>".
+std::string FormatSpawnMarker(const SpawnMarker& marker);
+// nullopt unless `value` is a descriptor number >= 0, ':' and a key of
+// kSpawnKeySize hex digits.
+std::optional<SpawnMarker> ParseSpawnMarker(std::string_view value);
+// Compares two keys in time independent of where they differ.
+bool SpawnKeysEqual(std::string_view a, std::string_view b);
+
+// ---- The spawn bootstrap header: after the key, one line, then `size` bytes
+// of payload:
 //   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
 //   <handles> <handoff>\n
 // where <handles> lists SpawnOptions::handles ("-" for none, else numbers

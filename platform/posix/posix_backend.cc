@@ -151,8 +151,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   absl::StatusOr<PipeEnds> bootstrap = MakePipeLocked();
   if (!bootstrap.ok()) return bootstrap.status();
   const int channel = static_cast<int>(bootstrap->read.get());
-  std::vector<std::string> env =
-      ChildEnvironment(absl::StrCat(kSpawnMarkerVariable, "=", channel));
+  const std::string key = internal::NewSpawnKey();
+  std::vector<std::string> env = ChildEnvironment(
+      absl::StrCat(kSpawnMarkerVariable, "=",
+                   internal::FormatSpawnMarker({.fd = channel, .key = key})));
 
   // dup2(fd, fd) in a spawn file action clears FD_CLOEXEC (POSIX.1-2024,
   // glibc): exactly these descriptors cross the exec.
@@ -208,7 +210,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   if (!child.ok()) return child.status();
 
   const int writer = static_cast<int>(write_end.get());
-  if (absl::Status written = WriteToChild(writer, header + options.payload);
+  if (absl::Status written =
+          WriteToChild(writer, key + header + options.payload);
       !written.ok()) {
     // The child cannot bootstrap; it sees end of file and exits non-zero.
     return written;
