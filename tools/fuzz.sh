@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders a started child runs on the bytes it receives (//fuzz) with libFuzzer, for a
-# bounded time per target, and records the runs in fuzz/last_run.json (read by the report).
+# bounded time per target, and records the runs in robustness/fuzz.json (the report's Robustness
+# section shows it).
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET]   # default 60
 #   tools/fuzz.sh --seeds                # rewrites the seed corpus fuzz/corpus from real bootstraps
@@ -76,8 +77,9 @@ done
 
 {
   echo "{"
+  echo "  \"kind\": \"fuzz\","
   echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
-  echo "  \"commit\": \"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\","
+  echo "  \"commit\": \"$(git describe --always --dirty 2>/dev/null || echo unknown)\","
   echo "  \"command\": \"tools/fuzz.sh ${seconds}\","
   echo "  \"build\": \"clang-14 -fsanitize=fuzzer,address,undefined\","
   echo "  \"targets\": ["
@@ -87,6 +89,6 @@ done
   done
   echo "  ]"
   echo "}"
-} >fuzz/last_run.json
-echo "fuzz.sh: wrote fuzz/last_run.json" >&2
+} >robustness/fuzz.json
+echo "fuzz.sh: wrote robustness/fuzz.json" >&2
 exit "${status}"
