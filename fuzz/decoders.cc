@@ -37,10 +37,12 @@ Result RestoreAndRun(const std::string& payload) {
 }  // namespace
 
 Result DecodeSpawnStream(std::string_view bytes) {
-  // platform's ReadHeaderLine: at most kMaxSpawnHeader bytes, then '\n'.
+  // platform's ReadHeaderLine: fewer than kMaxSpawnHeader bytes, then '\n'.
+  // (The key before it is compared, not decoded: these bytes are what
+  // follows a key that matched.)
   const std::size_t newline = bytes.find('\n');
   if (newline == std::string_view::npos ||
-      newline > platform::internal::kMaxSpawnHeader) {
+      newline >= platform::internal::kMaxSpawnHeader) {
     return Rejected("no header line");
   }
   absl::StatusOr<platform::internal::SpawnHeader> header =

@@ -2,7 +2,8 @@
 // byte span that never exit the process: what the libFuzzer targets of this
 // package fuzz and what corpus_replay_test replays.
 //
-// A spawned child reads its bootstrap pipe: a header line, then a payload
+// A spawned child reads its bootstrap pipe: its key (compared with the one in
+// its environment, not decoded, hence not fuzzed), a header line, a payload
 // (platform/internal/wire.h), the payload being a spawn bootstrap
 // (process/internal/bootstrap.h) or the fork server magic. A child forked by a
 // fork server gets a request: a binary header, descriptors, then a spawn
