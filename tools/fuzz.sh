@@ -79,7 +79,7 @@ done
   echo "{"
   echo "  \"kind\": \"fuzz\","
   echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
-  echo "  \"commit\": \"$(git describe --always --dirty 2>/dev/null || echo unknown)\","
+  echo "  \"commit\": \"$(git update-index -q --refresh >/dev/null 2>&1; git describe --always --dirty 2>/dev/null || echo unknown)\","
   echo "  \"command\": \"tools/fuzz.sh ${seconds}\","
   echo "  \"build\": \"clang-14 -fsanitize=fuzzer,address,undefined\","
   echo "  \"targets\": ["
