@@ -42,7 +42,9 @@ fi
 labels=()
 for target in "${targets[@]}"; do labels+=("//fuzz:${target}_fuzzer"); done
 # ./bazelw installs the build's own packages; the output base is this script's.
-./bazelw --output_base="${output_base}" build --config=fuzz "${labels[@]}"
+# No convenience symlinks: bazel-<dir> pointing into this output base would be walked by the
+# workspace's own `//...`.
+./bazelw --output_base="${output_base}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"
 bin="$(./bazelw --output_base="${output_base}" info --config=fuzz bazel-bin 2>/dev/null)"
 
 scratch="$(mktemp -d)"
