@@ -70,10 +70,17 @@ def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs)
         tags = ["conformance"] + extra_tags,
     )
 
+# The committed records of the runs the report's Robustness section shows (robustness.h).
+_ROBUSTNESS_RECORDS = [
+    "//robustness:sanitizers.json",
+    "//robustness:fuzz.json",
+]
+
 def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY):
     """`bazel run :name` runs every instance of `suite` and writes the conformance report."""
     args = ["--registry=$(rootpath %s)" % registry]
-    data = [registry]
+    args += ["--robustness_record=$(rootpath %s)" % record for record in _ROBUSTNESS_RECORDS]
+    data = [registry] + _ROBUSTNESS_RECORDS
     for backend in backends:
         data += [_capabilities(backend), _expectations(backend)]
         for start_method in start_methods:

@@ -163,7 +163,7 @@ struct SpawnOptions {
   // descriptor it inherits beyond the standard streams and the backend's own
   // sentinel and parent-watch ends); the child reads them with
   // `ReceiveSpawnPayload`. The environment carries only the pipe's descriptor
-  // number (`kSpawnMarkerVariable`), never the payload.
+  // number and a per-child key (`kSpawnMarkerVariable`), never the payload.
   std::string payload;
   // As ForkOptions::die_with_parent.
   bool die_with_parent = false;
@@ -174,7 +174,9 @@ struct SpawnOptions {
 };
 
 // The environment variable that marks a process started by `Backend::Spawn`;
-// its value is the descriptor number of the bootstrap pipe.
+// its value is "<descriptor>:<key>": the bootstrap pipe's number, and the
+// random key the parent writes first on that pipe (a bootstrap without it does
+// not come from the parent, and is rejected: internal/wire.h).
 inline constexpr char kSpawnMarkerVariable[] = "PROCSPEC_SPAWN_FD";
 
 // What a spawned child receives: the payload and its view of the parent.

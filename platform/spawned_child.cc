@@ -1,12 +1,8 @@
 // The child's side of Backend::Spawn: the marker in the environment, and the
 // bootstrap pipe it names.
 //
-// The pipe carries one header line, then the payload:
-//   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
-//   <handles> <handoff>\n
-// where <handles> lists SpawnOptions::handles ("-" for none, else numbers
-// joined by ','), and <handoff> is the backend's own part (its inherited
-// descriptors).
+// The pipe carries the key, one header line, then the payload (the format,
+// and its decoding, are in internal/wire.h).
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -19,38 +15,33 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "platform/internal/posix_io.h"
+#include "platform/internal/wire.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
 namespace {
 
-constexpr std::size_t kMaxHeader = 256;
-// Far above any real bootstrap; a larger size is garbage, not a reason to
-// allocate.
-constexpr std::size_t kMaxPayload = std::size_t{1} << 30;
-
-// The bootstrap descriptor, if this process was spawned; read once.
-std::optional<NativeHandle> TakeMarker() {
-  static const std::optional<NativeHandle> marker =
-      []() -> std::optional<NativeHandle> {
+// The bootstrap descriptor and key, if this process was spawned; read once.
+// A malformed marker still marks a spawned child (fd -1): its bootstrap fails
+// with a clear message.
+std::optional<internal::SpawnMarker> TakeMarker() {
+  static const std::optional<internal::SpawnMarker> marker =
+      []() -> std::optional<internal::SpawnMarker> {
     const char* value = std::getenv(kSpawnMarkerVariable);
     if (value == nullptr) return std::nullopt;
-    int fd = -1;
-    const bool valid = absl::SimpleAtoi(value, &fd) && fd >= 0;
+    std::optional<internal::SpawnMarker> parsed =
+        internal::ParseSpawnMarker(value);
     // Not inherited by this process's own children, forked or spawned.
     unsetenv(kSpawnMarkerVariable);
-    // A marker that names no descriptor still marks a spawned child: its
-    // bootstrap fails with a clear message.
-    return valid ? fd : kInvalidHandle;
+    return parsed.has_value() ? *std::move(parsed) : internal::SpawnMarker{};
   }();
   return marker;
 }
 
 absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
   std::string line;
-  while (line.size() < kMaxHeader) {
+  while (line.size() < internal::kMaxSpawnHeader) {
     absl::StatusOr<std::string> byte = ReadSome(channel, 1);
     if (!byte.ok()) return byte.status();
     if (byte->empty())
@@ -61,47 +52,40 @@ absl::StatusOr<std::string> ReadHeaderLine(NativeHandle channel) {
   return absl::InvalidArgumentError("bootstrap header too long");
 }
 
-absl::StatusOr<SpawnedContext> Receive(NativeHandle channel) {
+absl::StatusOr<SpawnedContext> Receive(NativeHandle channel,
+                                       const std::string& key) {
+  // Before anything is decoded: the key the parent put in the environment.
+  absl::StatusOr<std::string> sent =
+      ReadExactly(channel, internal::kSpawnKeySize);
+  if (!sent.ok() || !internal::SpawnKeysEqual(*sent, key)) {
+    return absl::PermissionDeniedError(
+        "the bootstrap does not come from this process's parent (the key on "
+        "the bootstrap pipe is not the one in the environment)");
+  }
   absl::StatusOr<std::string> line = ReadHeaderLine(channel);
   if (!line.ok()) return line.status();
-  std::vector<std::string> fields =
-      absl::StrSplit(*line, absl::MaxSplits(' ', 7));
-  Pid parent = 0;
-  int die = 0;
-  std::size_t size = 0;
-  if (fields.size() != 8 || fields[0] != "procspec-spawn" || fields[1] != "1" ||
-      !absl::SimpleAtoi(fields[3], &parent) ||
-      !absl::SimpleAtoi(fields[4], &die) || (die != 0 && die != 1) ||
-      !absl::SimpleAtoi(fields[5], &size) || size > kMaxPayload) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a procspec bootstrap header: '", *line, "'"));
-  }
+  absl::StatusOr<internal::SpawnHeader> header =
+      internal::ParseSpawnHeader(*line);
+  if (!header.ok()) return header.status();
   std::vector<UniqueHandle> handles;
-  if (fields[6] != "-") {
-    for (absl::string_view number : absl::StrSplit(fields[6], ',')) {
-      int fd = -1;
-      if (!absl::SimpleAtoi(number, &fd) || fd < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("bad handle list '", fields[6], "'"));
-      }
-      // Close-on-exec again: it crossed one exec, not the next.
-      if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("handle ", fd, " is not open"));
-      }
-      handles.emplace_back(fd);
+  for (int fd : header->handles) {
+    // Close-on-exec again: it crossed one exec, not the next.
+    if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("handle ", fd, " is not open"));
     }
+    handles.emplace_back(fd);
   }
-  absl::StatusOr<Backend*> backend = GetBackend(fields[2]);
+  absl::StatusOr<Backend*> backend = GetBackend(header->backend);
   if (!backend.ok()) return backend.status();
   // The parent's backend, for this process and its own children.
-  if (absl::Status s = SelectBackend(fields[2]); !s.ok()) return s;
-  absl::StatusOr<std::string> payload = ReadExactly(channel, size);
+  if (absl::Status s = SelectBackend(header->backend); !s.ok()) return s;
+  absl::StatusOr<std::string> payload = ReadExactly(channel, header->size);
   if (!payload.ok()) return payload.status();
   // Not read to end of file: the size says where the payload ends, and the
   // payload's own framing says whether it is whole.
-  absl::StatusOr<ChildContext> context =
-      (*backend)->AdoptSpawned(fields[7], parent, die == 1);
+  absl::StatusOr<ChildContext> context = (*backend)->AdoptSpawned(
+      header->handoff, header->parent, header->die_with_parent);
   if (!context.ok()) return context.status();
   return SpawnedContext{*std::move(payload), *std::move(context),
                         std::move(handles)};
@@ -117,15 +101,15 @@ absl::StatusOr<SpawnedContext> ReceiveSpawnPayload() {
   std::call_once(once, [&] { first = true; });
   if (!first)
     return absl::FailedPreconditionError("the bootstrap was already received");
-  const std::optional<NativeHandle> channel = TakeMarker();
-  if (!channel.has_value())
+  const std::optional<internal::SpawnMarker> marker = TakeMarker();
+  if (!marker.has_value())
     return absl::FailedPreconditionError("not a spawned process");
-  if (*channel == kInvalidHandle) {
+  if (marker->fd < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(kSpawnMarkerVariable, " does not name a descriptor"));
+        absl::StrCat(kSpawnMarkerVariable, " is not '<descriptor>:<key>'"));
   }
-  absl::StatusOr<SpawnedContext> received = Receive(*channel);
-  UniqueHandle closed(*channel);  // whatever happened, the pipe is done with
+  absl::StatusOr<SpawnedContext> received = Receive(marker->fd, marker->key);
+  UniqueHandle closed(marker->fd);  // whatever happened, the pipe is done with
   return received;
 }
 

@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,7 +18,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -289,6 +295,51 @@ TEST_P(ForkServerTest, ServerDeathReports255AndANewServerStarts) {
   // The dead server was reaped, not left a zombie.
   EXPECT_EQ(platform::testing::StateOf(*server),
             platform::testing::ProcessState::kGone);
+}
+
+// The fork server's channel is a socketpair: no path in the filesystem (nor
+// in the abstract namespace, CPython's CVE-2022-42919) that another process
+// could connect to; only its two ends' holders reach it. The server's
+// descriptors are listed in /proc/<pid>/fd, which only its user may read.
+TEST_P(ForkServerTest, ChannelIsAnUnnamedSocketOnlyItsUserCanReach) {
+  Process first(ExitWith, std::tuple{0}, {.context = ForkServer()});
+  ASSERT_EQ(StartAndJoin(first), 0);
+  const std::optional<platform::Pid> server = forkserver::server_pid();
+  ASSERT_TRUE(server.has_value());
+  const std::filesystem::path fd_dir = absl::StrCat("/proc/", *server, "/fd");
+  std::vector<std::string> inodes;
+  for (const std::filesystem::directory_entry& entry :
+       std::filesystem::directory_iterator(fd_dir)) {
+    std::error_code error;
+    const std::string target =
+        std::filesystem::read_symlink(entry.path(), error).string();
+    if (error) continue;  // closed meanwhile
+    absl::string_view name(target);
+    if (absl::ConsumePrefix(&name, "socket:[") &&
+        absl::ConsumeSuffix(&name, "]")) {
+      inodes.emplace_back(name);
+    }
+  }
+  ASSERT_FALSE(inodes.empty()) << "no socket among the server's descriptors";
+  // /proc/net/unix: Num RefCount Protocol Flags Type St Inode [Path].
+  std::ifstream table("/proc/net/unix");
+  ASSERT_TRUE(table.good());
+  std::map<std::string, std::vector<std::string>> by_inode;
+  for (std::string line; std::getline(table, line);) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (fields.size() >= 7) by_inode[fields[6]] = fields;
+  }
+  for (const std::string& inode : inodes) {
+    ASSERT_EQ(by_inode.count(inode), 1u) << "socket " << inode;
+    EXPECT_EQ(by_inode[inode].size(), 7u)
+        << "socket " << inode << " is bound to " << by_inode[inode].back();
+  }
+  const std::filesystem::perms perms =
+      std::filesystem::status(fd_dir).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all |
+                     std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, ForkServerTest,

@@ -58,6 +58,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "process/spawn_archive.h"
 #include "process/value.h"
 
 namespace procspec {
@@ -134,17 +135,18 @@ std::string Save(const T& value) {
   return std::move(out).str();
 }
 
+// Bytes from another process: every length is checked against the bytes left
+// (spawn_archive.h). Throws cereal::Exception for malformed data.
 template <typename T>
 void Load(const std::string& data, T& value) {
-  std::istringstream in(data);
-  cereal::BinaryInputArchive archive(in);
+  BoundedBinaryInputArchive archive(data);
   archive(value);
 }
 
 template <typename T>
 inline constexpr bool kSerializable = cereal::traits::is_output_serializable<
     T, cereal::BinaryOutputArchive>::value&&
-    cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
+    cereal::traits::is_input_serializable<T, BoundedBinaryInputArchive>::value;
 
 // A plain function's parameters: `Sent` is what is serialized (the decayed
 // parameters without a trailing Kwargs), `Params` the declared ones.

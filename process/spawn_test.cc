@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "platform/testing/os_testing.h"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/internal/bootstrap.h"
 #include "process/process.h"
 #include "process/system_exit.h"
 #include "process/testing/child_targets.h"
@@ -287,6 +289,60 @@ TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
           {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
            *self},
           absl::Now() + absl::Seconds(60));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->status.exitcode(), 1);
+  EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
+}
+
+// A valid bootstrap (what a parent would send for ExitWith(7)) that reaches a
+// spawned program through a descriptor other than its parent's pipe: from a
+// file, by a shell that sets the marker itself. Only the key in the marker
+// decides whether it runs.
+TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
+  absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
+  ASSERT_TRUE(self.ok());
+  Process process(ExitWith, std::tuple{7});
+  std::string token;
+  std::vector<platform::NativeHandle> handles;
+  absl::StatusOr<std::string> payload =
+      internal::Bootstrap::SpawnPayload(process, "spawn", &token, &handles);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  const std::string key(32, 'a'), other_key(32, 'b');
+  // The key, the header (platform/internal/wire.h: no sentinel, no parent
+  // watch), the payload.
+  const std::string stream = absl::StrCat(
+      key, "procspec-spawn 1 ", GetParam(), " ", platform::CurrentPid(), " 0 ",
+      payload->size(), " - -1 -1\n", *payload);
+  const std::optional<std::string> tmp =
+      platform::testing::GetEnv("TEST_TMPDIR");
+  ASSERT_TRUE(tmp.has_value());
+  const std::string file = absl::StrCat(*tmp, "/foreign_bootstrap");
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << stream;
+    ASSERT_TRUE(out.good());
+  }
+  auto run_with_marker = [&](const std::string& marker) {
+    return platform::testing::RunCommand(
+        {"/usr/bin/env",
+         absl::StrCat(platform::kSpawnMarkerVariable, "=", marker), "/bin/sh",
+         "-c", "exec \"$0\" 3<\"$1\"", *self, file},
+        absl::Now() + absl::Seconds(60));
+  };
+  // The control: with the key the bytes start with, the bootstrap runs.
+  absl::StatusOr<platform::testing::CommandResult> result =
+      run_with_marker(absl::StrCat("3:", key));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->status.exitcode(), 7) << result->err;
+
+  result = run_with_marker(absl::StrCat("3:", other_key));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->status.exitcode(), 1);
+  EXPECT_THAT(result->err,
+              HasSubstr("cannot bootstrap: the bootstrap does not come from "
+                        "this process's parent"));
+
+  result = run_with_marker("3");  // no key at all
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));

@@ -84,12 +84,22 @@ struct ClauseRow {
   std::vector<TestCitation> citations;  // the tests that check it (file:line)
 };
 
+// One line of the report's Robustness section (robustness.h).
+struct RobustnessCheck {
+  std::string category;  // "clause", "sanitizer", "fuzz" or "record"
+  std::string name;      // clause id, sanitizer config, fuzz target, file
+  std::string result;    // PASS, FAIL, CRASH, UNTESTED, NO RECORD, ...
+  std::string detail;    // what was run: figures, date, commit
+};
+
 struct Report {
   std::vector<Column> columns;
   std::vector<ClauseRow> rows;                  // registry order
   std::vector<std::map<Outcome, int>> summary;  // per column
   std::vector<std::string> problems;  // reasons the matrix cannot be trusted
   std::vector<std::string> flags;     // XPASS and other things to look at
+  // Filled by BuildRobustness (robustness.h); rendered after the matrix.
+  std::vector<RobustnessCheck> robustness;
 };
 
 Report BuildReport(const Registry& registry,

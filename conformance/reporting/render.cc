@@ -73,6 +73,13 @@ std::string RenderText(const Report& report) {
   for (const std::string& problem : report.problems)
     absl::StrAppend(&out, "\nPROBLEM ", problem);
   absl::StrAppend(&out, "\n");
+  if (!report.robustness.empty()) {
+    absl::StrAppend(&out, "\nRobustness\n");
+    for (const RobustnessCheck& check : report.robustness) {
+      absl::StrAppend(&out, Pad(check.category, 11), Pad(check.name, 30), " ",
+                      Pad(check.result, 12), check.detail, "\n");
+    }
+  }
   return out;
 }
 
@@ -96,6 +103,18 @@ std::string RenderMarkdown(const Report& report) {
     absl::StrAppend(&out, "\n## Flags\n\n");
     for (const std::string& flag : report.flags)
       absl::StrAppend(&out, "- ", MarkdownCell(flag), "\n");
+  }
+  if (!report.robustness.empty()) {
+    absl::StrAppend(
+        &out,
+        "\n## Robustness\n\nThe clauses of area `robustness`, "
+        "and the latest recorded sanitizer and fuzz runs.\n\n"
+        "| check | name | result | what was run |\n|---|---|---|---|"
+        "\n");
+    for (const RobustnessCheck& check : report.robustness) {
+      absl::StrAppend(&out, "| ", check.category, " | `", check.name, "` | ",
+                      check.result, " | ", MarkdownCell(check.detail), " |\n");
+    }
   }
   std::string area;
   for (const ClauseRow& row : report.rows) {
@@ -171,11 +190,16 @@ std::string RenderJson(const Report& report) {
                        {"tests", tests},
                        {"outcomes", outcomes}});
   }
-  Json document = {{"columns", columns},
-                   {"clauses", clauses},
-                   {"problems", report.problems},
-                   {"flags", report.flags},
-                   {"exit_code", ExitCode(report)}};
+  Json robustness = Json::array();
+  for (const RobustnessCheck& check : report.robustness) {
+    robustness.push_back({{"category", check.category},
+                          {"name", check.name},
+                          {"result", check.result},
+                          {"detail", check.detail}});
+  }
+  Json document = {{"columns", columns},    {"robustness", robustness},
+                   {"clauses", clauses},    {"problems", report.problems},
+                   {"flags", report.flags}, {"exit_code", ExitCode(report)}};
   return document.dump(2) + "\n";
 }
 

@@ -176,7 +176,30 @@ std::string RenderHtml(const Report& report) {
     absl::StrAppend(&out, "<a href=\"#", Escape(AreaAnchor(area)), "\">",
                     Escape(area), "</a>");
   }
+  if (!report.robustness.empty())
+    absl::StrAppend(&out, "<a href=\"#robustness\">Robustness</a>");
   absl::StrAppend(&out, "</nav>\n");
+  if (!report.robustness.empty()) {
+    absl::StrAppend(&out,
+                    "<section id=\"robustness\"><h2>Robustness</h2><p>The "
+                    "clauses of area <code>robustness</code>, and the latest "
+                    "recorded sanitizer and fuzz runs.</p><table><thead><tr>"
+                    "<th>check</th><th>name</th><th>result</th><th>what was "
+                    "run</th></tr></thead><tbody>\n");
+    for (const RobustnessCheck& check : report.robustness) {
+      const char* css = check.result == "PASS"
+                            ? "o-PASS"
+                            : (check.result == "FAIL" || check.result == "CRASH"
+                                   ? "o-FAIL"
+                                   : "o-UNTESTED");
+      absl::StrAppend(&out, "<tr><td>", Escape(check.category),
+                      "</td><td><code>", Escape(check.name),
+                      "</code></td><td class=\"outcome ", css, "\">",
+                      Escape(check.result), "</td><td>", Escape(check.detail),
+                      "</td></tr>\n");
+    }
+    absl::StrAppend(&out, "</tbody></table></section>\n");
+  }
   std::string area;
   for (const ClauseRow& row : report.rows) {
     if (row.clause.area != area) {

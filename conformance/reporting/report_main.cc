@@ -8,6 +8,7 @@
 //   --registry=<clauses.json>
 //   --instance=<backend>,<start method>,<suite binary>,
 //              <capabilities.json>,<expectations.json>   (no spaces; repeated)
+//   [--robustness_record=<json>]   (repeated; robustness.h)
 //   [--output_dir=<dir>]
 // The output goes to --output_dir, else $BUILD_WORKSPACE_DIRECTORY/report (set
 // by `bazel run`), else ./report.
@@ -31,6 +32,7 @@
 #include "conformance/reporting/gtest_results.h"
 #include "conformance/reporting/matrix.h"
 #include "conformance/reporting/render.h"
+#include "conformance/reporting/robustness.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 
@@ -53,6 +55,7 @@ struct Instance {
 struct Options {
   std::string registry;
   std::vector<Instance> instances;
+  std::vector<std::string> robustness_records;
   std::string output_dir;
 };
 
@@ -64,6 +67,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       options.registry = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--output_dir=")) {
       options.output_dir = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--robustness_record=")) {
+      options.robustness_records.push_back(std::string(arg));
     } else if (absl::ConsumePrefix(&arg, "--instance=")) {
       std::vector<std::string> parts = absl::StrSplit(arg, ',');
       if (parts.size() != 5) {
@@ -190,6 +195,10 @@ int Main(int argc, char** argv) {
   std::filesystem::remove_all(scratch, error);
 
   Report report = BuildReport(*registry, runs);
+  std::vector<RobustnessRecord> records;
+  for (const std::string& path : options->robustness_records)
+    records.push_back({path, ReadFile(path)});
+  report.robustness = BuildRobustness(report, records);
   std::printf("%s", RenderText(report).c_str());
   for (const auto& [file, contents] :
        {std::pair<const char*, std::string>{"conformance.md",

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/registry/citations.h"
 #include "conformance/registry/manifest.h"
@@ -10,6 +11,7 @@
 #include "conformance/reporting/gtest_results.h"
 #include "conformance/reporting/matrix.h"
 #include "conformance/reporting/render.h"
+#include "conformance/reporting/robustness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -370,6 +372,76 @@ TEST(RenderTest, JsonAndMarkdownCarryTheOutcomes) {
   std::string markdown = RenderMarkdown(report);
   EXPECT_THAT(markdown, HasSubstr("## module"));
   EXPECT_THAT(markdown, HasSubstr("| posix/fork |"));
+}
+
+// The Robustness section: the robustness clauses' outcomes across columns,
+// then the records as they are (missing and malformed ones shown as such).
+TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
+  Report report = BuildReport(MakeRegistry(), MakeRuns());
+  ClauseRow stress;
+  stress.clause.id = "robustness.stress";
+  stress.clause.area = kRobustnessArea;
+  stress.clause.title = "500 children";
+  auto cell = [](Outcome outcome) {
+    Cell made;
+    made.outcome = outcome;
+    return made;
+  };
+  stress.cells = {cell(Outcome::kPass), cell(Outcome::kUnsupported)};
+  ClauseRow reuse = stress;
+  reuse.clause.id = "robustness.pid_reuse";
+  reuse.cells = {cell(Outcome::kPass), cell(Outcome::kFail)};
+  report.rows.push_back(stress);
+  report.rows.push_back(reuse);
+  const std::vector<RobustnessRecord> records = {
+      {"robustness/sanitizers.json", std::string(R"({"kind": "sanitizers",
+          "date": "D", "commit": "C", "command": ".ci/run --record",
+          "runs": [{"config": "plain", "passed": 21, "failed": 0, "seconds": 200},
+                   {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400}]})")},
+      {"robustness/fuzz.json",
+       std::string(R"({"kind": "fuzz", "build": "clang-14",
+          "targets": [{"target": "spawn_bootstrap", "seconds": 30,
+                       "executions": 695613, "coverage": 1860, "result": "pass"},
+                      {"target": "frames", "seconds": 30, "executions": 12,
+                       "result": "crash"}]})")},
+      {"robustness/missing.json", absl::NotFoundError("no such file")},
+      {"robustness/bad.json", std::string("{\"kind\": 3")},
+  };
+  const std::vector<RobustnessCheck> checks = BuildRobustness(report, records);
+  ASSERT_EQ(checks.size(), 8u);
+  EXPECT_EQ(checks[0].name, "robustness.stress");
+  EXPECT_EQ(checks[0].result, "PASS");
+  EXPECT_THAT(checks[0].detail, HasSubstr("UNSUPPORTED on 1 of 2 columns"));
+  EXPECT_EQ(checks[1].result, "FAIL");
+  EXPECT_EQ(checks[2].category, "ci run");
+  EXPECT_EQ(checks[2].result, "PASS");
+  EXPECT_THAT(checks[2].detail, HasSubstr("21 test targets passed, 0 failed"));
+  EXPECT_THAT(checks[2].detail, HasSubstr("commit C"));
+  EXPECT_EQ(checks[3].name, "asan_ubsan");
+  EXPECT_EQ(checks[3].category, "sanitizer");
+  EXPECT_EQ(checks[3].result, "FAIL");
+  EXPECT_EQ(checks[4].category, "fuzz");
+  EXPECT_EQ(checks[4].result, "PASS");
+  EXPECT_THAT(checks[4].detail, HasSubstr("695613 executions in 30 s"));
+  EXPECT_EQ(checks[5].result, "CRASH");
+  EXPECT_EQ(checks[6].result, "NO RECORD");
+  EXPECT_EQ(checks[7].result, "MALFORMED");
+
+  report.robustness = checks;
+  EXPECT_THAT(RenderText(report), HasSubstr("Robustness\n"));
+  EXPECT_THAT(RenderMarkdown(report), HasSubstr("## Robustness"));
+  EXPECT_THAT(RenderHtml(report), HasSubstr("id=\"robustness\""));
+  EXPECT_EQ(Json::parse(RenderJson(report))["robustness"][4]["name"],
+            "spawn_bootstrap");
+}
+
+// Without any robustness clause, the section says so rather than staying
+// silent.
+TEST(RobustnessTest, NoClauseIsShown) {
+  const std::vector<RobustnessCheck> checks =
+      BuildRobustness(BuildReport(MakeRegistry(), MakeRuns()), {});
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].result, "NONE");
 }
 
 }  // namespace

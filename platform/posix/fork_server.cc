@@ -7,7 +7,8 @@
 // machine), over a SOCK_STREAM unix socketpair:
 //   request: u64 payload size, i64 requester pid, with SCM_RIGHTS {status
 //            pipe's write end, parent-watch pipe's read end, the descriptors
-//            passed to the child...}; then the payload.
+//            passed to the child...}; then the payload (encoded and decoded
+//            by internal/wire.h).
 //   reply:   i64 child pid (0 if the fork failed), i64 absl status code, u64
 //            message size, with SCM_RIGHTS {process handle} where the backend
 //            has one (a pidfd); then the message.
@@ -38,23 +39,17 @@
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/internal/posix_io.h"
+#include "platform/internal/wire.h"
 #include "platform/posix/posix_backend.h"
 
 namespace procspec::platform::posix {
 namespace {
 
-// The status pipe, the parent watch, and the handles passed to the child.
-constexpr std::size_t kMaxHandles = 2 + kMaxForkServerHandles;
-// Far above any real bootstrap; a larger size is a bug, not a reason to
-// allocate.
-constexpr std::uint64_t kMaxPayload = std::uint64_t{1} << 30;
+constexpr std::size_t kMaxHandles = internal::kMaxForkServerRequestHandles;
+constexpr std::uint64_t kMaxPayload = internal::kMaxForkServerPayload;
 // CPython: a child whose status never arrived (the server died) reports 255.
 constexpr int kUnknownStatusExitCode = 255;
 
-struct RequestHeader {
-  std::uint64_t size;
-  std::int64_t requester;
-};
 struct ReplyHeader {
   std::int64_t pid;
   std::int64_t code;
@@ -344,11 +339,11 @@ class PosixForkServer final : public ForkServer {
       watch_write =
           internal::RegisteredHandle::AdoptLocked(std::move(watch->write));
     }
-    const RequestHeader header{payload.size(), CurrentPid()};
+    const std::string header = internal::EncodeForkServerRequest(
+        {.size = payload.size(), .requester = CurrentPid()});
     std::vector<NativeHandle> attached = {status_write.get(), watch_read.get()};
     attached.insert(attached.end(), passed.begin(), passed.end());
-    absl::Status sent =
-        SendWithHandles(channel_.get(), Bytes(header), attached);
+    absl::Status sent = SendWithHandles(channel_.get(), header, attached);
     if (sent.ok()) sent = SendWithHandles(channel_.get(), payload, {});
     // The server holds the status pipe's write end and the child the watch's
     // read end; copies here would hide the server's and the child's ends.
@@ -504,15 +499,15 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     if ((*ready)[0] != 0) continue;
 
     std::vector<UniqueHandle> fds;
-    absl::StatusOr<std::optional<std::string>> request =
-        ReceiveHeader(channel.get(), sizeof(RequestHeader), &fds);
+    absl::StatusOr<std::optional<std::string>> request = ReceiveHeader(
+        channel.get(), internal::EncodeForkServerRequest({}).size(), &fds);
     if (!request.ok()) ServerFails(request.status().ToString());
     // The requester closed its end or exited: CPython's server exits too. Its
     // children keep running, orphaned.
     if (!request->has_value()) ExitImmediately(0);
-    const auto header = FromBytes<RequestHeader>(**request);
-    if (fds.size() < 2 || header.size > kMaxPayload)
-      ServerFails("malformed request");
+    absl::StatusOr<internal::ForkServerRequest> header =
+        internal::DecodeForkServerRequest(**request, fds.size());
+    if (!header.ok()) ServerFails(std::string(header.status().message()));
     // The descriptors for the child: moved into it after the fork, closed
     // here at the end of this round (before the next fork), so that no other
     // child of the server holds them.
@@ -520,7 +515,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     for (std::size_t i = 2; i < fds.size(); ++i)
       passed.push_back(std::move(fds[i]));
     absl::StatusOr<std::string> payload =
-        ReadExactly(channel.get(), static_cast<std::size_t>(header.size));
+        ReadExactly(channel.get(), static_cast<std::size_t>(header->size));
     if (!payload.ok()) ServerFails(payload.status().ToString());
 
     Served served;
@@ -532,7 +527,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
           internal::RegisteredHandle::AdoptLocked(std::move(fds[0]));
     }
     absl::StatusOr<std::unique_ptr<ChildProcess>> child = ForkForRequester(
-        header.requester, std::move(fds[1]), [&](ChildContext& context) {
+        header->requester, std::move(fds[1]), [&](ChildContext& context) {
           signal(SIGINT, SIG_DFL);
           context.handles = std::move(passed);
           return child_main(*payload, context);

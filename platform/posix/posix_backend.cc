@@ -26,6 +26,7 @@
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/internal/posix_io.h"
+#include "platform/internal/wire.h"
 #include "platform/posix/child_process.h"
 #include "platform/posix/parent_watch.h"
 
@@ -150,8 +151,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   absl::StatusOr<PipeEnds> bootstrap = MakePipeLocked();
   if (!bootstrap.ok()) return bootstrap.status();
   const int channel = static_cast<int>(bootstrap->read.get());
-  std::vector<std::string> env =
-      ChildEnvironment(absl::StrCat(kSpawnMarkerVariable, "=", channel));
+  const std::string key = internal::NewSpawnKey();
+  std::vector<std::string> env = ChildEnvironment(
+      absl::StrCat(kSpawnMarkerVariable, "=",
+                   internal::FormatSpawnMarker({.fd = channel, .key = key})));
 
   // dup2(fd, fd) in a spawn file action clears FD_CLOEXEC (POSIX.1-2024,
   // glibc): exactly these descriptors cross the exec.
@@ -188,11 +191,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
     return internal::OsError(error, about_the_file ? executable : "");
   }
 
-  const std::string header = absl::StrCat(
-      "procspec-spawn 1 ", std::string(name()), " ", CurrentPid(), " ",
-      options.die_with_parent ? 1 : 0, " ", options.payload.size(), " ",
-      options.handles.empty() ? "-" : absl::StrJoin(options.handles, ","), " ",
-      plumbing->sentinel_write.get(), " ", plumbing->watch_read.get(), "\n");
+  internal::SpawnHeader fields;
+  fields.backend = std::string(name());
+  fields.parent = CurrentPid();
+  fields.die_with_parent = options.die_with_parent;
+  fields.size = options.payload.size();
+  for (NativeHandle handle : options.handles)
+    fields.handles.push_back(static_cast<int>(handle));
+  fields.handoff = absl::StrCat(plumbing->sentinel_write.get(), " ",
+                                plumbing->watch_read.get());
+  const std::string header = internal::FormatSpawnHeader(fields);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
   if (!child.ok() && !absl::IsNotFound(child.status())) {
@@ -209,7 +217,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   if (!child.ok()) return child.status();
 
   const int writer = static_cast<int>(write_end.get());
-  if (absl::Status written = WriteToChild(writer, header + options.payload);
+  if (absl::Status written =
+          WriteToChild(writer, key + header + options.payload);
       !written.ok()) {
     // The child cannot bootstrap; it sees end of file and exits non-zero.
     return written;

@@ -302,7 +302,7 @@ void Bootstrap::RunSpawned() {
   g_reached_guard.store(true);
   absl::StatusOr<platform::SpawnedContext> received =
       platform::ReceiveSpawnPayload();
-  if (!received.ok()) FailBootstrap(received.status().ToString());
+  if (!received.ok()) FailBootstrap(std::string(received.status().message()));
   if (received->payload == kForkServerMagic) {
     if (received->handles.size() != 1)
       FailBootstrap("a fork server needs exactly one channel");

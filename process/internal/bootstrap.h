@@ -53,9 +53,11 @@ class Bootstrap {
   // exit code 1.
   [[noreturn]] static void FailNotImportingMain();
 
- private:
-  // The Process object a spawn bootstrap describes; InvalidArgument (with the
-  // reason) for a bad one.
+  // The Process object a spawn bootstrap (SpawnPayload's bytes) describes;
+  // InvalidArgument (with the reason) for a bad one. Exits nothing, runs
+  // nothing: RunSpawned and RunServed report the error and exit, //fuzz feeds
+  // it arbitrary bytes. Its one side effect is the start method, set (forced)
+  // to the bootstrap's. The target's args are decoded when run() calls it.
   static absl::StatusOr<std::unique_ptr<Process>> Restore(
       const std::string& payload);
 };

@@ -1,0 +1,135 @@
+#include "fuzz/seeds.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fuzz/registered.h"
+#include "platform/internal/wire.h"
+#include "platform/platform.h"
+#include "process/internal/bootstrap.h"
+#include "process/internal/forkserver.h"
+#include "process/process.h"
+
+namespace procspec::fuzz {
+namespace {
+
+using Factory = std::function<std::unique_ptr<Process>()>;
+
+// The Processes the seeds describe, by name.
+std::map<std::string, Factory> Cases() {
+  return {
+      {"no_target", [] { return std::make_unique<Process>(); }},
+      {"no_args",
+       [] {
+         return std::make_unique<Process>(NoArgs, Options{.name = "plain"});
+       }},
+      {"scalars",
+       [] {
+         return std::make_unique<Process>(
+             Scalars,
+             std::tuple{std::string("p1"), std::int64_t{-7}, 2.5, true},
+             Options{.name = "scalars", .daemon = true});
+       }},
+      {"containers",
+       [] {
+         return std::make_unique<Process>(
+             Containers, std::tuple{std::vector<std::string>{"a", "bc", ""},
+                                    std::map<std::string, std::int32_t>{
+                                        {"x", 1}, {"y", -2}},
+                                    std::optional<std::tuple<int, std::string>>(
+                                        std::tuple{3, std::string("three")})});
+       }},
+      {"kwargs",
+       [] {
+         return std::make_unique<Process>(
+             WithKwargs, std::tuple{std::string("race")},
+             Options{.kwargs = Kwargs{{"name", "race"},
+                                      {"age", 23},
+                                      {"ratio", 0.5},
+                                      {"flag", false},
+                                      {"none", nullptr}}});
+       }},
+      {"no_handle",
+       [] {
+         return std::make_unique<Process>(WithHandle,
+                                          std::tuple{InheritedHandle()});
+       }},
+      {"class",
+       [] {
+         return std::make_unique<FuzzProcess>(
+             std::vector<std::int64_t>{1, -2, 1 << 30}, "state",
+             Options{.name = "fuzz-class"});
+       }},
+  };
+}
+
+std::string PayloadOf(Process& process, const std::string& method,
+                      std::vector<platform::NativeHandle>* handles) {
+  std::string token;
+  absl::StatusOr<std::string> payload =
+      internal::Bootstrap::SpawnPayload(process, method, &token, handles);
+  if (!payload.ok()) {
+    std::cerr << "make_seed_corpus: " << payload.status() << "\n";
+    std::abort();
+  }
+  return *std::move(payload);
+}
+
+std::string SpawnStream(const std::string& payload,
+                        const std::vector<platform::NativeHandle>& handles,
+                        bool die_with_parent) {
+  platform::internal::SpawnHeader header;
+  header.backend = "linux";
+  header.parent = platform::CurrentPid();
+  header.die_with_parent = die_with_parent;
+  header.size = payload.size();
+  for (platform::NativeHandle handle : handles)
+    header.handles.push_back(static_cast<int>(handle));
+  header.handoff = "5 6";
+  return platform::internal::FormatSpawnHeader(header) + payload;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> SpawnSeeds() {
+  std::map<std::string, std::string> seeds;
+  bool die = false;
+  for (auto& [name, make] : Cases()) {
+    std::unique_ptr<Process> process = make();
+    std::vector<platform::NativeHandle> handles;
+    const std::string payload = PayloadOf(*process, "spawn", &handles);
+    seeds[name] = SpawnStream(payload, handles, die);
+    die = !die;
+  }
+  // What a parent sends a fork server it spawns: the magic, one channel.
+  seeds["fork_server"] = SpawnStream(internal::kForkServerMagic, {3}, false);
+  return seeds;
+}
+
+std::map<std::string, std::string> ForkServerSeeds() {
+  std::map<std::string, std::string> seeds;
+  for (auto& [name, make] : Cases()) {
+    std::unique_ptr<Process> process = make();
+    std::vector<platform::NativeHandle> handles;
+    const std::string payload = PayloadOf(*process, "forkserver", &handles);
+    // The status pipe and the parent watch, then the passed descriptors.
+    const char handle_count = static_cast<char>(2 + handles.size());
+    seeds[name] =
+        std::string(1, handle_count) +
+        platform::internal::EncodeForkServerRequest(
+            {.size = payload.size(), .requester = platform::CurrentPid()}) +
+        payload;
+  }
+  return seeds;
+}
+
+}  // namespace procspec::fuzz

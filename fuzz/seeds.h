@@ -1,0 +1,20 @@
+// Real bootstraps, made by the code a parent runs (Bootstrap::SpawnPayload,
+// FormatSpawnHeader, EncodeForkServerRequest) for Processes of registered.h:
+// the seed corpus of the fuzzers (make_seed_corpus writes them) and the
+// inputs corpus_replay_test expects the decoders to accept.
+#ifndef PROCSPEC_FUZZ_SEEDS_H_
+#define PROCSPEC_FUZZ_SEEDS_H_
+
+#include <map>
+#include <string>
+
+namespace procspec::fuzz {
+
+// By file name: the bytes of a spawned child's bootstrap pipe.
+std::map<std::string, std::string> SpawnSeeds();
+// By file name: fork server requests, as DecodeForkServerStream reads them.
+std::map<std::string, std::string> ForkServerSeeds();
+
+}  // namespace procspec::fuzz
+
+#endif  // PROCSPEC_FUZZ_SEEDS_H_

@@ -1,0 +1,133 @@
+#include "platform/internal/wire.h"
+
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace procspec::platform::internal {
+
+std::string NewSpawnKey() {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::random_device random;
+  std::string key;
+  while (key.size() < kSpawnKeySize) {
+    const unsigned int bits = random();
+    for (int shift = 0; shift < 32 && key.size() < kSpawnKeySize; shift += 4)
+      key.push_back(kDigits[(bits >> shift) & 0xf]);
+  }
+  return key;
+}
+
+std::string FormatSpawnMarker(const SpawnMarker& marker) {
+  return absl::StrCat(marker.fd, ":", marker.key);
+}
+
+std::optional<SpawnMarker> ParseSpawnMarker(std::string_view value) {
+  const std::size_t colon = value.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  SpawnMarker marker;
+  const std::string_view key = value.substr(colon + 1);
+  if (!absl::SimpleAtoi(absl::string_view(value.data(), colon), &marker.fd) ||
+      marker.fd < 0 || key.size() != kSpawnKeySize ||
+      key.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  marker.key = std::string(key);
+  return marker;
+}
+
+bool SpawnKeysEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return differ == 0;
+}
+
+std::string FormatSpawnHeader(const SpawnHeader& header) {
+  return absl::StrCat(
+      "procspec-spawn 1 ", header.backend, " ", header.parent, " ",
+      header.die_with_parent ? 1 : 0, " ", header.size, " ",
+      header.handles.empty() ? "-" : absl::StrJoin(header.handles, ","), " ",
+      header.handoff, "\n");
+}
+
+absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line) {
+  const absl::string_view text(line.data(), line.size());
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(text, absl::MaxSplits(' ', 7));
+  SpawnHeader header;
+  int die = 0;
+  if (line.size() > kMaxSpawnHeader || fields.size() != 8 ||
+      fields[0] != "procspec-spawn" || fields[1] != "1" ||
+      !absl::SimpleAtoi(fields[3], &header.parent) || header.parent <= 0 ||
+      !absl::SimpleAtoi(fields[4], &die) || (die != 0 && die != 1) ||
+      !absl::SimpleAtoi(fields[5], &header.size) ||
+      header.size > kMaxSpawnPayload) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a procspec bootstrap header: '", text, "'"));
+  }
+  header.backend = std::string(fields[2]);
+  header.die_with_parent = die == 1;
+  if (fields[6] != "-") {
+    for (absl::string_view number : absl::StrSplit(fields[6], ',')) {
+      int fd = -1;
+      if (!absl::SimpleAtoi(number, &fd) || fd < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad handle list '", fields[6], "'"));
+      }
+      header.handles.push_back(fd);
+    }
+  }
+  header.handoff = std::string(fields[7]);
+  return header;
+}
+
+std::string EncodeForkServerRequest(const ForkServerRequest& request) {
+  std::string bytes(sizeof(request.size) + sizeof(request.requester), '\0');
+  std::memcpy(bytes.data(), &request.size, sizeof(request.size));
+  std::memcpy(bytes.data() + sizeof(request.size), &request.requester,
+              sizeof(request.requester));
+  return bytes;
+}
+
+absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
+    std::string_view bytes, std::size_t handle_count) {
+  ForkServerRequest request;
+  if (bytes.size() != sizeof(request.size) + sizeof(request.requester)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed request: a header of ", bytes.size(), " bytes, not ",
+        sizeof(request.size) + sizeof(request.requester)));
+  }
+  std::memcpy(&request.size, bytes.data(), sizeof(request.size));
+  std::memcpy(&request.requester, bytes.data() + sizeof(request.size),
+              sizeof(request.requester));
+  if (handle_count < 2 || handle_count > kMaxForkServerRequestHandles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed request: ", handle_count, " descriptors (2 to ",
+                     kMaxForkServerRequestHandles, " expected)"));
+  }
+  if (request.size > kMaxForkServerPayload) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed request: a payload of ", request.size,
+                     " bytes (at most ", kMaxForkServerPayload, ")"));
+  }
+  if (request.requester <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed request: requester pid ", request.requester));
+  }
+  return request;
+}
+
+}  // namespace procspec::platform::internal

@@ -1,0 +1,104 @@
+// The bytes that cross between procspec processes at start time, as pure
+// functions over byte spans (no descriptor, no system call): the spawn
+// bootstrap header a spawned child reads from its bootstrap pipe, and the
+// header of a fork server request. The I/O around them lives in
+// spawned_child.cc, posix_backend.cc and posix/fork_server.cc; keeping the
+// decoding here lets //fuzz run it on arbitrary bytes.
+#ifndef PROCSPEC_PLATFORM_INTERNAL_WIRE_H_
+#define PROCSPEC_PLATFORM_INTERNAL_WIRE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/platform.h"
+
+namespace procspec::platform::internal {
+
+// ---- The spawn key: what tells a spawned child that the bytes on its
+// bootstrap pipe come from its parent. The parent makes a fresh random key per
+// child, passes it in the child's environment with the pipe's number
+// (kSpawnMarkerVariable = "<descriptor>:<key>") and writes it first on the
+// pipe; the child compares the two before it decodes anything else. Bytes from
+// anything else (a descriptor reused, a file, a program that sets the
+// variable by hand) are rejected. Another user's processes can read neither
+// the environment nor the pipe (/proc/<pid>/environ and /proc/<pid>/fd need
+// ptrace access to the process): the key is not a defence against the same
+// user, who can read both.
+inline constexpr std::size_t kSpawnKeySize = 32;  // hex digits: 128 bits
+
+// A fresh key: kSpawnKeySize lowercase hex digits from std::random_device.
+std::string NewSpawnKey();
+
+struct SpawnMarker {
+  int fd = -1;
+  std::string key;
+};
+// The variable's value: "<fd>:<key>".
+std::string FormatSpawnMarker(const SpawnMarker& marker);
+// nullopt unless `value` is a descriptor number >= 0, ':' and a key of
+// kSpawnKeySize hex digits.
+std::optional<SpawnMarker> ParseSpawnMarker(std::string_view value);
+// Compares two keys in time independent of where they differ.
+bool SpawnKeysEqual(std::string_view a, std::string_view b);
+
+// ---- The spawn bootstrap header: after the key, one line, then `size` bytes
+// of payload:
+//   procspec-spawn 1 <backend> <parent pid> <die_with_parent 0|1> <size>
+//   <handles> <handoff>\n
+// where <handles> lists SpawnOptions::handles ("-" for none, else numbers
+// joined by ','), and <handoff> is the backend's own part (its inherited
+// descriptors), passed on to Backend::AdoptSpawned undecoded.
+struct SpawnHeader {
+  std::string backend;
+  Pid parent = 0;
+  bool die_with_parent = false;
+  std::size_t size = 0;
+  std::vector<int> handles;
+  std::string handoff;
+};
+
+// The longest header line a child reads (without the newline).
+inline constexpr std::size_t kMaxSpawnHeader = 256;
+// Far above any real bootstrap; a larger size is garbage, not a reason to
+// allocate.
+inline constexpr std::size_t kMaxSpawnPayload = std::size_t{1} << 30;
+
+// The header line, newline included.
+std::string FormatSpawnHeader(const SpawnHeader& header);
+// `line` without its newline. InvalidArgument, with the reason, for anything
+// FormatSpawnHeader cannot have written (and for a parent pid <= 0 or a
+// descriptor number < 0).
+absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line);
+
+// ---- A fork server request: this header (native byte order: both ends are
+// the same program on the same machine) with SCM_RIGHTS {status pipe's write
+// end, parent-watch pipe's read end, the descriptors passed to the child...},
+// then `size` bytes of payload (a spawn bootstrap).
+struct ForkServerRequest {
+  std::uint64_t size = 0;
+  std::int64_t requester = 0;
+};
+
+// The status pipe, the parent watch, and the handles passed to the child.
+inline constexpr std::size_t kMaxForkServerRequestHandles =
+    2 + kMaxForkServerHandles;
+// As kMaxSpawnPayload.
+inline constexpr std::uint64_t kMaxForkServerPayload = std::uint64_t{1} << 30;
+
+// The header's bytes.
+std::string EncodeForkServerRequest(const ForkServerRequest& request);
+// `bytes`: the header as received; `handle_count`: the descriptors that came
+// with it. InvalidArgument for a header of the wrong size, fewer than 2 or
+// more than kMaxForkServerRequestHandles descriptors, a payload size above
+// kMaxForkServerPayload or a requester pid <= 0.
+absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
+    std::string_view bytes, std::size_t handle_count);
+
+}  // namespace procspec::platform::internal
+
+#endif  // PROCSPEC_PLATFORM_INTERNAL_WIRE_H_
