@@ -1,0 +1,292 @@
+// procspec's Process operations, each beside its physical floor in the same
+// binary and run (Google Benchmark; tools/bench.sh runs it with repetitions in
+// random interleaving, so that a noisy machine slows both alike). Names are
+// "<operation>/procspec" and "<operation>/floor"; bench/report.py pairs
+// them. bench/cpython_bench.py measures CPython's equivalents with the same
+// counts.
+//
+//   ./bazelw run -c opt //bench:process_bench -- [--backend=posix]
+//       [--iterations_scale=0.1] [benchmark flags]
+//
+// Every child is a child of this process (or of the fork server), and every
+// benchmark joins what it starts: nothing is left running.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "bench/floor.h"
+#include "benchmark/benchmark.h"
+#include "platform/platform.h"
+#include "process/context.h"
+#include "process/process.h"
+#include "process/spawn.h"
+
+namespace {
+
+namespace floor = procspec::bench::floor;
+
+// How long a wake-up child runs before it exits: long enough for the parent to
+// be blocked in join()/waitpid() by then.
+constexpr std::int64_t kWakeUpSpinNanos = 1'000'000;
+constexpr int kManyChildren = 100;
+
+double g_iterations_scale = 1.0;
+std::string g_self;
+
+// A ready pipe for the terminate benchmarks: the forked child inherits it.
+int g_ready_read = -1;
+int g_ready_write = -1;
+
+void Empty() {}
+PROCSPEC_TARGET(Empty);
+
+void StampAndExit(std::int64_t spin_nanos) { floor::StampAndExit(spin_nanos); }
+PROCSPEC_TARGET(StampAndExit);
+
+void ReadyAndBlock() { floor::SignalReadyAndBlock(g_ready_write); }
+
+const procspec::Context* ContextFor(const char* method) {
+  return *procspec::get_context(method);
+}
+
+// Start+join of an empty target; fails the benchmark on any error.
+bool StartJoinEmpty(benchmark::State& state, const procspec::Context* context) {
+  procspec::Process p(Empty, {.context = context});
+  if (!p.start().ok() || !p.join().ok()) {
+    state.SkipWithError("start/join failed");
+    return false;
+  }
+  absl::StatusOr<std::optional<int>> code = p.exitcode();
+  if (!code.ok() || *code != 0) {
+    state.SkipWithError("child did not exit with 0");
+    return false;
+  }
+  return true;
+}
+
+void StartJoin(benchmark::State& state, const char* method) {
+  const procspec::Context* context = ContextFor(method);
+  for (auto _ : state) {
+    if (!StartJoinEmpty(state, context)) break;
+  }
+}
+
+void ForkFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    if (floor::ForkExitWait() != 0) {
+      state.SkipWithError("fork floor failed");
+      break;
+    }
+  }
+}
+
+void SpawnFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    if (floor::SpawnWait(g_self, "--exit") != 0) {
+      state.SkipWithError("posix_spawn floor failed");
+      break;
+    }
+  }
+}
+
+// From the child's exit stamp to join() returning (manual time).
+void JoinWakeUp(benchmark::State& state, const char* method) {
+  const procspec::Context* context = ContextFor(method);
+  for (auto _ : state) {
+    procspec::Process p(StampAndExit, std::tuple{kWakeUpSpinNanos},
+                        {.context = context});
+    if (!p.start().ok() || !p.join().ok()) {
+      state.SkipWithError("start/join failed");
+      break;
+    }
+    const std::int64_t woke = floor::MonotonicNanos();
+    state.SetIterationTime(static_cast<double>(woke - *floor::SharedStamp()) /
+                           1e9);
+  }
+}
+
+void JoinWakeUpFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    const std::int64_t pid = floor::ForkStampChild(kWakeUpSpinNanos);
+    if (pid < 0 || floor::WaitPid(pid) != 0) {
+      state.SkipWithError("fork/waitpid failed");
+      break;
+    }
+    const std::int64_t woke = floor::MonotonicNanos();
+    state.SetIterationTime(static_cast<double>(woke - *floor::SharedStamp()) /
+                           1e9);
+  }
+}
+
+// terminate() then join() of a running child blocked in pause() (manual time,
+// from the signal to the return of join()).
+void TerminateJoin(benchmark::State& state) {
+  const procspec::Context* context = ContextFor("fork");
+  for (auto _ : state) {
+    procspec::Process p(ReadyAndBlock, {.context = context});
+    if (!p.start().ok() || !floor::ReadByte(g_ready_read)) {
+      state.SkipWithError("start failed");
+      break;
+    }
+    const std::int64_t start = floor::MonotonicNanos();
+    if (!p.terminate().ok() || !p.join().ok()) {
+      state.SkipWithError("terminate/join failed");
+      break;
+    }
+    const std::int64_t end = floor::MonotonicNanos();
+    state.SetIterationTime(static_cast<double>(end - start) / 1e9);
+  }
+}
+
+void TerminateJoinFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    const std::int64_t pid = floor::ForkBlockedChild(g_ready_write);
+    if (pid < 0 || !floor::ReadByte(g_ready_read)) {
+      state.SkipWithError("fork failed");
+      break;
+    }
+    const std::int64_t start = floor::MonotonicNanos();
+    if (floor::TerminateAndWait(pid) != -15) {
+      state.SkipWithError("kill/waitpid failed");
+      break;
+    }
+    const std::int64_t end = floor::MonotonicNanos();
+    state.SetIterationTime(static_cast<double>(end - start) / 1e9);
+  }
+}
+
+// kManyChildren started, then all joined.
+void ManyStartJoin(benchmark::State& state, const char* method) {
+  const procspec::Context* context = ContextFor(method);
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<procspec::Process>> children;
+    children.reserve(kManyChildren);
+    bool ok = true;
+    for (int i = 0; i < kManyChildren; ++i) {
+      children.push_back(std::make_unique<procspec::Process>(
+          Empty, procspec::Options{.context = context}));
+      ok = ok && children.back()->start().ok();
+    }
+    for (auto& child : children) ok = ok && child->join().ok();
+    if (!ok) {
+      state.SkipWithError("start/join failed");
+      break;
+    }
+  }
+}
+
+void ManyForkFloor(benchmark::State& state) {
+  for (auto _ : state) {
+    std::vector<std::int64_t> pids;
+    pids.reserve(kManyChildren);
+    for (int i = 0; i < kManyChildren; ++i)
+      pids.push_back(floor::ForkExitChild());
+    bool ok = true;
+    for (std::int64_t pid : pids)
+      ok = pid > 0 && floor::WaitPid(pid) == 0 && ok;
+    if (!ok) {
+      state.SkipWithError("fork/waitpid failed");
+      break;
+    }
+  }
+}
+
+// ---- Pipe, Queue and Lock (issue 6): their rows come with those types.
+//   pipe_round_trip/{procspec,floor}: 8-byte ping-pong vs raw pipes
+//   queue_small_messages/{procspec,floor}: parent -> child vs a raw pipe stream
+//   lock_uncontended/{procspec,floor}: acquire+release vs an atomic in shm
+//   lock_ping_pong/{procspec,floor}: two processes vs a pshared futex lock
+
+int Scaled(int iterations) {
+  return std::max(1, static_cast<int>(iterations * g_iterations_scale));
+}
+
+// Wall-clock time per iteration (the parent's CPU time would miss the
+// children's).
+benchmark::internal::Benchmark* Timed(benchmark::internal::Benchmark* b,
+                                      int iterations) {
+  return b->Iterations(Scaled(iterations))->Unit(benchmark::kMicrosecond);
+}
+
+void Register(const std::string& name, void (*fn)(benchmark::State&),
+              int iterations) {
+  Timed(benchmark::RegisterBenchmark(name.c_str(), fn), iterations)
+      ->UseRealTime();
+}
+void Register(const std::string& name,
+              void (*fn)(benchmark::State&, const char*), const char* method,
+              int iterations) {
+  Timed(benchmark::RegisterBenchmark(name.c_str(), fn, method), iterations)
+      ->UseRealTime();
+}
+// The benchmark times its iterations itself (SetIterationTime).
+void RegisterManual(const std::string& name, void (*fn)(benchmark::State&),
+                    int iterations) {
+  Timed(benchmark::RegisterBenchmark(name.c_str(), fn), iterations)
+      ->UseManualTime();
+}
+void RegisterManual(const std::string& name,
+                    void (*fn)(benchmark::State&, const char*),
+                    const char* method, int iterations) {
+  Timed(benchmark::RegisterBenchmark(name.c_str(), fn, method), iterations)
+      ->UseManualTime();
+}
+
+// The iteration counts; bench/cpython_bench.py uses the same ones.
+void RegisterAll() {
+  Register("fork_start_join/procspec", StartJoin, "fork", 200);
+  Register("fork_start_join/floor", ForkFloor, 200);
+  Register("spawn_start_join/procspec", StartJoin, "spawn", 20);
+  Register("spawn_start_join/floor", SpawnFloor, 20);
+  Register("forkserver_start_join/procspec", StartJoin, "forkserver", 200);
+  RegisterManual("join_wakeup/procspec", JoinWakeUp, "fork", 100);
+  RegisterManual("join_wakeup/floor", JoinWakeUpFloor, 100);
+  RegisterManual("forkserver_join_wakeup/procspec", JoinWakeUp, "forkserver",
+                 100);
+  RegisterManual("terminate_join/procspec", TerminateJoin, 100);
+  RegisterManual("terminate_join/floor", TerminateJoinFloor, 100);
+  Register("start_join_100/procspec", ManyStartJoin, "fork", 5);
+  Register("start_join_100/floor", ManyForkFloor, 5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The spawn floor's child: the same binary, ending at once.
+  if (argc > 1 && std::strcmp(argv[1], "--exit") == 0) floor::ExitNow();
+  // Mapped before the fork server exists, so that its children share it.
+  if (floor::SharedStamp() == nullptr) return 2;
+  // Our own flags, taken out before Google Benchmark sees the rest. The
+  // backend is selected before Init, so that Init forks its fork server.
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--backend=", 10) == 0) {
+      if (!procspec::platform::SelectBackend(argv[i] + 10).ok()) return 2;
+    } else if (std::strncmp(argv[i], "--iterations_scale=", 19) == 0) {
+      g_iterations_scale = std::atof(argv[i] + 19);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  procspec::Init(argc, argv, {.start_forkserver = true});
+  g_self = floor::SelfPath();
+  if (g_self.empty() || !floor::MakePipe(&g_ready_read, &g_ready_write))
+    return 2;
+  benchmark::AddCustomContext(
+      "procspec_backend",
+      std::string(procspec::platform::CurrentBackend().name()));
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+  RegisterAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
