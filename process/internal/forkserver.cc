@@ -67,6 +67,7 @@ absl::Status ForkServers::ForkNow() {
     std::lock_guard<std::mutex> lock(servers.mu);
     if (LiveServerLocked(servers, name) != nullptr) return absl::OkStatus();
   }
+  Bootstrap::PrepareForkServer();
   // Not under the lock: the server (and every child it forks) would inherit
   // it locked.
   absl::StatusOr<std::unique_ptr<platform::ForkServer>> server =
