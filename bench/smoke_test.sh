@@ -8,12 +8,12 @@ cpython="$2"
 report="$3"
 out="${TEST_TMPDIR:-$(mktemp -d)}"
 
-"${bench}" --iterations_scale=0.01 --benchmark_repetitions=2 \
+"${bench}" --iterations_scale=0.01 --benchmark_repetitions=1 \
   --benchmark_enable_random_interleaving=true \
   --benchmark_out="${out}/procspec.json" --benchmark_out_format=json >/dev/null
-python3 "${cpython}" --repetitions=2 --iterations_scale=0.01 >"${out}/cpython.json"
+python3 "${cpython}" --repetitions=1 --iterations_scale=0.01 >"${out}/cpython.json"
 python3 "${report}" --procspec="${out}/procspec.json" --cpython="${out}/cpython.json" \
-  --repetitions=2 >"${out}/RESULTS.md"
+  --repetitions=1 >"${out}/RESULTS.md"
 
 fail=0
 for row in "start+join, fork" "start+join, spawn" "start+join, forkserver" \
