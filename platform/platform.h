@@ -295,6 +295,12 @@ class Backend {
   // with this library's forks so that no child forked in between inherits an
   // end that is not yet close-on-exec.
   virtual absl::StatusOr<PipeEnds> MakePipe();
+
+  // Shared memory (platform/shared_memory.h): a close-on-exec descriptor of
+  // `size` zeroed bytes that no name in the file system refers to, readable
+  // and writable by this user only. "posix": shm_open of a random name
+  // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
+  virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
 };
 
 // Backends compiled into this binary, by name.

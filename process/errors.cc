@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/cord.h"
 
@@ -32,6 +33,11 @@ absl::Status RuntimeError(absl::string_view message) {
 
 absl::Status PicklingError(absl::string_view message) {
   return WithType(absl::InvalidArgumentError(message), "PicklingError");
+}
+
+absl::Status OSError(absl::Status status) {
+  if (status.ok()) return status;
+  return WithType(std::move(status), "OSError");
 }
 
 std::string PythonExceptionType(const absl::Status& status) {

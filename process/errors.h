@@ -19,10 +19,14 @@ absl::Status ValueError(absl::string_view message);
 absl::Status AssertionError(absl::string_view message);
 absl::Status RuntimeError(absl::string_view message);
 absl::Status PicklingError(absl::string_view message);
+// OSError: an OS call failed. Keeps `status`'s code and message (the
+// platform's "[Errno N] text: call") and tags it; OK stays OK.
+absl::Status OSError(absl::Status status);
 
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError", "RuntimeError", "PicklingError"), or "" for a status
-// procspec did not make from a Python error (e.g. an OS failure) and for OK.
+// "AssertionError", "RuntimeError", "PicklingError", "OSError"), or "" for a
+// status procspec did not make from a Python error (e.g. an OS failure that
+// reached the caller untagged) and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 
 }  // namespace procspec

@@ -17,6 +17,9 @@ AREAS = {
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
     "start_methods": ALL_START_METHODS,
+    # Lock, RLock, Semaphore, ... (process/synchronize.h): registered targets
+    # that get the primitives as arguments.
+    "synchronize": ALL_START_METHODS,
 }
 
 def areas_for(start_method):

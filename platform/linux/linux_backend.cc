@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <memory>
 #include <utility>
 
@@ -51,6 +53,23 @@ LinuxBackend::LinuxBackend() : has_pidfd_(ProbePidfd()) {}
 absl::StatusOr<PipeEnds> LinuxBackend::MakePipe() {
   // Atomically close-on-exec, so no lock against concurrent forks is needed.
   return MakePipeLocked();
+}
+
+absl::StatusOr<UniqueHandle> LinuxBackend::CreateSharedMemory(
+    std::size_t size) {
+  if (size == 0) {
+    return absl::InvalidArgumentError(
+        "[Errno 22] Invalid argument: empty shared memory");
+  }
+  // No name anywhere (the "procspec" label only shows in /proc/<pid>/fd), and
+  // close-on-exec atomically.
+  UniqueHandle handle(memfd_create("procspec", MFD_CLOEXEC));
+  if (!handle.valid()) return internal::ErrnoError(errno, "memfd_create");
+  while (ftruncate(static_cast<int>(handle.get()), static_cast<off_t>(size)) !=
+         0) {
+    if (errno != EINTR) return internal::ErrnoError(errno, "ftruncate");
+  }
+  return handle;
 }
 
 UniqueHandle LinuxBackend::OpenProcessHandle(Pid pid) {

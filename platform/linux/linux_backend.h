@@ -32,6 +32,8 @@ class LinuxBackend final : public posix::PosixBackend {
 
   std::string_view name() const override { return "linux"; }
   absl::StatusOr<PipeEnds> MakePipe() override;
+  // memfd_create(MFD_CLOEXEC): never has a name.
+  absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;
   // A pidfd: the fork server sends it to the requester (SCM_RIGHTS), whose
   // signals then cannot reach a process that reused the pid.
   UniqueHandle OpenProcessHandle(Pid pid) override;

@@ -54,6 +54,7 @@ class PosixBackend : public Backend {
       std::string payload) final;
   [[noreturn]] void ServeForks(UniqueHandle channel,
                                ServedChildMain child_main) final;
+  absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;
 
   // ---- For the fork server (fork_server.cc)
 

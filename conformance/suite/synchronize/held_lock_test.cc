@@ -1,0 +1,70 @@
+// terminate() and locks: a Lock held by a child that is terminated is never
+// released.
+//
+// The seed: p.terminate() ... 如果p还保存了一个锁那么也不会被释放，进而导致死锁
+#include <string>
+#include <tuple>
+
+#include "absl/time/time.h"
+#include "conformance/harness/clause.h"
+#include "conformance/suite/common/process_testing.h"
+#include "conformance/suite/common/signals_testing.h"
+#include "conformance/suite/synchronize/synchronize_testing.h"
+#include "gtest/gtest.h"
+#include "platform/platform.h"
+#include "process/inherited_handle.h"
+#include "process/process.h"
+#include "process/spawn.h"
+#include "process/synchronize.h"
+#include "process/system_exit.h"
+
+namespace conformance {
+namespace {
+
+using ::conformance::signals_testing::BlockUntilKilled;
+using ::conformance::signals_testing::JoinSoon;
+using ::conformance::signals_testing::KillOnExit;
+using ::conformance::signals_testing::SendLine;
+using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::synchronize_testing::TimeOf;
+using ::procspec::InheritedHandle;
+namespace platform = ::procspec::platform;
+
+// Acquires `lock` (exit 1 if it cannot at once), sends "ready", blocks until
+// killed.
+void SyncAcquireThenBlock(procspec::Lock lock, InheritedHandle ready) {
+  if (!lock.acquire(false)) procspec::Exit(1);
+  SendLine(ready.get(), "ready");
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(SyncAcquireThenBlock);
+
+// The deadlock the seed warns of, bounded by a timeout: the child holding the
+// Lock is terminated (exitcode -15), and the parent's acquire(timeout=0.5)
+// then returns False, not before 0.5 s: nothing released the lock.
+CONFORMANCE_TEST(HeldLock, TerminatedHolderNeverReleasesTheLock,
+                 "process.terminate.lock_stays_held") {
+  ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child(SyncAcquireThenBlock,
+                          std::tuple{lock, InheritedHandle(ready.write.get())});
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, -15);
+  bool acquired = true;
+  const absl::Duration took =
+      TimeOf([&] { acquired = lock.acquire(true, 0.5); });
+  EXPECT_FALSE(acquired) << "the dead child's Lock was released";
+  EXPECT_GE(took, absl::Milliseconds(500));
+  EXPECT_FALSE(lock.acquire(false));
+  // It can still be released by anyone (a Lock has no owner), which is the
+  // only way out.
+  EXPECT_OK(lock.release());
+  EXPECT_TRUE(lock.acquire(false));
+  EXPECT_OK(lock.release());
+}
+
+}  // namespace
+}  // namespace conformance

@@ -1,0 +1,269 @@
+// Shared memory and process-shared synchronization objects: POSIX.1-2008 only
+// (shm_open, mmap, sem_t, robust pthread mutexes).
+#include "platform/shared_memory.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "platform/internal/errors.h"
+#include "platform/posix/posix_backend.h"
+
+namespace procspec::platform {
+namespace {
+
+static_assert(sizeof(sem_t) <= SharedSemaphore::kSize);
+static_assert(alignof(sem_t) <= SharedSemaphore::kAlignment);
+static_assert(sizeof(pthread_mutex_t) <= RobustMutex::kSize);
+static_assert(alignof(pthread_mutex_t) <= RobustMutex::kAlignment);
+
+// ftruncate, retried on EINTR.
+absl::Status Resize(int fd, std::size_t size) {
+  while (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    if (errno != EINTR) return internal::ErrnoError(errno, "ftruncate");
+  }
+  return absl::OkStatus();
+}
+
+// A name for shm_open: "/procspec-<pid>-<64 random bits>". Only ever used
+// with O_EXCL, so a guessed or colliding name makes the caller try another,
+// never share memory.
+std::string RandomShmName() {
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  return absl::StrFormat("/procspec-%d-%016x", getpid(), generator());
+}
+
+}  // namespace
+
+namespace posix {
+
+absl::StatusOr<UniqueHandle> PosixBackend::CreateSharedMemory(
+    std::size_t size) {
+  if (size == 0)
+    return absl::InvalidArgumentError(
+        "[Errno 22] Invalid argument: empty shared memory");
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string name = RandomShmName();
+    // shm_open sets FD_CLOEXEC itself (POSIX), atomically.
+    const int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST || errno == EINTR) continue;
+      return internal::ErrnoError(errno, "shm_open");
+    }
+    UniqueHandle handle(fd);
+    // At once: the object lives on through the descriptor, and nothing is left
+    // in /dev/shm whatever happens to this process.
+    if (shm_unlink(name.c_str()) != 0) {
+      return internal::ErrnoError(errno, "shm_unlink");
+    }
+    if (absl::Status status = Resize(fd, size); !status.ok()) return status;
+    return handle;
+  }
+  return absl::AlreadyExistsError(
+      "shm_open: no free name after 100 random attempts");
+}
+
+}  // namespace posix
+
+// ---- SharedRegion
+
+SharedRegion::SharedRegion(UniqueHandle handle, void* data, std::size_t size)
+    : handle_(std::move(handle)), data_(data), size_(size) {}
+
+SharedRegion::SharedRegion(SharedRegion&& other) noexcept
+    : handle_(std::move(other.handle_)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    handle_ = std::move(other.handle_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+SharedRegion::~SharedRegion() { Reset(); }
+
+void SharedRegion::Reset() {
+  if (data_ != nullptr) munmap(data_, size_);
+  data_ = nullptr;
+  size_ = 0;
+  handle_.reset();
+}
+
+absl::StatusOr<SharedRegion> SharedRegion::Adopt(UniqueHandle handle) {
+  const int fd = static_cast<int>(handle.get());
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a shared memory descriptor: ",
+                     internal::ErrnoError(errno, "fstat").message()));
+  }
+  if (info.st_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a shared memory descriptor: descriptor ", fd, " has no size"));
+  }
+  const auto size = static_cast<std::size_t>(info.st_size);
+  void* data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a shared memory descriptor: ",
+                     internal::ErrnoError(errno, "mmap").message()));
+  }
+  return SharedRegion(std::move(handle), data, size);
+}
+
+absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle) {
+  if (handle == kInvalidHandle) {
+    return absl::InvalidArgumentError(
+        "not a shared memory descriptor: invalid handle");
+  }
+  const int copy = fcntl(static_cast<int>(handle), F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    if (errno == EBADF) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "not a shared memory descriptor: ",
+          internal::ErrnoError(errno, "fcntl(F_DUPFD_CLOEXEC)").message()));
+    }
+    return internal::ErrnoError(errno, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  return SharedRegion::Adopt(UniqueHandle(copy));
+}
+
+// ---- SharedSemaphore
+
+int SharedSemaphore::MaxValue() { return SEM_VALUE_MAX; }
+
+absl::StatusOr<SharedSemaphore> SharedSemaphore::Init(void* memory,
+                                                      unsigned value) {
+  if (sem_init(static_cast<sem_t*>(memory), /*pshared=*/1, value) != 0) {
+    return internal::ErrnoError(errno, "sem_init");
+  }
+  return SharedSemaphore(memory);
+}
+
+bool SharedSemaphore::Wait(absl::Time deadline) const {
+  sem_t* sem = static_cast<sem_t*>(sem_);
+  if (deadline == absl::InfiniteFuture()) {
+    while (sem_wait(sem) != 0) {
+      if (errno != EINTR) return false;
+    }
+    return true;
+  }
+  while (true) {
+    if (sem_trywait(sem) == 0) return true;
+    if (errno == EAGAIN) break;  // not available now
+    if (errno != EINTR) return false;
+  }
+  if (absl::Now() >= deadline) return false;
+  const timespec until = absl::ToTimespec(deadline);
+  // sem_timedwait fails with ETIMEDOUT only once the realtime clock has
+  // reached `until`: never early. EINTR goes round with the same deadline.
+  while (sem_timedwait(sem, &until) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+absl::Status SharedSemaphore::Post() const {
+  if (sem_post(static_cast<sem_t*>(sem_)) != 0) {
+    return internal::ErrnoError(errno, "sem_post");
+  }
+  return absl::OkStatus();
+}
+
+int SharedSemaphore::Value() const {
+  int value = 0;
+  if (sem_getvalue(static_cast<sem_t*>(sem_), &value) != 0) return 0;
+  // POSIX allows a negative value (the number of waiters); glibc reports 0.
+  return value < 0 ? 0 : value;
+}
+
+// ---- RobustMutex
+
+absl::StatusOr<RobustMutex> RobustMutex::Init(void* memory) {
+  pthread_mutexattr_t attributes;
+  int error = pthread_mutexattr_init(&attributes);
+  if (error != 0) return internal::ErrnoError(error, "pthread_mutexattr_init");
+  error = pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+  if (error == 0) {
+    error = pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+  }
+  if (error == 0) {
+    error = pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ERRORCHECK);
+  }
+  if (error == 0) {
+    error =
+        pthread_mutex_init(static_cast<pthread_mutex_t*>(memory), &attributes);
+  }
+  pthread_mutexattr_destroy(&attributes);
+  if (error != 0) return internal::ErrnoError(error, "pthread_mutex_init");
+  return RobustMutex(memory);
+}
+
+absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
+    absl::Time deadline) const {
+  pthread_mutex_t* mutex = static_cast<pthread_mutex_t*>(mutex_);
+  // The pthread_mutex_*lock functions never fail with EINTR (POSIX): they
+  // resume the wait themselves.
+  int error = 0;
+  if (deadline == absl::InfiniteFuture()) {
+    error = pthread_mutex_lock(mutex);
+  } else {
+    error = pthread_mutex_trylock(mutex);
+    if (error == EBUSY && absl::Now() < deadline) {
+      const timespec until = absl::ToTimespec(deadline);
+      error = pthread_mutex_timedlock(mutex, &until);
+    }
+  }
+  switch (error) {
+    case 0:
+      return LockResult::kLocked;
+    case EOWNERDEAD:
+      return LockResult::kOwnerDied;
+    case EBUSY:
+    case ETIMEDOUT:
+      return LockResult::kTimedOut;
+    default:
+      return internal::ErrnoError(error, "pthread_mutex_lock");
+  }
+}
+
+absl::Status RobustMutex::MakeConsistent() const {
+  const int error =
+      pthread_mutex_consistent(static_cast<pthread_mutex_t*>(mutex_));
+  if (error != 0)
+    return internal::ErrnoError(error, "pthread_mutex_consistent");
+  return absl::OkStatus();
+}
+
+absl::Status RobustMutex::Unlock() const {
+  const int error = pthread_mutex_unlock(static_cast<pthread_mutex_t*>(mutex_));
+  if (error != 0) return internal::ErrnoError(error, "pthread_mutex_unlock");
+  return absl::OkStatus();
+}
+
+}  // namespace procspec::platform

@@ -1,0 +1,146 @@
+// Memory shared between processes, and the process-shared synchronization
+// objects that live in it (the building blocks of process/synchronize.h).
+//
+//   absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
+//   absl::StatusOr<SharedSemaphore> sem = SharedSemaphore::Init(region->data(),
+//   1);
+//   ... pass region->handle() to a child (inherited under fork, SCM_RIGHTS or
+//   across the exec otherwise); in the child:
+//   absl::StatusOr<SharedRegion> mine = MapSharedRegion(handle);
+//   SharedSemaphore same = SharedSemaphore::At(mine->data());
+//
+// A region is anonymous: "linux" makes it with memfd_create(MFD_CLOEXEC);
+// "posix" with shm_open of a random name (O_CREAT|O_EXCL, mode 0600) that it
+// unlinks at once, so nothing is ever left in /dev/shm or the file system. The
+// memory lives as long as a descriptor or a mapping of it does, in any process.
+#ifndef PROCSPEC_PLATFORM_SHARED_MEMORY_H_
+#define PROCSPEC_PLATFORM_SHARED_MEMORY_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "platform/platform.h"
+
+namespace procspec::platform {
+
+// A mapping (MAP_SHARED, read-write) of shared memory and the descriptor that
+// names it. Move-only; unmaps and closes on destruction. The descriptor is
+// close-on-exec; a forked child inherits the mapping itself.
+class SharedRegion {
+ public:
+  SharedRegion() = default;
+  SharedRegion(SharedRegion&& other) noexcept;
+  SharedRegion& operator=(SharedRegion&& other) noexcept;
+  SharedRegion(const SharedRegion&) = delete;
+  SharedRegion& operator=(const SharedRegion&) = delete;
+  ~SharedRegion();
+
+  // The first byte (aligned for any object), or nullptr for an empty region.
+  void* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  // The descriptor to pass to another process (MapSharedRegion there).
+  NativeHandle handle() const { return handle_.get(); }
+  bool valid() const { return data_ != nullptr; }
+
+  // Maps all of `handle` (size from fstat) and takes ownership of it.
+  static absl::StatusOr<SharedRegion> Adopt(UniqueHandle handle);
+
+ private:
+  SharedRegion(UniqueHandle handle, void* data, std::size_t size);
+  void Reset();
+
+  UniqueHandle handle_;
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// `size` (> 0) bytes of zeroed shared memory, from CurrentBackend().
+absl::StatusOr<SharedRegion> CreateSharedRegion(std::size_t size);
+// Maps the shared memory `handle` names (e.g. one received from the process
+// that created it). Works on a duplicate of `handle` (close-on-exec): the
+// caller keeps `handle`. An invalid handle or one that names no shared memory
+// fails with InvalidArgument.
+absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle);
+
+// A counting semaphore shared by every process that maps the memory it lives
+// in (POSIX sem_t, process-shared). A view: copying it copies the address.
+// Waits are event-driven (the semaphore's own futex or equivalent) and measure
+// the deadline on the realtime clock (absl::Time's); EINTR is retried with the
+// same deadline.
+class SharedSemaphore {
+ public:
+  // The bytes a semaphore occupies in a region; place it at a multiple of
+  // kAlignment.
+  static constexpr std::size_t kSize = 64;
+  static constexpr std::size_t kAlignment = 16;
+  // The largest value (SEM_VALUE_MAX).
+  static int MaxValue();
+
+  // Makes a semaphore with `value` at `memory` (kSize bytes of a shared
+  // region). A value above MaxValue() fails with InvalidArgument ([Errno 22]).
+  static absl::StatusOr<SharedSemaphore> Init(void* memory, unsigned value);
+  // The semaphore an earlier Init made at `memory` (possibly in another
+  // process, through another mapping of the same region).
+  static SharedSemaphore At(void* memory) { return SharedSemaphore(memory); }
+
+  SharedSemaphore() = default;
+
+  // Decrements the value, waiting until it is positive or `deadline` passes.
+  // True if it decremented. A deadline in the past (absl::InfinitePast()) only
+  // tries; absl::InfiniteFuture() waits for ever. Never returns false before
+  // `deadline`.
+  bool Wait(absl::Time deadline) const;
+  // Increments the value, waking one waiter. Fails (OutOfRange, [Errno 75]
+  // EOVERFLOW) at MaxValue().
+  absl::Status Post() const;
+  // The current value (0 when there are waiters).
+  int Value() const;
+
+ private:
+  explicit SharedSemaphore(void* memory) : sem_(memory) {}
+  void* sem_ = nullptr;
+};
+
+// A robust process-shared mutex (POSIX pthread_mutex_t with
+// PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ROBUST and PTHREAD_MUTEX_ERRORCHECK).
+// It is owned by the *thread* that locked it; when that thread or its process
+// ends while holding it, the next locker gets it with kOwnerDied and must call
+// MakeConsistent() before Unlock(), or the mutex becomes unusable for ever
+// (FailedPrecondition "state not recoverable" from every later Lock). A view.
+class RobustMutex {
+ public:
+  static constexpr std::size_t kSize = 64;
+  static constexpr std::size_t kAlignment = 16;
+
+  enum class LockResult {
+    kTimedOut,   // not locked: `deadline` passed
+    kLocked,     // locked
+    kOwnerDied,  // locked, but the previous owner died holding it
+  };
+
+  static absl::StatusOr<RobustMutex> Init(void* memory);
+  static RobustMutex At(void* memory) { return RobustMutex(memory); }
+
+  RobustMutex() = default;
+
+  // Locks, waiting until `deadline` (a past deadline only tries). EINTR is
+  // retried. Fails with FailedPrecondition ([Errno 35] EDEADLK) if this thread
+  // holds it already, and ([Errno 131] ENOTRECOVERABLE) if an owner died and
+  // the mutex was unlocked without being made consistent.
+  absl::StatusOr<LockResult> Lock(absl::Time deadline) const;
+  // After kOwnerDied, by the thread that holds it: marks the state it protects
+  // as repaired. FailedPrecondition ([Errno 22]) otherwise.
+  absl::Status MakeConsistent() const;
+  // FailedPrecondition ([Errno 1] EPERM) unless this thread holds it.
+  absl::Status Unlock() const;
+
+ private:
+  explicit RobustMutex(void* memory) : mutex_(memory) {}
+  void* mutex_ = nullptr;
+};
+
+}  // namespace procspec::platform
+
+#endif  // PROCSPEC_PLATFORM_SHARED_MEMORY_H_

@@ -1,0 +1,218 @@
+#include "process/internal/semlock.h"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "platform/platform.h"
+#include "platform/shared_memory.h"
+#include "process/errors.h"
+#include "process/inherited_handle.h"
+
+namespace procspec::sync_internal {
+namespace {
+
+using platform::SharedRegion;
+using platform::SharedSemaphore;
+
+// Regions and SemLocks received by this process, so that every object a
+// child receives for the same region shares one mapping, and every copy of the
+// same SemLock is one object (as copies are in the parent).
+struct Received {
+  std::mutex mu;
+  std::map<platform::NativeHandle, std::weak_ptr<SharedRegion>> regions;
+  std::map<std::pair<const SharedRegion*, std::size_t>, std::weak_ptr<SemLock>>
+      semlocks;
+};
+
+Received& GetReceived() {
+  static auto* received = new Received;
+  return *received;
+}
+
+}  // namespace
+
+absl::Time DeadlineFor(bool block, std::optional<double> timeout) {
+  if (!block) return absl::InfinitePast();
+  if (!timeout.has_value()) return absl::InfiniteFuture();
+  double seconds = *timeout;
+  if (std::isnan(seconds) || seconds < 0) seconds = 0;
+  return absl::Now() + absl::Seconds(seconds);
+}
+
+RegionRef SendRegion(const SharedRegion* region, std::size_t offset) {
+  if (region == nullptr || !region->valid()) return RegionRef();
+  return RegionRef{.handle = spawn_internal::PassHandle(region->handle()),
+                   .offset = offset};
+}
+
+std::shared_ptr<SharedRegion> ReceiveRegion(const RegionRef& ref,
+                                            std::size_t object_size) {
+  if (ref.handle == -1) return nullptr;
+  const platform::NativeHandle handle =
+      spawn_internal::ReceivedHandle(ref.handle);
+  Received& received = GetReceived();
+  std::lock_guard<std::mutex> lock(received.mu);
+  std::shared_ptr<SharedRegion> region = received.regions[handle].lock();
+  if (region == nullptr) {
+    absl::StatusOr<SharedRegion> mapped = platform::MapSharedRegion(handle);
+    if (!mapped.ok()) {
+      throw std::runtime_error(
+          absl::StrCat("cannot map a received synchronization object: ",
+                       mapped.status().ToString()));
+    }
+    region = std::make_shared<SharedRegion>(*std::move(mapped));
+    received.regions[handle] = region;
+  }
+  if (ref.offset > region->size() ||
+      region->size() - ref.offset < object_size) {
+    throw std::runtime_error(absl::StrCat(
+        "a received synchronization object lies outside its region (offset ",
+        ref.offset, ", region of ", region->size(), " bytes)"));
+  }
+  return region;
+}
+
+SemLock::SemLock(std::shared_ptr<SharedRegion> region, std::size_t offset,
+                 Kind kind, int maxvalue)
+    : region_(std::move(region)),
+      offset_(offset),
+      semaphore_(
+          SharedSemaphore::At(static_cast<char*>(region_->data()) + offset)),
+      kind_(kind),
+      maxvalue_(maxvalue) {}
+
+absl::StatusOr<std::shared_ptr<SemLock>> SemLock::Create(Kind kind, int value,
+                                                         int maxvalue) {
+  // Checked before any memory is made, as sem_open would refuse it.
+  if (value < 0)
+    return OSError(absl::InvalidArgumentError("[Errno 22] Invalid argument"));
+  absl::StatusOr<SharedRegion> region =
+      platform::CreateSharedRegion(SharedSemaphore::kSize);
+  if (!region.ok()) return OSError(region.status());
+  return CreateIn(std::make_shared<SharedRegion>(*std::move(region)), 0, kind,
+                  value, maxvalue);
+}
+
+absl::StatusOr<std::shared_ptr<SemLock>> SemLock::CreateIn(
+    std::shared_ptr<SharedRegion> region, std::size_t offset, Kind kind,
+    int value, int maxvalue) {
+  if (value < 0)
+    return OSError(absl::InvalidArgumentError("[Errno 22] Invalid argument"));
+  absl::StatusOr<SharedSemaphore> semaphore =
+      SharedSemaphore::Init(static_cast<char*>(region->data()) + offset,
+                            static_cast<unsigned>(value));
+  if (!semaphore.ok()) return OSError(semaphore.status());
+  return std::shared_ptr<SemLock>(
+      new SemLock(std::move(region), offset, kind, maxvalue));
+}
+
+void SemLock::RefreshLocked() {
+  const platform::Pid pid = platform::CurrentPid();
+  if (pid_ != pid) {
+    pid_ = pid;
+    count_ = 0;
+    last_thread_ = std::thread::id();
+  }
+}
+
+bool SemLock::IsMine() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
+  return count_ > 0 && last_thread_ == std::this_thread::get_id();
+}
+
+int SemLock::Count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
+  return count_;
+}
+
+bool SemLock::Acquire(bool block, std::optional<double> timeout) {
+  if (kind_ == Kind::kRecursiveMutex) {
+    std::lock_guard<std::mutex> lock(mu_);
+    RefreshLocked();
+    if (count_ > 0 && last_thread_ == std::this_thread::get_id()) {
+      ++count_;
+      return true;
+    }
+  }
+  if (!semaphore_.Wait(DeadlineFor(block, timeout))) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
+  ++count_;
+  last_thread_ = std::this_thread::get_id();
+  return true;
+}
+
+absl::Status SemLock::Release() {
+  if (kind_ == Kind::kRecursiveMutex) {
+    std::lock_guard<std::mutex> lock(mu_);
+    RefreshLocked();
+    if (count_ <= 0 || last_thread_ != std::this_thread::get_id()) {
+      return AssertionError(
+          "attempt to release recursive lock not owned by thread");
+    }
+    if (count_ > 1) {
+      --count_;
+      return absl::OkStatus();
+    }
+  } else if (semaphore_.Value() >= maxvalue_) {
+    // As CPython: not an absolute guarantee that the value never exceeds
+    // maxvalue (two releases may race), but it catches the bug.
+    return ValueError("semaphore or lock released too many times");
+  }
+  if (absl::Status status = semaphore_.Post(); !status.ok()) {
+    return OSError(status);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
+  --count_;
+  return absl::OkStatus();
+}
+
+SemLockWire SaveSemLock(const std::shared_ptr<SemLock>& semlock) {
+  if (semlock == nullptr) return SemLockWire();
+  return SemLockWire{
+      .region = SendRegion(semlock->region_.get(), semlock->offset_),
+      .kind = static_cast<std::int32_t>(semlock->kind_),
+      .maxvalue = semlock->maxvalue_};
+}
+
+std::shared_ptr<SemLock> LoadSemLock(const SemLockWire& wire) {
+  std::shared_ptr<SharedRegion> region =
+      ReceiveRegion(wire.region, SharedSemaphore::kSize);
+  if (region == nullptr) return nullptr;
+  if (wire.kind != static_cast<std::int32_t>(SemLock::Kind::kSemaphore) &&
+      wire.kind != static_cast<std::int32_t>(SemLock::Kind::kRecursiveMutex)) {
+    throw std::runtime_error(
+        absl::StrCat("unrecognized kind of semaphore: ", wire.kind));
+  }
+  Received& received = GetReceived();
+  std::lock_guard<std::mutex> lock(received.mu);
+  const auto key = std::make_pair(region.get(),
+                                  static_cast<std::size_t>(wire.region.offset));
+  std::shared_ptr<SemLock> semlock = received.semlocks[key].lock();
+  if (semlock == nullptr) {
+    semlock = std::shared_ptr<SemLock>(
+        new SemLock(region, key.second, static_cast<SemLock::Kind>(wire.kind),
+                    wire.maxvalue));
+    received.semlocks[key] = semlock;
+  }
+  return semlock;
+}
+
+}  // namespace procspec::sync_internal
