@@ -107,6 +107,49 @@ def many_start_join(method):
     return one, False
 
 
+def lock_uncontended():
+    lock = mp.get_context("fork").Lock()
+
+    def one():
+        lock.acquire()
+        lock.release()
+
+    return one, False
+
+
+def _lock_ping_pong_child(ping, pong, rounds):
+    for _ in range(rounds):
+        ping.acquire()
+        pong.release()
+
+
+class LockPingPong:
+    """Two locks handed between this process and a child, as the C++ one; a
+    child per repetition (started and joined outside the timing)."""
+
+    def __init__(self):
+        self.ctx = mp.get_context("fork")
+
+    def repetition(self, iterations):
+        ping, pong = self.ctx.Lock(), self.ctx.Lock()
+        ping.acquire()
+        pong.acquire()
+        child = self.ctx.Process(
+            target=_lock_ping_pong_child, args=(ping, pong, iterations + 1)
+        )
+        child.start()
+        ping.release()  # the first round waits for the child to start
+        pong.acquire()
+        start = time.perf_counter()
+        for _ in range(iterations):
+            ping.release()
+            pong.acquire()
+        elapsed = time.perf_counter() - start
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+        return elapsed / iterations
+
+
 # Name, factory, iterations: the same as process_bench.cc's RegisterAll.
 BENCHMARKS = [
     ("fork_start_join", lambda: start_join("fork"), 200),
@@ -116,6 +159,8 @@ BENCHMARKS = [
     ("forkserver_join_wakeup", lambda: join_wakeup("forkserver"), 100),
     ("terminate_join", terminate_join, 100),
     ("start_join_100", lambda: many_start_join("fork"), 5),
+    ("lock_uncontended", lock_uncontended, 200000),
+    ("lock_ping_pong", LockPingPong, 2000),
 ]
 
 
@@ -145,8 +190,14 @@ def main():
         if not re.search(args.filter, name):
             continue
         iterations = max(1, int(iterations * args.iterations_scale))
-        one, manual = factory()
-        reps = [run(one, manual, iterations) * 1e6 for _ in range(args.repetitions)]
+        made = factory()
+        if isinstance(made, tuple):
+            one, manual = made
+            reps = [run(one, manual, iterations) * 1e6
+                    for _ in range(args.repetitions)]
+        else:
+            reps = [made.repetition(iterations) * 1e6
+                    for _ in range(args.repetitions)]
         results[name] = {
             "median_us": statistics.median(reps),
             "repetitions_us": reps,

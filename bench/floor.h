@@ -7,6 +7,7 @@
 #define PROCSPEC_BENCH_FLOOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace procspec::bench::floor {
@@ -42,6 +43,9 @@ std::int64_t ForkStampChild(std::int64_t spin_nanos);
 // fork(); the child _exits with 0 at once. Returns its pid (-1 on a failure).
 std::int64_t ForkExitChild();
 
+// fork(); the child runs `body` and _exits with 0. Its pid (-1 on a failure).
+std::int64_t ForkAndRun(const std::function<void()>& body);
+
 // A blocking waitpid of `pid`; its exit code, -N for a death by signal N, or
 // -1000 on a failure.
 int WaitPid(std::int64_t pid);
@@ -65,6 +69,16 @@ bool ReadByte(int fd);
 std::int64_t ForkBlockedChild(int ready);
 // kill(pid, SIGTERM) then waitpid: the exit code (as WaitPid).
 int TerminateAndWait(std::int64_t pid);
+
+// A lock word (0: free) in memory shared with every child forked after the
+// call (a MAP_SHARED page of its own; never unmapped). nullptr on a failure.
+std::int32_t* NewSharedLockWord();
+// A futex mutex on that word (Drepper's "Futexes Are Tricky", mutex 2): one
+// compare-and-swap to take it free, one atomic decrement to give it back
+// uncontended; FUTEX_WAIT/FUTEX_WAKE (process-shared) otherwise. It has no
+// owner: any process may unlock it, as procspec::Lock.
+void FutexLock(std::int32_t* word);
+void FutexUnlock(std::int32_t* word);
 
 // The path of this executable (/proc/self/exe).
 std::string SelfPath();

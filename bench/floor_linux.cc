@@ -1,9 +1,11 @@
 // The floors' system calls (see floor.h). Linux: /proc/self/exe names the
 // executable; everything else is POSIX.
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "bench/floor.h"
@@ -63,6 +66,15 @@ int WaitPid(std::int64_t pid) {
 std::int64_t ForkExitChild() {
   const pid_t pid = fork();
   if (pid == 0) _exit(0);
+  return pid;
+}
+
+std::int64_t ForkAndRun(const std::function<void()>& body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    body();
+    _exit(0);
+  }
   return pid;
 }
 
@@ -128,6 +140,45 @@ std::int64_t ForkBlockedChild(int ready) {
 int TerminateAndWait(std::int64_t pid) {
   if (kill(static_cast<pid_t>(pid), SIGTERM) != 0) return -1000;
   return WaitPid(pid);
+}
+
+std::int32_t* NewSharedLockWord() {
+  void* page = mmap(nullptr, sizeof(std::int32_t), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return page == MAP_FAILED ? nullptr : static_cast<std::int32_t*>(page);
+}
+
+namespace {
+
+void FutexWait(std::int32_t* word, std::int32_t expected) {
+  syscall(SYS_futex, word, FUTEX_WAIT, expected, nullptr, nullptr, 0);
+}
+
+void FutexWake(std::int32_t* word) {
+  syscall(SYS_futex, word, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+// 0: free; 1: taken; 2: taken, maybe with waiters.
+void FutexLock(std::int32_t* word) {
+  std::int32_t c = 0;
+  if (__atomic_compare_exchange_n(word, &c, 1, false, __ATOMIC_ACQUIRE,
+                                  __ATOMIC_RELAXED)) {
+    return;
+  }
+  if (c != 2) c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
+  while (c != 0) {
+    FutexWait(word, 2);
+    c = __atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE);
+  }
+}
+
+void FutexUnlock(std::int32_t* word) {
+  if (__atomic_fetch_sub(word, 1, __ATOMIC_RELEASE) != 1) {
+    __atomic_store_n(word, 0, __ATOMIC_RELEASE);
+    FutexWake(word);
+  }
 }
 
 std::string SelfPath() {

@@ -27,6 +27,7 @@
 #include "process/context.h"
 #include "process/process.h"
 #include "process/spawn.h"
+#include "process/synchronize.h"
 
 namespace {
 
@@ -198,11 +199,101 @@ void ManyForkFloor(benchmark::State& state) {
   }
 }
 
-// ---- Pipe, Queue and Lock (issue 6): their rows come with those types.
+// ---- Lock (process/synchronize.h)
+
+// acquire() then release(), nobody else using the lock.
+void LockUncontended(benchmark::State& state) {
+  absl::StatusOr<procspec::Lock> lock = procspec::Lock::Create();
+  if (!lock.ok()) {
+    state.SkipWithError("Lock::Create failed");
+    return;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(lock->acquire());
+    benchmark::DoNotOptimize(lock->release());
+  }
+}
+
+void LockUncontendedFloor(benchmark::State& state) {
+  std::int32_t* word = floor::NewSharedLockWord();
+  if (word == nullptr) {
+    state.SkipWithError("mmap failed");
+    return;
+  }
+  for (auto _ : state) {
+    floor::FutexLock(word);
+    floor::FutexUnlock(word);
+  }
+}
+
+// Two processes hand two locks to each other: the child takes `ping` (which
+// the parent gives) and gives `pong` (which the parent takes). One iteration is
+// one round trip, two hand-overs that each wake a blocked process. Both locks
+// start held, so each side waits for the other's release.
+void LockPingPongChild(procspec::Lock ping, procspec::Lock pong,
+                       std::int64_t rounds) {
+  for (std::int64_t i = 0; i < rounds; ++i) {
+    ping.acquire();
+    (void)pong.release();
+  }
+}
+
+void LockPingPong(benchmark::State& state) {
+  absl::StatusOr<procspec::Lock> ping = procspec::Lock::Create();
+  absl::StatusOr<procspec::Lock> pong = procspec::Lock::Create();
+  if (!ping.ok() || !pong.ok() || !ping->acquire() || !pong->acquire()) {
+    state.SkipWithError("Lock::Create failed");
+    return;
+  }
+  // One round more than timed: the first waits for the child to start.
+  const auto rounds = static_cast<std::int64_t>(state.max_iterations) + 1;
+  procspec::Process child(LockPingPongChild, std::tuple{*ping, *pong, rounds},
+                          {.context = ContextFor("fork")});
+  if (!child.start().ok()) {
+    state.SkipWithError("start failed");
+    return;
+  }
+  (void)ping->release();
+  pong->acquire();
+  for (auto _ : state) {
+    (void)ping->release();
+    pong->acquire();
+  }
+  if (!child.join().ok()) state.SkipWithError("join failed");
+}
+
+void LockPingPongFloor(benchmark::State& state) {
+  std::int32_t* ping = floor::NewSharedLockWord();
+  std::int32_t* pong = floor::NewSharedLockWord();
+  if (ping == nullptr || pong == nullptr) {
+    state.SkipWithError("mmap failed");
+    return;
+  }
+  floor::FutexLock(ping);
+  floor::FutexLock(pong);
+  const auto rounds = static_cast<std::int64_t>(state.max_iterations) + 1;
+  const std::int64_t pid = floor::ForkAndRun([&] {
+    for (std::int64_t i = 0; i < rounds; ++i) {
+      floor::FutexLock(ping);
+      floor::FutexUnlock(pong);
+    }
+  });
+  if (pid < 0) {
+    state.SkipWithError("fork failed");
+    return;
+  }
+  floor::FutexUnlock(ping);
+  floor::FutexLock(pong);
+  for (auto _ : state) {
+    floor::FutexUnlock(ping);
+    floor::FutexLock(pong);
+  }
+  if (floor::WaitPid(pid) != 0) state.SkipWithError("waitpid failed");
+}
+
+// ---- Pipe and Queue (issue 6): their rows come with those types.
 //   pipe_round_trip/{procspec,floor}: 8-byte ping-pong vs raw pipes
 //   queue_small_messages/{procspec,floor}: parent -> child vs a raw pipe stream
-//   lock_uncontended/{procspec,floor}: acquire+release vs an atomic in shm
-//   lock_ping_pong/{procspec,floor}: two processes vs a pshared futex lock
 
 int Scaled(int iterations) {
   return std::max(1, static_cast<int>(iterations * g_iterations_scale));
@@ -254,6 +345,10 @@ void RegisterAll() {
   RegisterManual("terminate_join/floor", TerminateJoinFloor, 100);
   Register("start_join_100/procspec", ManyStartJoin, "fork", 5);
   Register("start_join_100/floor", ManyForkFloor, 5);
+  Register("lock_uncontended/procspec", LockUncontended, 200000);
+  Register("lock_uncontended/floor", LockUncontendedFloor, 200000);
+  Register("lock_ping_pong/procspec", LockPingPong, 2000);
+  Register("lock_ping_pong/floor", LockPingPongFloor, 2000);
 }
 
 }  // namespace

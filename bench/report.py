@@ -47,11 +47,11 @@ ROWS = [
      "raw pipe stream of the same bytes", None, "≥ 1 M messages/s (≤ 1 µs)",
      "queue_small_messages"),
     ("Lock acquire+release, uncontended", "lock_uncontended",
-     "lock_uncontended", "atomic lock in shared memory", 1.5, "≤ 1.5× floor",
-     "lock_uncontended"),
-    ("Lock, two-process ping-pong (per hand-over)", "lock_ping_pong",
-     "lock_ping_pong", "pshared futex lock", None, "(none set)",
-     "lock_ping_pong"),
+     "lock_uncontended", "futex lock in shared memory (CAS, atomic decrement)",
+     1.5, "≤ 1.5× floor", "lock_uncontended"),
+    ("Lock, two-process ping-pong (per round trip: two hand-overs)",
+     "lock_ping_pong", "lock_ping_pong", "two futex locks in shared memory",
+     None, "(none set)", "lock_ping_pong"),
 ]
 
 PENDING = "not measured: the type is not on this branch yet"
@@ -90,6 +90,17 @@ def fmt_us(us):
     if us >= 10:
         return f"{us:.1f} µs"
     return f"{us:.2f} µs"
+
+
+def compare_to_cpython(ours, theirs):
+    if not theirs:
+        return "–"
+    ratio = ours / theirs
+    if ratio <= 1:
+        speedup = 1 / ratio
+        return (f"{ratio:.3f} ({speedup:.1f}× faster)" if speedup < 10 else
+                f"{ratio:.3f} ({speedup:.0f}× faster)")
+    return f"{ratio:.2f} ({ratio:.1f}× slower)"
 
 
 def cpu_model():
@@ -177,8 +188,7 @@ def main():
         if py_name == "queue_small_messages" and ours is not None:
             met = "yes" if ours <= 1.0 else "**no**"
         ratio_text = f"{ratio:.2f}×" if ratio is not None else "–"
-        vs_py = (f"{ours / theirs:.3f} ({theirs / ours:.0f}× faster)"
-                 if theirs else "–")
+        vs_py = compare_to_cpython(ours, theirs)
         w(f"| {label} | {fmt_us(ours)} | {fmt_us(base)} ({floor_label}) | "
           f"{ratio_text} | {target_text} | {met} | {fmt_us(theirs)} | "
           f"{vs_py} |")

@@ -18,9 +18,10 @@ python3 "${report}" --procspec="${out}/procspec.json" --cpython="${out}/cpython.
 fail=0
 for row in "start+join, fork" "start+join, spawn" "start+join, forkserver" \
   "join wake-up after the child's exit, fork" "terminate → join, fork" \
-  "start+join of 100 children at once, fork"; do
+  "start+join of 100 children at once, fork" "Lock acquire+release, uncontended" \
+  "Lock, two-process ping-pong (per round trip: two hand-overs)"; do
   # A measured row has a ratio to its floor ("1.23×") and a ratio to CPython.
-  if ! grep -F "| ${row} |" "${out}/RESULTS.md" | grep -qE '[0-9]\.[0-9]+×.*faster'; then
+  if ! grep -F "| ${row} |" "${out}/RESULTS.md" | grep -qE "[0-9]\.[0-9]+×.*(faster|slower)"; then
     echo "row not measured: ${row}" >&2
     fail=1
   fi
