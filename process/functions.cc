@@ -3,7 +3,7 @@
 #include <optional>
 #include <vector>
 
-#include "absl/time/clock.h"
+#include "process/internal/deadline.h"
 #include "process/internal/state.h"
 #include "process/process.h"
 
@@ -46,13 +46,8 @@ namespace connection {
 
 absl::StatusOr<std::vector<Handle>> wait(const std::vector<Handle>& handles,
                                          std::optional<double> timeout) {
-  absl::Time deadline = absl::InfiniteFuture();
-  if (timeout.has_value()) {
-    deadline = *timeout <= 0 ? absl::InfinitePast()
-                             : absl::Now() + absl::Seconds(*timeout);
-  }
   absl::StatusOr<std::vector<std::size_t>> ready =
-      platform::WaitReadable(handles, deadline);
+      platform::WaitReadable(handles, internal::DeadlineAfter(timeout));
   if (!ready.ok()) return ready.status();
   std::vector<Handle> result;
   for (std::size_t index : *ready) result.push_back(handles[index]);

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "process/errors.h"
 #include "process/internal/bootstrap.h"
+#include "process/internal/deadline.h"
 #include "process/internal/forkserver.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
@@ -20,15 +20,10 @@ namespace procspec {
 namespace {
 
 using internal::ChildRecord;
+using internal::DeadlineAfter;
 using internal::ProcessState;
 
 constexpr absl::string_view kClosed = "process object is closed";
-
-absl::Time DeadlineAfter(std::optional<double> timeout) {
-  if (!timeout.has_value()) return absl::InfiniteFuture();
-  if (*timeout <= 0) return absl::InfinitePast();
-  return absl::Now() + absl::Seconds(*timeout);
-}
 
 // The exit status if the child has been reaped or can be reaped without
 // blocking.
@@ -225,8 +220,7 @@ absl::Status Process::join(std::optional<double> timeout) {
 }
 
 absl::Status Process::join(absl::Duration timeout) {
-  return Wait(timeout <= absl::ZeroDuration() ? absl::InfinitePast()
-                                              : absl::Now() + timeout);
+  return Wait(DeadlineAfter(timeout));
 }
 
 absl::StatusOr<bool> Process::is_alive() {

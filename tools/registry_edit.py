@@ -4,6 +4,9 @@
   tools/registry_edit.py mark-tested ID...         # clears `untested` for clauses now tested
   tools/registry_edit.py sync-tested SUITE_BINARY  # clears `untested` for every cited clause
   tools/registry_edit.py set ID FIELD VALUE        # sets one text field
+  tools/registry_edit.py start-method ID METHOD NOTE
+      # sets the clause's note for one start method (fork, spawn, forkserver):
+      # "not_applicable: <reason>" or "differs: <text>"; an empty NOTE removes it
 """
 import json
 import subprocess
@@ -33,6 +36,21 @@ def mark_tested(registry, ids):
         clause(registry, clause_id)["untested"] = ""
 
 
+def set_start_method(registry, clause_id, method, note):
+    entry = clause(registry, clause_id)
+    notes = entry.get("start_methods", {})
+    if note:
+        notes[method] = note
+    else:
+        notes.pop(method, None)
+    order = ["fork", "spawn", "forkserver"]
+    notes = {m: notes[m] for m in sorted(notes, key=lambda m: (order.index(m) if m in order else 9, m))}
+    if notes:
+        entry["start_methods"] = notes
+    else:
+        entry.pop("start_methods", None)
+
+
 def cited_ids(suite_binary):
     listing = json.loads(subprocess.run([suite_binary, "--list_clauses"], check=True,
                                         capture_output=True, text=True).stdout)
@@ -50,6 +68,8 @@ def main(argv):
         mark_tested(registry, cited_ids(argv[2]))
     elif argv[1] == "set" and len(argv) == 5:
         clause(registry, argv[2])[argv[3]] = argv[4]
+    elif argv[1] == "start-method" and len(argv) == 5:
+        set_start_method(registry, argv[2], argv[3], argv[4])
     else:
         sys.exit(__doc__)
     save(registry)

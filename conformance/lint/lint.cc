@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 
 namespace conformance {
 
@@ -27,6 +28,17 @@ std::vector<std::string> LintCitations(
     }
   }
   for (const Clause& clause : registry.clauses()) {
+    bool applicable_somewhere = false;
+    for (absl::string_view method : kKnownStartMethods) {
+      if (NotApplicableReason(clause, method).empty()) {
+        applicable_somewhere = true;
+      }
+    }
+    if (!applicable_somewhere) {
+      problems.push_back(absl::StrCat(
+          "clause ", clause.id,
+          " is not_applicable under every start method: nothing can check it"));
+    }
     auto tested = tests_of.find(clause.id);
     if (tested == tests_of.end() && clause.untested.empty()) {
       problems.push_back(

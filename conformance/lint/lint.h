@@ -16,7 +16,9 @@ namespace conformance {
 //   - a test cites a clause the registry does not have;
 //   - a test cites no clause at all;
 //   - a clause has neither a test nor a non-empty `untested` reason;
-//   - a clause has a test and still an `untested` reason (stale).
+//   - a clause has a test and still an `untested` reason (stale);
+//   - a clause is not_applicable under every start method (start_methods), so
+//     that no column could ever check it.
 std::vector<std::string> LintCitations(
     const Registry& registry, const std::vector<TestCitation>& citations);
 

@@ -59,5 +59,27 @@ TEST(LintTest, RejectsATestCitingNothing) {
               ElementsAre("E.F (e_test.cc:1) cites no clause"));
 }
 
+// Not applicable under some start methods is fine; under all of them the
+// clause could never be checked.
+TEST(LintTest, RejectsAClauseNotApplicableUnderEveryStartMethod) {
+  absl::StatusOr<Registry> registry = Registry::Parse(R"({
+    "capabilities": {},
+    "clauses": [
+      {"id": "process.a.some", "area": "process", "title": "t", "seed": "", "cpython": "c",
+       "kind": "normative", "start_methods": {"spawn": "not_applicable: r",
+                                              "forkserver": "not_applicable: r"}},
+      {"id": "process.b.none", "area": "process", "title": "t", "seed": "", "cpython": "c",
+       "kind": "normative", "start_methods": {"fork": "not_applicable: r",
+                                              "spawn": "not_applicable: r",
+                                              "forkserver": "not_applicable: r"}}
+    ]})");
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_THAT(
+      LintCitations(*registry,
+                    {{"A.B", {"process.a.some", "process.b.none"}, "a.cc", 3}}),
+      ElementsAre("clause process.b.none is not_applicable under every start "
+                  "method: nothing can check it"));
+}
+
 }  // namespace
 }  // namespace conformance

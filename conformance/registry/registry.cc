@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "conformance/registry/file_util.h"
 #include "nlohmann/json.hpp"
 
@@ -18,8 +19,11 @@ using Json = nlohmann::json;
 
 constexpr absl::string_view kTopLevelKeys[] = {"capabilities", "clauses"};
 constexpr absl::string_view kClauseKeys[] = {
-    "id",   "area",     "title",   "seed",      "cpython",
-    "kind", "requires", "erratum", "deviation", "untested"};
+    "id",       "area",    "title",     "seed",     "cpython",      "kind",
+    "requires", "erratum", "deviation", "untested", "start_methods"};
+
+constexpr absl::string_view kNotApplicablePrefix = "not_applicable: ";
+constexpr absl::string_view kDiffersPrefix = "differs: ";
 
 bool IsIdentifier(absl::string_view word) {
   if (word.empty() || !absl::ascii_islower(word.front())) return false;
@@ -139,6 +143,38 @@ void ParseRequires(const Json& object, absl::string_view where,
   }
 }
 
+void ParseStartMethods(const Json& object, absl::string_view where,
+                       Parser& parser,
+                       std::map<std::string, std::string>& out) {
+  auto it = object.find("start_methods");
+  if (it == object.end()) return;  // the same under every start method
+  if (!it->is_object()) {
+    parser.Problem(absl::StrCat(
+        where,
+        ": \"start_methods\" must be an object of start method -> note"));
+    return;
+  }
+  for (const auto& [method, note] : it->items()) {
+    if (!Contains(kKnownStartMethods, method)) {
+      parser.Problem(absl::StrCat(where,
+                                  ": start_methods: unknown start method \"",
+                                  method, "\" (fork, spawn, forkserver)"));
+      continue;
+    }
+    const std::string text = note.is_string() ? note.get<std::string>() : "";
+    absl::string_view rest = text;
+    if (!(absl::ConsumePrefix(&rest, kNotApplicablePrefix) ||
+          absl::ConsumePrefix(&rest, kDiffersPrefix)) ||
+        absl::StripAsciiWhitespace(rest).empty()) {
+      parser.Problem(absl::StrCat(
+          where, ": start_methods.", method,
+          " must be \"not_applicable: <reason>\" or \"differs: <text>\""));
+      continue;
+    }
+    out.emplace(method, text);
+  }
+}
+
 void ParseClause(const Json& object, std::size_t position,
                  const std::map<std::string, std::string>& capabilities,
                  Parser& parser, Clause& clause) {
@@ -176,6 +212,7 @@ void ParseClause(const Json& object, std::size_t position,
   parser.ReadString(object, where, "erratum", false, false, clause.erratum);
   parser.ReadString(object, where, "deviation", false, false, clause.deviation);
   parser.ReadString(object, where, "untested", false, false, clause.untested);
+  ParseStartMethods(object, where, parser, clause.start_methods);
 }
 
 }  // namespace
@@ -190,6 +227,15 @@ absl::string_view ClauseKindName(ClauseKind kind) {
       return "optional";
   }
   return "unknown";
+}
+
+std::string NotApplicableReason(const Clause& clause,
+                                absl::string_view start_method) {
+  auto it = clause.start_methods.find(std::string(start_method));
+  if (it == clause.start_methods.end()) return "";
+  absl::string_view reason = it->second;
+  if (!absl::ConsumePrefix(&reason, kNotApplicablePrefix)) return "";
+  return std::string(reason);
 }
 
 bool IsValidCapabilityName(absl::string_view name) {

@@ -36,7 +36,24 @@ struct Clause {
   std::string erratum;        // where the seed is wrong
   std::string deviation;  // where procspec deliberately differs from CPython
   std::string untested;   // non-empty only while no test cites the clause: why
+  // Optional, per start method ("fork", "spawn", "forkserver"): where the
+  // clause depends on the start method. Each note is either
+  //   "not_applicable: <reason>"  the clause cannot be observed under that
+  //                               method (the report shows N/A, not
+  //                               UNSUPPORTED)
+  //   "differs: <text>"           CPython behaves differently under that
+  //                               method; the tests check that behaviour there
+  std::map<std::string, std::string> start_methods;
 };
+
+// The reason a clause is not applicable under `start_method` ("" when it is):
+// the text after "not_applicable: " in its start_methods note.
+std::string NotApplicableReason(const Clause& clause,
+                                absl::string_view start_method);
+
+// The start methods a start_methods note may name, in canonical order.
+inline constexpr absl::string_view kKnownStartMethods[] = {"fork", "spawn",
+                                                           "forkserver"};
 
 class Registry {
  public:

@@ -107,10 +107,43 @@ INSTANTIATE_TEST_SUITE_P(
                 R"({"capabilities": {"Fork": "x"}, "clauses": []})",
                 "capability \"Fork\": name must match"},
         BadCase{"MissingClauses", R"({"capabilities": {}})",
-                "\"clauses\" must be an array"}),
+                "\"clauses\" must be an array"},
+        BadCase{"StartMethodsNotAnObject",
+                RegistryWith(ClauseJson("process.a.b",
+                                        R"(, "start_methods": ["spawn"])")),
+                "\"start_methods\" must be an object"},
+        BadCase{"UnknownStartMethod",
+                RegistryWith(ClauseJson(
+                    "process.a.b",
+                    R"(, "start_methods": {"vfork": "not_applicable: x"})")),
+                "unknown start method \"vfork\""},
+        BadCase{"StartMethodNoteWithoutItsKind",
+                RegistryWith(ClauseJson(
+                    "process.a.b",
+                    R"(, "start_methods": {"spawn": "cannot be seen"})")),
+                "start_methods.spawn must be \"not_applicable: <reason>\""},
+        BadCase{"NotApplicableWithoutAReason",
+                RegistryWith(ClauseJson(
+                    "process.a.b",
+                    R"(, "start_methods": {"spawn": "not_applicable: "})")),
+                "start_methods.spawn must be"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return info.param.name;
     });
+
+TEST(RegistryParseTest, ParsesNotesPerStartMethod) {
+  absl::StatusOr<Registry> registry = Registry::Parse(RegistryWith(ClauseJson(
+      "process.start.foreign",
+      R"(, "start_methods": {"spawn": "not_applicable: nothing to send",)"
+      R"( "forkserver": "differs: the server reaps"})")));
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const Clause* clause = registry->Find("process.start.foreign");
+  ASSERT_NE(clause, nullptr);
+  EXPECT_EQ(clause->start_methods.size(), 2u);
+  EXPECT_EQ(NotApplicableReason(*clause, "spawn"), "nothing to send");
+  EXPECT_EQ(NotApplicableReason(*clause, "forkserver"), "");  // differs only
+  EXPECT_EQ(NotApplicableReason(*clause, "fork"), "");
+}
 
 TEST(RegistryParseTest, ReportsEveryProblemAtOnce) {
   absl::StatusOr<Registry> registry = Registry::Parse(

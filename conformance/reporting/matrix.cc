@@ -95,8 +95,21 @@ void ApplyExpectation(const Expectation& expected, const Column& column,
     case Outcome::kUntested:
     case Outcome::kXfail:
     case Outcome::kXpass:
+    case Outcome::kNotApplicable:
       break;
   }
+}
+
+// Makes the cell N/A where the registry says the clause cannot be observed
+// under the column's start method: the tests there (skipped, or passing on
+// the parts they can check) say nothing about it. A failure stays a FAIL.
+void ApplyNotApplicable(const Clause& clause, const Column& column,
+                        Cell& cell) {
+  const std::string reason = NotApplicableReason(clause, column.start_method);
+  if (reason.empty() || cell.outcome == Outcome::kFail) return;
+  cell.outcome = Outcome::kNotApplicable;
+  cell.note =
+      absl::StrCat("not applicable under ", column.start_method, ": ", reason);
 }
 
 }  // namespace
@@ -115,6 +128,8 @@ absl::string_view OutcomeName(Outcome outcome) {
       return "XFAIL";
     case Outcome::kXpass:
       return "XPASS";
+    case Outcome::kNotApplicable:
+      return "N/A";
   }
   return "UNKNOWN";
 }
@@ -199,7 +214,9 @@ Report BuildReport(const Registry& registry,
       Cell cell = Observe(clause, tests == tests_by_clause[k].end()
                                       ? std::vector<TestRef>()
                                       : std::move(tests->second));
-      if (const Expectation* expected = runs[k].expectations.Find(clause.id)) {
+      ApplyNotApplicable(clause, runs[k].column, cell);
+      const Expectation* expected = runs[k].expectations.Find(clause.id);
+      if (expected != nullptr && cell.outcome != Outcome::kNotApplicable) {
         ApplyExpectation(*expected, runs[k].column, cell);
       }
       if (cell.outcome == Outcome::kXpass) {

@@ -6,6 +6,9 @@
 //   FAIL         a test failed, was skipped without a capability reason, or
 //                did not report
 //   UNSUPPORTED  every test was skipped: the backend lacks a capability
+//   N/A          the registry says the clause cannot be observed under this
+//                start method (start_methods: "not_applicable: <reason>");
+//                a failing test still makes the cell FAIL
 //   UNTESTED     no test cites the clause
 //   XFAIL        FAIL, and the backend's expectations.json says so (does not
 //                fail the run)
@@ -32,11 +35,20 @@
 
 namespace conformance {
 
-enum class Outcome { kPass, kFail, kUnsupported, kUntested, kXfail, kXpass };
-absl::string_view OutcomeName(Outcome outcome);  // "PASS", ...
+enum class Outcome {
+  kPass,
+  kFail,
+  kUnsupported,
+  kUntested,
+  kXfail,
+  kXpass,
+  kNotApplicable
+};
+absl::string_view OutcomeName(Outcome outcome);  // "PASS", ..., "N/A"
 inline constexpr Outcome kAllOutcomes[] = {
-    Outcome::kPass,  Outcome::kFail,        Outcome::kXfail,
-    Outcome::kXpass, Outcome::kUnsupported, Outcome::kUntested};
+    Outcome::kPass,    Outcome::kFail,        Outcome::kXfail,
+    Outcome::kXpass,   Outcome::kUnsupported, Outcome::kNotApplicable,
+    Outcome::kUntested};
 
 struct Column {
   std::string backend;

@@ -167,6 +167,7 @@ std::string RenderJson(const Report& report) {
                        {"erratum", row.clause.erratum},
                        {"deviation", row.clause.deviation},
                        {"requires", row.clause.requires_capabilities},
+                       {"start_methods", row.clause.start_methods},
                        {"tests", tests},
                        {"outcomes", outcomes}});
   }

@@ -35,7 +35,7 @@ td.outcome { font-weight: 700; white-space: nowrap; }
 td.outcome .note { font-weight: 400; white-space: normal; font-size: .85em; margin-top: .3em; }
 .o-PASS { background: #dff3e4; color: #116329; } .o-FAIL { background: #fde2e1; color: #a40e26; }
 .o-XFAIL { background: #fff1d6; color: #7a4b00; } .o-XPASS { background: #ffe8b3; color: #7a4b00; }
-.o-UNSUPPORTED { background: #eceff3; color: #4a545c; } .o-UNTESTED { background: #fff; color: #6b7780; }
+.o-UNSUPPORTED { background: #eceff3; color: #4a545c; } .o-NA { background: #f4f1ea; color: #6b6350; } .o-UNTESTED { background: #fff; color: #6b7780; }
 .verdict { font-weight: 700; } .verdict.ok { color: #116329; } .verdict.bad { color: #a40e26; }
 nav a { margin-right: 1em; }
 )css";
@@ -46,6 +46,12 @@ std::string Escape(absl::string_view text) {
                                     {">", "&gt;"},
                                     {"\"", "&quot;"},
                                     {"'", "&#39;"}});
+}
+
+// The CSS class of an outcome: "o-PASS", ..., "o-NA" for N/A.
+std::string OutcomeClass(Outcome outcome) {
+  return absl::StrCat("o-",
+                      absl::StrReplaceAll(OutcomeName(outcome), {{"/", ""}}));
 }
 
 std::string AreaAnchor(absl::string_view area) {
@@ -60,7 +66,8 @@ std::string SummaryTable(const Report& report) {
   absl::StrAppend(&out, "</tr>\n");
   for (Outcome outcome : kAllOutcomes) {
     const std::string name(OutcomeName(outcome));
-    absl::StrAppend(&out, "<tr><th class=\"o-", name, "\">", name, "</th>");
+    absl::StrAppend(&out, "<tr><th class=\"", OutcomeClass(outcome), "\">",
+                    name, "</th>");
     for (const auto& counts : report.summary) {
       auto it = counts.find(outcome);
       absl::StrAppend(&out, "<td>", it == counts.end() ? 0 : it->second,
@@ -109,6 +116,10 @@ std::string SpecCell(const ClauseRow& row) {
                     "<p class=\"deviation\"><b>Deviation from CPython:</b> ",
                     Escape(clause.deviation), "</p>");
   }
+  for (const auto& [method, note] : clause.start_methods) {
+    absl::StrAppend(&out, "<p class=\"start-method\"><b>Under ", Escape(method),
+                    ":</b> ", Escape(note), "</p>");
+  }
   if (!clause.requires_capabilities.empty()) {
     absl::StrAppend(&out, "<p class=\"requires\">Requires: ",
                     Escape(absl::StrJoin(clause.requires_capabilities, ", ")),
@@ -131,7 +142,8 @@ std::string SpecCell(const ClauseRow& row) {
 
 std::string OutcomeCell(const Cell& cell) {
   const std::string name(OutcomeName(cell.outcome));
-  std::string out = absl::StrCat("<td class=\"outcome o-", name, "\">", name);
+  std::string out = absl::StrCat("<td class=\"outcome ",
+                                 OutcomeClass(cell.outcome), "\">", name);
   if (!cell.note.empty())
     absl::StrAppend(&out, "<div class=\"note\">", Escape(cell.note), "</div>");
   return absl::StrCat(out, "</td>");

@@ -263,6 +263,84 @@ TEST(MatrixTest, AnUnknownCitedClauseIsAProblem) {
               ::testing::Contains(HasSubstr("process.z.typo")));
 }
 
+// A clause the registry marks not applicable under a start method: N/A there
+// whatever its (skipped or passing) tests say, FAIL if a test fails, and the
+// summary counts N/A apart from UNSUPPORTED.
+TEST(MatrixTest, NotApplicableUnderAStartMethod) {
+  absl::StatusOr<Registry> registry = Registry::Parse(R"({
+    "capabilities": {},
+    "clauses": [
+      {"id": "process.n.skipped", "area": "process", "title": "t", "seed": "",
+       "cpython": "c", "kind": "normative",
+       "start_methods": {"spawn": "not_applicable: a spawned child holds no parent object",
+                         "forkserver": "differs: the server reaps"}},
+      {"id": "process.n.passing", "area": "process", "title": "t", "seed": "",
+       "cpython": "c", "kind": "normative",
+       "start_methods": {"spawn": "not_applicable: nothing to see"}},
+      {"id": "process.n.failing", "area": "process", "title": "t", "seed": "",
+       "cpython": "c", "kind": "normative",
+       "start_methods": {"spawn": "not_applicable: nothing to see"}},
+      {"id": "process.n.untested", "area": "process", "title": "t", "seed": "",
+       "cpython": "c", "kind": "normative", "untested": "later",
+       "start_methods": {"spawn": "not_applicable: nothing to see"}}
+    ]})");
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  std::vector<ColumnRun> runs;
+  for (const std::string method : {"fork", "spawn", "forkserver"}) {
+    ColumnRun run;
+    run.column = {"linux", method};
+    run.citations = {{"N.Skipped", {"process.n.skipped"}, "n_test.cc", 1},
+                     {"N.Passing", {"process.n.passing"}, "n_test.cc", 2},
+                     {"N.Failing", {"process.n.failing"}, "n_test.cc", 3}};
+    const bool spawn = method == "spawn";
+    run.results = {
+        {"N.Skipped",
+         spawn ? TestStatus::kUnsupported : TestStatus::kPassed,
+         {"process.n.skipped"},
+         spawn ? "needs the fork start method" : ""},
+        {"N.Passing", TestStatus::kPassed, {"process.n.passing"}, ""},
+        {"N.Failing",
+         spawn ? TestStatus::kFailed : TestStatus::kPassed,
+         {"process.n.failing"},
+         spawn ? "n_test.cc:4\nwrong" : ""}};
+    runs.push_back(std::move(run));
+  }
+  // An expectation does not turn an N/A cell into something else.
+  runs[1].expectations.expected["process.n.passing"] = {ExpectedOutcome::kFail,
+                                                        "stale"};
+  Report report = BuildReport(*registry, runs);
+  EXPECT_EQ(CellOf(report, "process.n.skipped", 0).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.n.skipped", 1).outcome,
+            Outcome::kNotApplicable);
+  EXPECT_EQ(CellOf(report, "process.n.skipped", 1).note,
+            "not applicable under spawn: a spawned child holds no parent "
+            "object");
+  // "differs" is a note for the reader; the tests decide.
+  EXPECT_EQ(CellOf(report, "process.n.skipped", 2).outcome, Outcome::kPass);
+  EXPECT_EQ(CellOf(report, "process.n.passing", 1).outcome,
+            Outcome::kNotApplicable);
+  EXPECT_EQ(CellOf(report, "process.n.failing", 1).outcome, Outcome::kFail);
+  EXPECT_EQ(CellOf(report, "process.n.untested", 0).outcome,
+            Outcome::kUntested);
+  EXPECT_EQ(CellOf(report, "process.n.untested", 1).outcome,
+            Outcome::kNotApplicable);
+  EXPECT_THAT(report.flags, IsEmpty());
+  EXPECT_EQ(report.summary[1].at(Outcome::kNotApplicable), 3);
+  EXPECT_EQ(report.summary[1].count(Outcome::kUnsupported), 0u);
+  EXPECT_EQ(report.summary[0].count(Outcome::kNotApplicable), 0u);
+  EXPECT_EQ(ExitCode(report), 1);  // the FAIL, not the N/A cells
+
+  EXPECT_THAT(RenderText(report), HasSubstr("3 N/A"));
+  const std::string html = RenderHtml(report);
+  EXPECT_THAT(html, HasSubstr("class=\"outcome o-NA\">N/A"));
+  EXPECT_THAT(html, HasSubstr("<b>Under forkserver:</b> differs: the server"));
+  Json json = Json::parse(RenderJson(report));
+  EXPECT_EQ(json["columns"][1]["summary"]["N/A"], 3);
+  EXPECT_EQ(json["clauses"][0]["outcomes"]["linux/spawn"]["outcome"], "N/A");
+  EXPECT_EQ(json["clauses"][0]["start_methods"]["forkserver"],
+            "differs: the server reaps");
+}
+
 TEST(RenderTest, TextShowsTheMatrixAndFailures) {
   std::string text = RenderText(BuildReport(MakeRegistry(), MakeRuns()));
   EXPECT_THAT(text, HasSubstr("linux/fork"));

@@ -12,7 +12,7 @@ AREAS = {
     "construction": ALL_START_METHODS,
     "lifecycle": ALL_START_METHODS,
     "signals": ALL_START_METHODS,
-    "module": ["fork"],
+    "module": ALL_START_METHODS,
     "module_portable": ALL_START_METHODS,
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.

@@ -16,11 +16,11 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cereal/types/optional.hpp"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/internal/deadline.h"
 #include "process/internal/forkserver.h"
 #include "process/internal/handle_passing.h"
 #include "process/internal/state.h"
@@ -42,11 +42,8 @@ class WatchedParent final : public ParentProcess {
   bool is_alive() override { return watch_->IsAlive(); }
   Handle sentinel() const override { return watch_->sentinel(); }
   void join(std::optional<double> timeout) override {
-    const absl::Time deadline = timeout.has_value()
-                                    ? absl::Now() + absl::Seconds(*timeout)
-                                    : absl::InfiniteFuture();
     const Handle handles[] = {watch_->sentinel()};
-    (void)platform::WaitReadable(handles, deadline);
+    (void)platform::WaitReadable(handles, DeadlineAfter(timeout));
   }
 
  private:

@@ -8,16 +8,11 @@
 #include "absl/time/clock.h"
 #include "absl/types/span.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 
 namespace conformance::module_testing {
 
 namespace platform = ::procspec::platform;
-
-Reaper::~Reaper() {
-  absl::StatusOr<bool> alive = process_.is_alive();
-  if (alive.ok() && *alive) (void)process_.kill();
-  (void)process_.join();
-}
 
 absl::StatusOr<Facts> ParseFacts(const std::vector<std::string>& lines) {
   Facts facts;
@@ -45,8 +40,7 @@ absl::StatusOr<ReportPipe> ReportPipe::Create() {
 }
 
 absl::Status ReportWriter::Send(std::string_view line) const {
-  return platform::WriteAll(handle_.get(),
-                            absl::StrCat(std::string(line), "\n"));
+  return testing::WriteLine(handle_.get(), std::string(line));
 }
 
 absl::Status ReportWriter::SendFact(std::string_view key,
@@ -55,13 +49,12 @@ absl::Status ReportWriter::SendFact(std::string_view key,
 }
 
 absl::Status ReportPipe::Send(std::string_view line) const {
-  return platform::WriteAll(ends_.write.get(),
-                            absl::StrCat(std::string(line), "\n"));
+  return Writer().Send(line);
 }
 
 absl::Status ReportPipe::SendFact(std::string_view key,
                                   std::string_view value) const {
-  return Send(absl::StrCat(std::string(key), "=", std::string(value)));
+  return Writer().SendFact(key, value);
 }
 
 void ReportPipe::CloseWriteEnd() { ends_.write.reset(); }
@@ -71,24 +64,12 @@ absl::StatusOr<std::vector<std::string>> ReportPipe::ReadLines() {
     return absl::FailedPreconditionError(
         "ReportPipe::ReadLines before CloseWriteEnd would never see EOF");
   }
-  const absl::Time deadline = absl::Now() + ScaledTimeout(absl::Seconds(30));
-  const platform::NativeHandle handle = ends_.read.get();
-  std::string data;
-  while (true) {
-    absl::StatusOr<std::vector<std::size_t>> ready =
-        platform::WaitReadable(absl::MakeConstSpan(&handle, 1), deadline);
-    if (!ready.ok()) return ready.status();
-    if (ready->empty()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "children still hold the report pipe; read so far: \"", data, "\""));
-    }
-    absl::StatusOr<std::string> chunk = platform::ReadSome(handle, 4096);
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->empty()) break;
-    data += *chunk;
-  }
+  absl::StatusOr<std::string> data =
+      testing::ReadToEnd(ends_.read.get(), ScaledTimeout(absl::Seconds(30)));
+  if (!data.ok()) return data.status();
   std::vector<std::string> lines;
-  for (absl::string_view line : absl::StrSplit(data, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(*data, '\n', absl::SkipEmpty())) {
     lines.emplace_back(line);
   }
   return lines;

@@ -1,5 +1,5 @@
-// Helpers for the module area's tests: a guard that leaves no child behind,
-// a pipe through which children report facts to the test, and the facts
+// Helpers for the module area's tests: a pipe through which children report
+// facts to the test, and the facts
 // themselves ("key=value" lines, compared with what python3 prints).
 #ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
 #define PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
@@ -12,25 +12,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "conformance/suite/common/child_testing.h"
 #include "platform/platform.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
 
 namespace conformance::module_testing {
 
-// On scope exit kills the child if it still runs, then joins it, so that a
-// failed assertion leaves neither a running child nor a zombie. Harmless on an
-// object that was never started or is closed (the errors are ignored).
-class Reaper {
- public:
-  explicit Reaper(procspec::Process& process) : process_(process) {}
-  Reaper(const Reaper&) = delete;
-  Reaper& operator=(const Reaper&) = delete;
-  ~Reaper();
-
- private:
-  procspec::Process& process_;
-};
+// The former name of the shared guard (child_testing.h), for code written
+// against this header; new code uses ::conformance::testing::KillOnExit.
+using Reaper = ::conformance::testing::KillOnExit;
 
 // Observed facts by name, e.g. {"exitcode.return": "0"}.
 using Facts = std::map<std::string, std::string>;

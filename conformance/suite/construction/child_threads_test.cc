@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
@@ -25,7 +26,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
-using construction_testing::ChildGuard;
+using ::conformance::testing::KillOnExit;
 using construction_testing::ReportPipe;
 using construction_testing::SendLineTo;
 using procspec::InheritedHandle;
@@ -75,7 +76,7 @@ CONFORMANCE_TEST(ChildThreads, JoinedThreadsCompleteBeforeTheChildExits,
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(ChildThreadsJoined, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -101,7 +102,7 @@ CONFORMANCE_TEST(ChildThreads, DetachedThreadDiesWithTheChild,
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(ChildThreadsDetached, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK(p.join(absl::ToDoubleSeconds(ScaledTimeout(absl::Seconds(20)))));
   ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, p.exitcode());
   ASSERT_TRUE(exitcode.has_value())

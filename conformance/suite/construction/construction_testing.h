@@ -16,28 +16,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "platform/platform.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
 
 namespace conformance::construction_testing {
-
-// Kills and joins a started child when the test leaves the scope, whatever the
-// path (a failed ASSERT included), so that no zombie outlives the test.
-class ChildGuard {
- public:
-  explicit ChildGuard(procspec::Process& process) : process_(process) {}
-  ChildGuard(const ChildGuard&) = delete;
-  ChildGuard& operator=(const ChildGuard&) = delete;
-  ~ChildGuard() {
-    absl::StatusOr<bool> alive = process_.is_alive();
-    if (alive.ok() && *alive) (void)process_.kill();
-    (void)process_.join();  // An error (not started, closed) is harmless here.
-  }
-
- private:
-  procspec::Process& process_;
-};
 
 // A pipe from children to the test. Create it before start(), call
 // CloseWriteEnd() in the parent right after start() (so that end of file comes
@@ -76,23 +60,7 @@ class ReportPipe {
   absl::StatusOr<std::string> ReadAll(
       absl::Duration timeout = absl::Seconds(30)) {
     CloseWriteEnd();
-    const absl::Time deadline = absl::Now() + ScaledTimeout(timeout);
-    std::string text;
-    while (true) {
-      const procspec::platform::NativeHandle handles[] = {ends_.read.get()};
-      absl::StatusOr<std::vector<std::size_t>> ready =
-          procspec::platform::WaitReadable(handles, deadline);
-      if (!ready.ok()) return ready.status();
-      if (ready->empty()) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "no end of file on the report pipe; got so far: '", text, "'"));
-      }
-      absl::StatusOr<std::string> chunk =
-          procspec::platform::ReadSome(ends_.read.get(), 4096);
-      if (!chunk.ok()) return chunk.status();
-      if (chunk->empty()) return text;
-      text += *chunk;
-    }
+    return testing::ReadToEnd(ends_.read.get(), ScaledTimeout(timeout));
   }
 
  private:

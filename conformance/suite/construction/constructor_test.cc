@@ -24,6 +24,7 @@
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
@@ -38,8 +39,8 @@ namespace conformance {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
 using ::conformance::testing::RunChildEntry;
-using construction_testing::ChildGuard;
 using construction_testing::ReportPipe;
 using construction_testing::SendLineTo;
 using construction_testing::SendTo;
@@ -197,7 +198,7 @@ CONFORMANCE_TEST(Constructor, NoTargetRunsNothingAndExitsZero,
                  "process.constructor.named_fields") {
   procspec::Process p;
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
 }
@@ -213,7 +214,7 @@ CONFORMANCE_TEST(Constructor, NamedFieldsReachTheChild,
   EXPECT_EQ(p.name(), "worker");
   EXPECT_TRUE(p.daemon());
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -230,10 +231,10 @@ CONFORMANCE_TEST(Constructor, TargetWithoutArgsIsCalledWithNone,
   procspec::Process q(ConstructorNamed, {.name = "only-a-name"});
   EXPECT_EQ(q.name(), "only-a-name");
   ASSERT_OK(p.start());
-  ChildGuard guard_p(p);
+  KillOnExit guard_p(p);
   ASSERT_OK_AND_ASSIGN(int exitcode_p, JoinAndGetExitcode(p));
   ASSERT_OK(q.start());
-  ChildGuard guard_q(q);
+  KillOnExit guard_q(q);
   ASSERT_OK_AND_ASSIGN(int exitcode_q, JoinAndGetExitcode(q));
   EXPECT_EQ(exitcode_p, 7) << "the target was not called";
   EXPECT_EQ(exitcode_q, 8) << "7: not called; 9: called under another name";
@@ -258,7 +259,7 @@ CONFORMANCE_TEST(Group, OnlyNullptrCompiles, "process.group.must_be_none") {
   procspec::Process p(TakesNothing, {.group = nullptr, .name = "grouped"});
   EXPECT_EQ(p.name(), "grouped");
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
 }
@@ -276,7 +277,7 @@ CONFORMANCE_TEST(Args, PassedPositionallyInOrder, "process.args.positional") {
   procspec::Process p(ConstructorReportThree,
                       std::tuple{report.ChildEnd(), 1, "two", 3.5});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -289,7 +290,7 @@ CONFORMANCE_TEST(Args, SeedsOneTwoThree, "process.args.positional") {
   procspec::Process p(ConstructorReportInts,
                       std::tuple{report.ChildEnd(), 1, 2, 3});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -307,7 +308,7 @@ CONFORMANCE_TEST(Args, ChildMutationsAreNotSeenByTheParent,
       ConstructorMutateArgs,
       std::tuple{report.ChildEnd(), parent_value, parent_vector});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -336,7 +337,7 @@ CONFORMANCE_TEST(Args, ChildMutationsThroughAPointerAreNotSeenByTheParent,
   };
   procspec::Process p(target, std::tuple{&parent_value, parent_vector});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -358,7 +359,7 @@ CONFORMANCE_TEST(Args, OneElementTupleReachesTheTargetIntact,
                                              decltype(std::make_tuple("p1"))>);
   procspec::Process p(ConstructorExpectP1, std::tuple{"p1"});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "3: the target did not receive exactly \"p1\"";
 }
@@ -414,7 +415,7 @@ CONFORMANCE_TEST(Args, UncallableCombinationsAreRejected,
   procspec::Process p(ConstructorReportDoubled,
                       std::tuple{report.ChildEnd(), 21});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -435,7 +436,7 @@ CONFORMANCE_TEST(Kwargs, SeedsDictIsDeliveredToTheTarget,
   procspec::Process p(ConstructorReportKwargs, std::tuple{report.ChildEnd()},
                       {.kwargs = {{"name", "race"}, {"age", 23}}});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -457,7 +458,7 @@ CONFORMANCE_TEST(Kwargs, FollowTheArgsWithTypesIntact,
                                   {"flag", true},
                                   {"nothing", nullptr}}});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -470,7 +471,7 @@ CONFORMANCE_TEST(Kwargs, DefaultIsAnEmptyMap, "process.kwargs.passed") {
   procspec::Process p(ConstructorReportKwargsSize,
                       std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -488,7 +489,7 @@ CONFORMANCE_TEST(Kwargs, UnexpectedKeywordFailsTheChildWithExitcodeOne,
                       std::tuple{report.ChildEnd(), "p1"},
                       {.kwargs = {{"age", 23}}});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 1);

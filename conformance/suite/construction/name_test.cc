@@ -18,6 +18,7 @@
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
@@ -30,8 +31,8 @@ namespace conformance {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
 using ::conformance::testing::RunChildEntry;
-using construction_testing::ChildGuard;
 using construction_testing::DefaultNameNumber;
 using construction_testing::ReportPipe;
 using construction_testing::SendLineTo;
@@ -138,7 +139,7 @@ CONFORMANCE_TEST(Name, DefaultIsProcessDashCounter, "process.name.default") {
   EXPECT_EQ(second.name(), absl::StrCat("Process-", *n + 1));
   // Starting one does not advance the counter; only constructing does.
   ASSERT_OK(second.start());
-  ChildGuard guard(second);
+  KillOnExit guard(second);
   procspec::Process third;
   EXPECT_EQ(third.name(), absl::StrCat("Process-", *n + 2));
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(second));
@@ -152,7 +153,7 @@ CONFORMANCE_TEST(Name, ChildSeesItsDefaultName, "process.name.default") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(NameReport, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -206,7 +207,7 @@ CONFORMANCE_TEST(Name, SubclassChildSeesItsClassName,
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   Sub sub(report.ChildEnd());
   ASSERT_OK(sub.start());
-  ChildGuard guard(sub);
+  KillOnExit guard(sub);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(sub));
   EXPECT_EQ(exitcode, 0);
@@ -225,7 +226,7 @@ CONFORMANCE_TEST(Name, NestedNamesInChildrenAndGrandchildren,
   const std::string name = p.name();
   ASSERT_TRUE(DefaultNameNumber(name, "Process").has_value()) << name;
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -248,7 +249,7 @@ CONFORMANCE_TEST(Name, ChildConstructionsDoNotAdvanceTheParentsCounter,
   const std::optional<int> n = DefaultNameNumber(p.name(), "Process");
   ASSERT_TRUE(n.has_value()) << p.name();
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
   procspec::Process next;
@@ -275,7 +276,7 @@ CONFORMANCE_TEST(Name, EmptyNameChildSeesTheDefault,
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(NameReport, std::tuple{report.ChildEnd()}, {.name = ""});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -290,7 +291,7 @@ CONFORMANCE_TEST(Name, GivenNameIsTheChildsName, "process.name.settable") {
                       {.name = "worker-α"});
   EXPECT_EQ(p.name(), "worker-α");
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -309,7 +310,7 @@ CONFORMANCE_TEST(Name, AssignedBeforeStartReachesTheChildAfterDoesNot,
   p.set_name("second");
   EXPECT_EQ(p.name(), "second");
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK(handshake.WaitReady());
   p.set_name("third");
   EXPECT_EQ(p.name(), "third");
@@ -328,7 +329,7 @@ CONFORMANCE_TEST(Name, AssignableAtAnyTime, "process.name.settable") {
   p.set_name("renamed");
   EXPECT_EQ(p.name(), "renamed");
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
   p.set_name("after-join");
@@ -353,7 +354,7 @@ CONFORMANCE_TEST(Name, ChildRenamesItself, "process.name.settable") {
   procspec::Process p(NameRenameSelf, std::tuple{report.ChildEnd()},
                       {.name = "given"});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);

@@ -11,6 +11,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
@@ -24,7 +25,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
-using construction_testing::ChildGuard;
+using ::conformance::testing::KillOnExit;
 using construction_testing::ReportPipe;
 using construction_testing::SendLineTo;
 
@@ -86,7 +87,7 @@ CONFORMANCE_TEST(Repr, StartedShowsThePid, "process.repr.format") {
   procspec::Process p(ReprBlock, std::tuple{handshake.ChildSide()},
                       {.name = "runner", .daemon = true});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK(handshake.WaitReady());
   EXPECT_EQ(p.repr(),
             absl::StrCat("<Process name='runner' pid=", PidOf(p),
@@ -103,7 +104,7 @@ CONFORMANCE_TEST(Repr, StartedShowsThePid, "process.repr.format") {
 CONFORMANCE_TEST(Repr, StoppedShowsTheExitcode, "process.repr.format") {
   procspec::Process p(ReprExitWith, std::tuple{3}, {.name = "three"});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 3);
   EXPECT_EQ(p.repr(),
@@ -119,7 +120,7 @@ CONFORMANCE_TEST(Repr, StoppedBySignalShowsItsName, "process.repr.format") {
     procspec::Process p(ReprBlock, std::tuple{handshake.ChildSide()},
                         {.name = "victim"});
     ASSERT_OK(p.start());
-    ChildGuard guard(p);
+    KillOnExit guard(p);
     ASSERT_OK(handshake.WaitReady());
     ASSERT_OK(use_kill ? p.kill() : p.terminate());
     ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -136,7 +137,7 @@ CONFORMANCE_TEST(Repr, StoppedBySignalShowsItsName, "process.repr.format") {
 CONFORMANCE_TEST(Repr, Closed, "process.repr.format") {
   procspec::Process p({.name = "c", .daemon = true});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
   ASSERT_OK(p.close());
@@ -161,7 +162,7 @@ CONFORMANCE_TEST(Repr, InTheChildCurrent, "process.repr.format") {
   procspec::Process p(ReprReportCurrent, std::tuple{report.ChildEnd()},
                       {.name = "me"});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -188,7 +189,7 @@ CONFORMANCE_TEST(Repr, InTheChildCurrentAndInherited, "process.repr.format") {
       },
       {.name = "me"});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);

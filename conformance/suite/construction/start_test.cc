@@ -15,6 +15,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/construction/construction_testing.h"
 #include "gtest/gtest.h"
@@ -29,8 +30,8 @@ namespace conformance {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
 using ::conformance::testing::RunChildEntry;
-using construction_testing::ChildGuard;
 using construction_testing::ReportPipe;
 using construction_testing::SendTo;
 using procspec::InheritedHandle;
@@ -119,7 +120,7 @@ CONFORMANCE_TEST(Start, ReleasesArgsInTheParent,
   // The args, and for a registered target their copy converted for sending.
   EXPECT_GE(token.use_count(), 2) << "the Process holds a copy until start()";
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   EXPECT_EQ(token.use_count(), 1) << "start() kept the parent's copy of args";
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -145,7 +146,7 @@ CONFORMANCE_TEST(Start, ReleasesLambdaArgsInTheParent,
   procspec::Process p(target, std::tuple{token});
   EXPECT_EQ(token.use_count(), 2) << "the Process holds a copy until start()";
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   EXPECT_EQ(token.use_count(), 1) << "start() kept the parent's copy of args";
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -168,7 +169,7 @@ CONFORMANCE_TEST(Start, ReleasesTheTargetInTheParent,
   procspec::Process p([token, &report] { report.Send(absl::StrCat(*token)); });
   EXPECT_EQ(token.use_count(), 2);
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   EXPECT_EQ(token.use_count(), 1) << "start() kept the parent's target";
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -186,7 +187,7 @@ CONFORMANCE_TEST(Start, RunInTheParentAfterStartCallsNothing,
   EXPECT_EQ(g_start_calls, 1)
       << "run() before start() calls the target in the caller";
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
   p.run();
@@ -260,7 +261,7 @@ CONFORMANCE_TEST(Start, ChildStdinReadsEndOfFile,
                  "process.start.stdin_null_device") {
   procspec::Process p(StartProbeStdin);
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
 }
@@ -300,7 +301,7 @@ CONFORMANCE_TEST(Authkey, ChildInheritsTheKey, "process.authkey.inherited") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(StartReportKeysHex, std::tuple{report.ChildEnd()});
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -320,7 +321,7 @@ CONFORMANCE_TEST(Authkey, AssignedKeyIsTheChildsKey,
   p.set_authkey(new_key);
   EXPECT_EQ(p.authkey(), new_key);
   ASSERT_OK(p.start());
-  ChildGuard guard(p);
+  KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(std::string seen, report.ReadAll());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);

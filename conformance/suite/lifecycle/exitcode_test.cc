@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
@@ -28,6 +29,8 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 using ::conformance::testing::RunChildEntry;
 using ::procspec::platform::Signal;
 using ::procspec::platform::SignalNumber;
@@ -122,9 +125,9 @@ CONFORMANCE_TEST(Exitcode, ZeroForReturnAndExitWithoutCode,
   children.emplace_back(
       "throw SystemExit()",
       std::make_unique<procspec::Process>(ExitcodeThrowSystemExit));
-  std::vector<std::unique_ptr<ReapOnExit>> reaps;
+  std::vector<std::unique_ptr<KillOnExit>> reaps;
   for (auto& [what, p] : children) {
-    reaps.push_back(std::make_unique<ReapOnExit>(*p));
+    reaps.push_back(std::make_unique<KillOnExit>(*p));
     ASSERT_OK(p->start()) << what;
   }
   for (auto& [what, p] : children) {
@@ -141,11 +144,11 @@ CONFORMANCE_TEST(Exitcode, ExitCodeIsTruncatedToEightBits,
       {256, 0}, {257, 1}, {-1, 255}, {1000, 232},
   };
   std::vector<std::unique_ptr<procspec::Process>> children;
-  std::vector<std::unique_ptr<ReapOnExit>> reaps;
+  std::vector<std::unique_ptr<KillOnExit>> reaps;
   for (const auto& [code, expected] : cases) {
     children.push_back(std::make_unique<procspec::Process>(LifecycleExitWith,
                                                            std::tuple{code}));
-    reaps.push_back(std::make_unique<ReapOnExit>(*children.back()));
+    reaps.push_back(std::make_unique<KillOnExit>(*children.back()));
     ASSERT_OK(children.back()->start());
   }
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -153,7 +156,7 @@ CONFORMANCE_TEST(Exitcode, ExitCodeIsTruncatedToEightBits,
     EXPECT_EQ(exitcode, cases[i].second) << "Exit(" << cases[i].first << ")";
   }
   procspec::Process exit_true(ExitcodeExitTrue);
-  ReapOnExit reap(exit_true);
+  KillOnExit reap(exit_true);
   ASSERT_OK(exit_true.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(exit_true));
   EXPECT_EQ(exitcode, 1) << "Exit(true)";
@@ -220,7 +223,7 @@ CONFORMANCE_TEST(Exitcode, DeathBySegvIsMinusTheSignal,
                  "process.exitcode.signal") {
   const int segv = procspec::platform::testing::SegvSignalNumber();
   procspec::Process p(ExitcodeDieBySignal, std::tuple{segv});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, -segv);
@@ -232,7 +235,7 @@ CONFORMANCE_TEST(Exitcode, DeathByAbortIsMinusTheSignal,
                  "process.exitcode.signal") {
   const int abrt = procspec::platform::testing::AbortSignalNumber();
   procspec::Process p(ExitcodeDieBySignal, std::tuple{abrt});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, -abrt);
@@ -260,7 +263,7 @@ CONFORMANCE_TEST(Exitcode, TerminateAndKillAreMinusTheirSignals,
 CONFORMANCE_TEST(Exitcode, ReadableWithoutJoin,
                  "process.exitcode.without_join") {
   procspec::Process p(LifecycleExitWith, std::tuple{4});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
   ASSERT_OK_AND_ASSIGN(std::optional<int> exitcode, p.exitcode());
@@ -287,7 +290,7 @@ CONFORMANCE_TEST(Exitcode, ReadingItReapsTheChild,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(LifecycleExitWith, std::tuple{4});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
@@ -18,6 +19,8 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 using ::procspec::platform::testing::ProcessState;
 using ::procspec::platform::testing::StateOf;
 
@@ -86,7 +89,7 @@ PROCSPEC_PROCESS_CLASS(IsAliveSelfCheck);
 CONFORMANCE_TEST(IsAlive, CurrentProcessIsAliveInAChild,
                  "process.is_alive.current_process") {
   IsAliveSelfCheck p;
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: current_process().is_alive(); "
@@ -100,7 +103,7 @@ CONFORMANCE_TEST(IsAlive, ReapsAnExitedChild, "process.is_alive.reaps") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(LifecycleExitWith, std::tuple{3});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());
@@ -150,7 +153,7 @@ CONFORMANCE_TEST(IsAlive, ChildCannotTestItsParentsObjects,
     // Its own object is the exception.
     ExitUnlessTrue(procspec::current_process().is_alive(), 12);
   });
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: running sibling; 11: unstarted sibling; "

@@ -17,6 +17,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
@@ -29,6 +30,8 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 using ::procspec::platform::testing::ProcessState;
 using ::procspec::platform::testing::StateOf;
 
@@ -96,7 +99,7 @@ CONFORMANCE_TEST(Join, ReturnsOnlyOnceTheExitcodeIsKnown,
 CONFORMANCE_TEST(Join, ReapsTheChild, "process.join.waits_for_exit") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   procspec::Process p(LifecycleNoop);
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());
@@ -149,7 +152,7 @@ CONFORMANCE_TEST(Join, DurationTimeoutReturnsWithTheChildStillRunning,
 CONFORMANCE_TEST(Join, TimeoutReturnsEarlyWhenTheChildExits,
                  "process.join.timeout") {
   procspec::Process p(LifecycleExitWith, std::tuple{8});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   const absl::Duration timeout = ScaledTimeout(absl::Seconds(60));
   ASSERT_OK(p.start());
   const absl::Time before = absl::Now();
@@ -193,7 +196,7 @@ CONFORMANCE_TEST(Join, ZeroAndNegativeTimeoutsDoNotWait,
 CONFORMANCE_TEST(Join, NegativeTimeoutCompletesTheJoinOfAnExitedChild,
                  "process.join.nonpositive_timeout") {
   procspec::Process p(LifecycleExitWith, std::tuple{6});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());
@@ -213,7 +216,7 @@ CONFORMANCE_TEST(Join, ZeroTimeoutReapsAnExitedChild,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(LifecycleNoop);
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_TRUE(pid.has_value());
@@ -228,7 +231,7 @@ CONFORMANCE_TEST(Join, ZeroTimeoutReapsAnExitedChild,
 CONFORMANCE_TEST(Join, RepeatedJoinsReturnAndKeepTheExitcode,
                  "process.join.repeated") {
   procspec::Process p(LifecycleExitWith, std::tuple{7});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int first, JoinAndGetExitcode(p));
   EXPECT_EQ(first, 7);
@@ -342,7 +345,7 @@ CONFORMANCE_TEST(Join, ChildCannotJoinItselfOrItsParentsObjects,
     ExitUnlessError(unstarted.join(), "AssertionError", kNotChild, 13);
   });
   self = &p;
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: current_process().join(); 11: own object; "

@@ -21,6 +21,7 @@
 #include "conformance/harness/environment.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
@@ -48,34 +49,10 @@ inline absl::Status RequireForkStartMethod(std::string_view why) {
                                   absl::string_view(why.data(), why.size())));
 }
 
-// UNSUPPORTED under forkserver, whose server (not this process) reaps the
-// child, so that no zombie of this process is there to observe.
-inline absl::Status RequireOwnZombie() {
-  if (StartMethod() != "forkserver") return absl::OkStatus();
-  return Unsupported(
-      "under forkserver the fork server reaps the child: this process never "
-      "has it as a zombie");
-}
-
-// Kills and joins `process` when the scope ends, so that a failed assertion
-// never leaves a running child or a zombie behind. Harmless after a successful
-// join (kill() sends nothing once the exit status is known) and for an object
-// never started or already closed.
-class ReapOnExit {
- public:
-  explicit ReapOnExit(procspec::Process& process) : process_(process) {}
-  ReapOnExit(const ReapOnExit&) = delete;
-  ReapOnExit& operator=(const ReapOnExit&) = delete;
-  ~ReapOnExit() {
-    absl::StatusOr<std::optional<procspec::Pid>> pid = process_.pid();
-    if (!pid.ok() || !pid->has_value()) return;
-    (void)process_.kill();
-    (void)process_.join();
-  }
-
- private:
-  procspec::Process& process_;
-};
+// The former names of the shared helpers (child_testing.h), for code written
+// against this header; new code uses ::conformance::testing directly.
+using ReapOnExit = testing::KillOnExit;
+using testing::RequireOwnZombie;
 
 // In a child: ends the child with exit code `code` unless `status` is the
 // Python error `type` carrying exactly `message`. Each check in a child uses
@@ -85,19 +62,6 @@ inline void ExitUnlessError(const absl::Status& status, std::string_view type,
   if (procspec::PythonExceptionType(status) != type ||
       std::string(status.message()) != message) {
     procspec::Exit(code);
-  }
-}
-
-// Reads `handle` until end of file.
-inline absl::StatusOr<std::string> ReadToEnd(
-    procspec::platform::NativeHandle handle) {
-  std::string all;
-  while (true) {
-    absl::StatusOr<std::string> chunk =
-        procspec::platform::ReadSome(handle, 4096);
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->empty()) return all;
-    all += *chunk;
   }
 }
 
@@ -153,7 +117,7 @@ class BlockedChild {
 
   Handshake handshake_;
   procspec::Process process_;
-  ReapOnExit reap_;
+  testing::KillOnExit reap_;
 };
 
 // Releases the child; if that fails, kills it, so that a thread blocked in

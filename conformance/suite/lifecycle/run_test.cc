@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
@@ -26,6 +27,8 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 using ::procspec::platform::MakePipe;
 using ::procspec::platform::NativeHandle;
@@ -83,7 +86,7 @@ CONFORMANCE_TEST(Run, CallsTheTargetWithItsArgsInTheChild,
   procspec::Process p(
       RunWriteNameAndNumber,
       std::tuple{InheritedHandle(pipe.write.get()), std::string("p1"), 7});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string received, ReadToEnd(pipe.read.get()));
@@ -101,7 +104,7 @@ CONFORMANCE_TEST(Run, CallsTheTargetWithItsKwargsInTheChild,
       RunWriteKwargs,
       std::tuple{InheritedHandle(pipe.write.get()), std::string("egon")},
       {.kwargs = {{"name", "race"}, {"age", 23}}});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string received, ReadToEnd(pipe.read.get()));
@@ -114,7 +117,7 @@ CONFORMANCE_TEST(Run, CallsTheTargetWithItsKwargsInTheChild,
 CONFORMANCE_TEST(Run, DiscardsTheTargetsReturnValue, "process.run.calls_target",
                  "process.exitcode.return_zero") {
   procspec::Process p(RunReturnFortyTwo);
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -124,7 +127,7 @@ CONFORMANCE_TEST(Run, DiscardsTheTargetsReturnValue, "process.run.calls_target",
 CONFORMANCE_TEST(Run, WithoutATargetTheChildExitsZero,
                  "process.run.no_target_exit_zero") {
   procspec::Process p;
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -134,7 +137,7 @@ CONFORMANCE_TEST(Run, WithoutATargetTheChildExitsZero,
 CONFORMANCE_TEST(Run, WithOptionsButNoTargetTheChildExitsZero,
                  "process.run.no_target_exit_zero") {
   procspec::Process p({.name = "idle"});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -147,7 +150,7 @@ CONFORMANCE_TEST(Run, DirectCallRunsTheTargetInTheCaller,
   g_run_calls = 0;
   g_run_ran_in = 0;
   procspec::Process p(RunCountCall);
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   p.run();
   EXPECT_EQ(g_run_calls, 1);
   EXPECT_EQ(g_run_ran_in, procspec::platform::CurrentPid());
@@ -220,7 +223,7 @@ CONFORMANCE_TEST(Run, SubclassOverrideRunsInTheChildWithItsMembers,
                  "process.start.calls_run_in_child") {
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
   Worker worker(pipe.write.get());
-  ReapOnExit reap(worker);
+  KillOnExit reap(worker);
   worker.label = "set before start";
   ASSERT_OK(worker.start());
   pipe.write.reset();
@@ -247,7 +250,7 @@ PROCSPEC_PROCESS_CLASS(ExitingWorker);
 CONFORMANCE_TEST(Run, SubclassOverrideDeterminesTheExitcode,
                  "process.run.subclass_override") {
   ExitingWorker worker;
-  ReapOnExit reap(worker);
+  KillOnExit reap(worker);
   ASSERT_OK(worker.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(worker));
   EXPECT_EQ(exitcode, 6);
@@ -268,7 +271,7 @@ CONFORMANCE_TEST(Run, SubclassWithoutOverrideCallsTheTarget,
   ASSERT_OK_AND_ASSIGN(PipeEnds pipe, MakePipe());
   PlainSubclass p(RunWriteTarget,
                   std::tuple{InheritedHandle(pipe.write.get()), 5});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string received, ReadToEnd(pipe.read.get()));

@@ -12,6 +12,7 @@
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/lifecycle/lifecycle_testing.h"
 #include "gtest/gtest.h"
@@ -26,6 +27,8 @@ namespace conformance::lifecycle {
 namespace {
 
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::conformance::testing::RunChildEntry;
 using ::procspec::platform::MakePipe;
 using ::procspec::platform::PipeEnds;
@@ -70,7 +73,7 @@ CONFORMANCE_TEST(Start, CallsRunInAChildProcessNotInTheParent,
   g_start_ran_in_this_process = false;
   procspec::Process p(StartReportPid,
                       std::tuple{procspec::InheritedHandle(pipe.write.get())});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   pipe.write.reset();
   ASSERT_OK_AND_ASSIGN(std::string reported, ReadToEnd(pipe.read.get()));
@@ -92,7 +95,7 @@ CONFORMANCE_TEST(Start, ReturnsWhileTheTargetIsStillRunning,
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(LifecycleBlockThenExit,
                       std::tuple{handshake.ChildSide(), 0});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_OK_AND_ASSIGN(bool alive, p.is_alive());
@@ -137,7 +140,7 @@ CONFORMANCE_TEST(Start, TwiceWhileRunningIsAnAssertionError,
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(LifecycleBlockThenExit,
                       std::tuple{handshake.ChildSide(), 0});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid_before, p.pid());
@@ -156,7 +159,7 @@ CONFORMANCE_TEST(Start, TwiceWhileRunningIsAnAssertionError,
 CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
                  "process.start.twice_error") {
   procspec::Process p(LifecycleExitWith, std::tuple{5});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 5);
@@ -170,7 +173,7 @@ CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
 CONFORMANCE_TEST(Start, TwiceAfterExitWithoutJoinIsAnAssertionError,
                  "process.start.twice_error") {
   procspec::Process p(LifecycleExitWith, std::tuple{6});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
   EXPECT_PYTHON_ERROR(p.start(), "AssertionError",
@@ -186,14 +189,14 @@ CONFORMANCE_TEST(Start, ObjectCreatedByTheParentCannotBeStartedInAChild,
                  "process.start.foreign_object_error") {
   CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
   procspec::Process foreign(LifecycleExitWith, std::tuple{9});
-  ReapOnExit reap_foreign(foreign);
+  KillOnExit reap_foreign(foreign);
   procspec::Process p([&foreign] {
     ExitUnlessError(foreign.start(), "AssertionError", kForeignStart, 10);
     // The forked copy stays unstarted after the refusal.
     absl::StatusOr<std::optional<procspec::Pid>> pid = foreign.pid();
     if (!pid.ok() || pid->has_value()) procspec::Exit(11);
   });
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: start() did not fail as CPython's; "
@@ -210,7 +213,7 @@ CONFORMANCE_TEST(Start, ObjectCreatedByTheParentCannotBeStartedInAChild,
 CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeStartedTwice,
                  "process.start.check_order") {
   procspec::Process p(LifecycleNoop);
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0);
@@ -233,7 +236,7 @@ CONFORMANCE_TEST(Start, ClosedIsCheckedBeforeTheCreator,
     ExitUnlessError(closed_unstarted.start(), "ValueError", kClosed, 10);
     ExitUnlessError(closed_started.start(), "ValueError", kClosed, 11);
   });
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: closed unstarted object; "
@@ -247,7 +250,7 @@ CONFORMANCE_TEST(Start, StartedTwiceIsCheckedBeforeTheCreator,
                  "process.start.check_order") {
   CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
   procspec::Process started(LifecycleNoop);
-  ReapOnExit reap_started(started);
+  KillOnExit reap_started(started);
   ASSERT_OK(started.start());
   ASSERT_OK(started.join());
   procspec::Process unstarted(LifecycleNoop);
@@ -255,7 +258,7 @@ CONFORMANCE_TEST(Start, StartedTwiceIsCheckedBeforeTheCreator,
     ExitUnlessError(started.start(), "AssertionError", kStartedTwice, 10);
     ExitUnlessError(unstarted.start(), "AssertionError", kForeignStart, 11);
   });
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "10: inherited started object; "
@@ -277,7 +280,7 @@ CONFORMANCE_TEST(Start, CreatorIsCheckedBeforeDaemonic,
         ExitUnlessError(own.start(), "AssertionError", kDaemonic, 11);
       },
       {.daemon = true});
-  ReapOnExit reap(p);
+  KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
   EXPECT_EQ(exitcode, 0) << "9: the child is not daemonic; "

@@ -1,8 +1,12 @@
 // Differential checks: each test runs a Python program under python3 (CPython
-// 3.11, start method fork) that prints what it observes as key=value facts,
-// does the same with procspec in C++, and compares the two fact by fact:
-// error messages, exit codes, names, reprs (pids masked), and what the module
-// functions report. Without python3 the tests are UNSUPPORTED, never passed.
+// 3.11, under this instance's start method) that prints what it observes as
+// key=value facts, does the same with procspec in C++, and compares the two
+// fact by fact: error messages, exit codes, names, reprs (pids masked), and
+// what the module functions report. Without python3 the tests are UNSUPPORTED,
+// never passed. Targets are module-level functions in Python and registered
+// functions (PROCSPEC_TARGET) in C++, so the tests run under fork, spawn and
+// forkserver; the one check that needs a forked copy of the parent (an object
+// created by another process) is made under fork only, on both sides.
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -11,6 +15,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,16 +25,21 @@
 #include "absl/strings/str_split.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
+#include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module/python_oracle.h"
 #include "platform/platform.h"
+#include "process/inherited_handle.h"
 #include "process/process.h"
+#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {
 namespace {
 
+using ::conformance::testing::KillOnExit;
 namespace platform = ::procspec::platform;
 using ::conformance::module_testing::ExpectSameFacts;
 using ::conformance::module_testing::Facts;
@@ -37,10 +47,11 @@ using ::conformance::module_testing::MaskRepr;
 using ::conformance::module_testing::Outcome;
 using ::conformance::module_testing::PyStr;
 using ::conformance::module_testing::PythonRun;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
+using ::conformance::module_testing::ReportWriter;
 using ::conformance::module_testing::RunPython;
 using ::conformance::module_testing::WaitUntilEnded;
+using ::procspec::InheritedHandle;
 
 // str() of an optional property, or the error as outcome() prints it.
 template <typename T>
@@ -65,11 +76,12 @@ void Merge(Facts reported, Facts& facts) {
   }
 }
 
-// A pipe whose read end children block on (CPython's os.read(r, 1)) until the
-// test writes one byte per child.
+// A pipe whose read end children block on until the test writes one byte per
+// child (the Python programs send one message on an mp.Pipe, which the
+// children poll). Children get the read end as an argument: Hold::Child().
 struct Hold {
   platform::PipeEnds ends;
-  void Wait() const { (void)platform::ReadSome(ends.read.get(), 1); }
+  InheritedHandle Child() const { return InheritedHandle(ends.read.get()); }
   absl::Status Release(int children) const {
     return platform::WriteAll(ends.write.get(), std::string(children, 'x'));
   }
@@ -81,6 +93,20 @@ absl::StatusOr<Hold> MakeHold() {
   return Hold{*std::move(ends)};
 }
 
+// Whether children are forked copies of this process, which can use objects
+// the parent created (CPython cannot send a Process object to a spawned child:
+// pickling its authkey is refused).
+bool ChildrenAreForkedCopies() { return StartMethod() == "fork"; }
+
+// ---- Targets shared by the tests -------------------------------------------
+
+void DiffNoop() {}
+PROCSPEC_TARGET(DiffNoop);
+
+// Blocks until the test writes a byte to the Hold (or closes it).
+void DiffHold(InheritedHandle hold) { (void)platform::ReadSome(hold.get(), 1); }
+PROCSPEC_TARGET(DiffHold);
+
 // ---- Error messages --------------------------------------------------------
 
 constexpr char kErrorsScript[] = R"py(
@@ -88,14 +114,15 @@ def noop():
     pass
 
 
-def hold(r):
-    os.read(r, 1)
+def hold(release):
+    release.poll(None)
 
 
 def in_child(foreign):
-    fact("child.error.foreign_start", outcome(foreign.start))
-    fact("child.error.foreign_join", outcome(foreign.join))
-    fact("child.error.foreign_is_alive", outcome(foreign.is_alive))
+    if foreign is not None:
+        fact("child.error.foreign_start", outcome(foreign.start))
+        fact("child.error.foreign_join", outcome(foreign.join))
+        fact("child.error.foreign_is_alive", outcome(foreign.is_alive))
     fact("child.error.join_self", outcome(mp.current_process().join))
 
 
@@ -119,14 +146,14 @@ def main():
     fact("unstarted.error.closed_sentinel", outcome(lambda: p.sentinel))
     fact("main.error.join_self", outcome(mp.current_process().join))
 
-    r, w = os.pipe()
-    held = mp.Process(target=hold, args=(r,), name="held")
+    release, releaser = mp.Pipe(duplex=False)
+    held = mp.Process(target=hold, args=(release,), name="held")
     held.start()
     fact("running.error.start_twice", outcome(held.start))
     fact("running.error.set_daemon", outcome(lambda: setattr(held, "daemon", True)))
     fact("running.error.close", outcome(held.close))
     fact("running.value.is_alive_after_close", held.is_alive())
-    os.write(w, b"x")
+    releaser.send_bytes(b"x")
     held.join()
     fact("ended.error.start_twice", outcome(held.start))
     fact("ended.error.set_daemon", outcome(lambda: setattr(held, "daemon", True)))
@@ -149,7 +176,8 @@ def main():
     fact("closed.value.daemon_after_set", held.daemon)
     fact("closed.value.repr", masked_repr(held, None, os.getpid()))
 
-    foreign = mp.Process(target=noop)
+    # Only a forked child can use an object its parent created.
+    foreign = mp.Process(target=noop) if mp.get_start_method() == "fork" else None
     child = mp.Process(target=in_child, args=(foreign,))
     child.start()
     child.join()
@@ -160,11 +188,28 @@ def main():
     fact("daemon.value.exitcode", daemon.exitcode)
 )py";
 
+// A child's own Process object: joining it fails.
+void DiffJoinSelf(ReportWriter report) {
+  (void)report.SendFact("child.error.join_self",
+                        Outcome(procspec::current_process().join()));
+}
+PROCSPEC_TARGET(DiffJoinSelf);
+
+// A daemonic child: a new Process is not daemonic, and starting it fails.
+void DiffInDaemon(ReportWriter report) {
+  procspec::Process grandchild(DiffNoop);
+  (void)report.SendFact("daemon.value.new_default_daemon",
+                        PyStr(grandchild.daemon()));
+  (void)report.SendFact("daemon.error.start_child",
+                        Outcome(grandchild.start()));
+}
+PROCSPEC_TARGET(DiffInDaemon);
+
 // Every error condition gives CPython's exception type and exact message:
 // join/sentinel before start, start twice, daemon after start, join self,
 // close while running, every operation on a closed object (and what still
-// works), an object created by another process, a daemonic process starting
-// a child.
+// works), an object created by another process (under fork: only a forked
+// child has such an object), a daemonic process starting a child.
 CONFORMANCE_TEST(
     Differential, ErrorMessagesMatchCPython, "process.start.twice_error",
     "process.start.foreign_object_error", "process.join.not_started_error",
@@ -180,8 +225,7 @@ CONFORMANCE_TEST(
   ASSERT_OK_AND_ASSIGN(PythonRun python, RunPython(kErrorsScript));
 
   Facts cpp;
-  auto noop = [] {};
-  procspec::Process p(noop);
+  procspec::Process p(DiffNoop);
   cpp["unstarted.value.pid"] = PyValue(p.pid());
   cpp["unstarted.value.ident"] = PyValue(p.ident());
   cpp["unstarted.value.exitcode"] = PyValue(p.exitcode());
@@ -196,8 +240,8 @@ CONFORMANCE_TEST(
   cpp["main.error.join_self"] = Outcome(procspec::current_process().join());
 
   ASSERT_OK_AND_ASSIGN(Hold hold, MakeHold());
-  procspec::Process held([&hold] { hold.Wait(); }, {.name = "held"});
-  Reaper held_reaper(held);
+  procspec::Process held(DiffHold, std::tuple{hold.Child()}, {.name = "held"});
+  KillOnExit held_reaper(held);
   ASSERT_OK(held.start());
   cpp["running.error.start_twice"] = Outcome(held.start());
   cpp["running.error.set_daemon"] = Outcome(held.set_daemon(true));
@@ -232,30 +276,29 @@ CONFORMANCE_TEST(
       MaskRepr(held.repr(), held.name(), std::nullopt, platform::CurrentPid());
 
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process foreign(noop);
-  procspec::Process child([&] {
-    (void)report.SendFact("child.error.foreign_start",
-                          Outcome(foreign.start()));
-    (void)report.SendFact("child.error.foreign_join", Outcome(foreign.join()));
-    (void)report.SendFact("child.error.foreign_is_alive",
-                          Outcome(foreign.is_alive()));
-    (void)report.SendFact("child.error.join_self",
-                          Outcome(procspec::current_process().join()));
-  });
-  Reaper child_reaper(child);
-  ASSERT_OK(child.start());
-  ASSERT_OK(child.join());
-  cpp["child.value.exitcode"] = PyValue(child.exitcode());
-  procspec::Process daemon(
-      [&] {
-        procspec::Process grandchild(noop);
-        (void)report.SendFact("daemon.value.new_default_daemon",
-                              PyStr(grandchild.daemon()));
-        (void)report.SendFact("daemon.error.start_child",
-                              Outcome(grandchild.start()));
-      },
-      {.daemon = true});
-  Reaper daemon_reaper(daemon);
+  procspec::Process foreign(DiffNoop);
+  const ReportWriter writer = report.Writer();
+  std::unique_ptr<procspec::Process> child;
+  if (ChildrenAreForkedCopies()) {
+    child = std::make_unique<procspec::Process>([&foreign, writer] {
+      (void)writer.SendFact("child.error.foreign_start",
+                            Outcome(foreign.start()));
+      (void)writer.SendFact("child.error.foreign_join",
+                            Outcome(foreign.join()));
+      (void)writer.SendFact("child.error.foreign_is_alive",
+                            Outcome(foreign.is_alive()));
+      DiffJoinSelf(writer);
+    });
+  } else {
+    child =
+        std::make_unique<procspec::Process>(DiffJoinSelf, std::tuple{writer});
+  }
+  KillOnExit child_reaper(*child);
+  ASSERT_OK(child->start());
+  ASSERT_OK(child->join());
+  cpp["child.value.exitcode"] = PyValue(child->exitcode());
+  procspec::Process daemon(DiffInDaemon, std::tuple{writer}, {.daemon = true});
+  KillOnExit daemon_reaper(daemon);
   ASSERT_OK(daemon.start());
   report.CloseWriteEnd();
   ASSERT_OK(daemon.join());
@@ -273,8 +316,8 @@ def noop():
     pass
 
 
-def hold(r):
-    os.read(r, 1)
+def hold(release):
+    release.poll(None)
 
 
 def fail():
@@ -282,38 +325,39 @@ def fail():
 
 
 def report_own_repr():
-    fact("repr.in_child", masked_repr(mp.current_process(), None, os.getppid()))
+    fact("repr.in_child",
+         masked_repr(mp.current_process(), None, mp.parent_process().pid))
 
 
 CASES = [
-    ("return", noop),
-    ("no_target", None),
-    ("exit_none", lambda: sys.exit()),
-    ("exit_0", lambda: sys.exit(0)),
-    ("exit_3", lambda: sys.exit(3)),
-    ("exit_255", lambda: sys.exit(255)),
-    ("exit_256", lambda: sys.exit(256)),
-    ("exit_257", lambda: sys.exit(257)),
-    ("exit_minus_1", lambda: sys.exit(-1)),
-    ("exit_1000", lambda: sys.exit(1000)),
-    ("exit_true", lambda: sys.exit(True)),
-    ("exit_message", lambda: sys.exit("bye")),
-    ("exception", fail),
+    ("return", noop, ()),
+    ("no_target", None, ()),
+    ("exit_none", sys.exit, ()),
+    ("exit_0", sys.exit, (0,)),
+    ("exit_3", sys.exit, (3,)),
+    ("exit_255", sys.exit, (255,)),
+    ("exit_256", sys.exit, (256,)),
+    ("exit_257", sys.exit, (257,)),
+    ("exit_minus_1", sys.exit, (-1,)),
+    ("exit_1000", sys.exit, (1000,)),
+    ("exit_true", sys.exit, (True,)),
+    ("exit_message", sys.exit, ("bye",)),
+    ("exception", fail, ()),
 ]
 
 
 def main():
     parent = os.getpid()
-    for key, target in CASES:
-        p = mp.Process(target=target)
+    for key, target, args in CASES:
+        p = mp.Process(target=target, args=args)
         p.start()
         p.join()
         fact(f"exitcode.{key}", p.exitcode)
         if key in ("return", "exit_3"):
             fact(f"repr.stopped_{key}", masked_repr(p, p.pid, parent))
-    r, w = os.pipe()
+    release, releaser = mp.Pipe(duplex=False)
     for key, stop in (("terminate", "terminate"), ("kill", "kill")):
-        p = mp.Process(target=hold, args=(r,))
+        p = mp.Process(target=hold, args=(release,))
         p.start()
         getattr(p, stop)()
         p.join()
@@ -321,13 +365,13 @@ def main():
         fact(f"repr.{key}", masked_repr(p, p.pid, parent))
         p.close()
         fact(f"repr.{key}_closed", masked_repr(p, None, parent))
-    p = mp.Process(target=hold, args=(r,))
+    p = mp.Process(target=hold, args=(release,))
     fact("repr.initial", masked_repr(p, None, parent))
     p.daemon = True
     fact("repr.initial_daemon", masked_repr(p, None, parent))
     p.start()
     fact("repr.started_daemon", masked_repr(p, p.pid, parent))
-    os.write(w, b"x")
+    releaser.send_bytes(b"x")
     p.join()
     fact("repr.stopped_daemon", masked_repr(p, p.pid, parent))
     fact("repr.main", repr(mp.current_process()))
@@ -335,6 +379,30 @@ def main():
     p.start()
     p.join()
 )py";
+
+void DiffExitNone() { procspec::Exit(); }
+PROCSPEC_TARGET(DiffExitNone);
+void DiffExitWith(int code) { procspec::Exit(code); }
+PROCSPEC_TARGET(DiffExitWith);
+void DiffExitTrue() { procspec::Exit(true); }
+PROCSPEC_TARGET(DiffExitTrue);
+void DiffExitMessage(std::string message) { procspec::Exit(message); }
+PROCSPEC_TARGET(DiffExitMessage);
+void DiffThrowOutOfRange() { throw std::out_of_range("boom"); }
+PROCSPEC_TARGET(DiffThrowOutOfRange);
+
+// Reports the child's own repr, its name and its parent's pid masked.
+void DiffReportOwnRepr(ReportWriter report) {
+  procspec::Process& self = procspec::current_process();
+  procspec::ParentProcess* parent_process = procspec::parent_process();
+  (void)report.SendFact(
+      "repr.in_child",
+      MaskRepr(self.repr(), self.name(), std::nullopt,
+               parent_process == nullptr
+                   ? std::nullopt
+                   : std::optional<procspec::Pid>(parent_process->pid())));
+}
+PROCSPEC_TARGET(DiffReportOwnRepr);
 
 // A child's exitcode for every way of ending (return, no target, Exit with
 // None/0/n/true/a message, an uncaught exception, terminate, kill), and the
@@ -353,25 +421,30 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
 
   Facts cpp;
   const procspec::Pid parent = platform::CurrentPid();
-  const std::vector<std::pair<std::string, std::function<void()>>> cases = {
-      {"return", [] {}},
-      {"no_target", nullptr},
-      {"exit_none", [] { procspec::Exit(); }},
-      {"exit_0", [] { procspec::Exit(0); }},
-      {"exit_3", [] { procspec::Exit(3); }},
-      {"exit_255", [] { procspec::Exit(255); }},
-      {"exit_256", [] { procspec::Exit(256); }},
-      {"exit_257", [] { procspec::Exit(257); }},
-      {"exit_minus_1", [] { procspec::Exit(-1); }},
-      {"exit_1000", [] { procspec::Exit(1000); }},
-      {"exit_true", [] { procspec::Exit(true); }},
-      {"exit_message", [] { procspec::Exit(std::string("bye")); }},
-      {"exception", [] { throw std::out_of_range("boom"); }},
+  using Make = std::function<std::unique_ptr<procspec::Process>()>;
+  auto with = [](auto target, auto args) -> Make {
+    return [target, args] {
+      return std::make_unique<procspec::Process>(target, args);
+    };
   };
-  for (const auto& [key, target] : cases) {
-    auto p = target == nullptr ? std::make_unique<procspec::Process>()
-                               : std::make_unique<procspec::Process>(target);
-    Reaper reaper(*p);
+  const std::vector<std::pair<std::string, Make>> cases = {
+      {"return", with(DiffNoop, std::tuple{})},
+      {"no_target", [] { return std::make_unique<procspec::Process>(); }},
+      {"exit_none", with(DiffExitNone, std::tuple{})},
+      {"exit_0", with(DiffExitWith, std::tuple{0})},
+      {"exit_3", with(DiffExitWith, std::tuple{3})},
+      {"exit_255", with(DiffExitWith, std::tuple{255})},
+      {"exit_256", with(DiffExitWith, std::tuple{256})},
+      {"exit_257", with(DiffExitWith, std::tuple{257})},
+      {"exit_minus_1", with(DiffExitWith, std::tuple{-1})},
+      {"exit_1000", with(DiffExitWith, std::tuple{1000})},
+      {"exit_true", with(DiffExitTrue, std::tuple{})},
+      {"exit_message", with(DiffExitMessage, std::tuple{std::string("bye")})},
+      {"exception", with(DiffThrowOutOfRange, std::tuple{})},
+  };
+  for (const auto& [key, make] : cases) {
+    std::unique_ptr<procspec::Process> p = make();
+    KillOnExit reaper(*p);
     ASSERT_OK(p->start());
     ASSERT_OK(p->join());
     cpp["exitcode." + key] = PyValue(p->exitcode());
@@ -382,8 +455,8 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
   }
   ASSERT_OK_AND_ASSIGN(Hold hold, MakeHold());
   for (const std::string key : {"terminate", "kill"}) {
-    procspec::Process p([&hold] { hold.Wait(); });
-    Reaper reaper(p);
+    procspec::Process p(DiffHold, std::tuple{hold.Child()});
+    KillOnExit reaper(p);
     ASSERT_OK(p.start());
     ASSERT_OK(key == "terminate" ? p.terminate() : p.kill());
     ASSERT_OK(p.join());
@@ -394,8 +467,8 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
     cpp["repr." + key + "_closed"] =
         MaskRepr(p.repr(), p.name(), std::nullopt, parent);
   }
-  procspec::Process p([&hold] { hold.Wait(); });
-  Reaper reaper(p);
+  procspec::Process p(DiffHold, std::tuple{hold.Child()});
+  KillOnExit reaper(p);
   cpp["repr.initial"] = MaskRepr(p.repr(), p.name(), std::nullopt, parent);
   ASSERT_OK(p.set_daemon(true));
   cpp["repr.initial_daemon"] =
@@ -408,17 +481,8 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
   cpp["repr.main"] = procspec::current_process().repr();
 
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process reporter([&report] {
-    procspec::Process& self = procspec::current_process();
-    procspec::ParentProcess* parent_process = procspec::parent_process();
-    (void)report.SendFact(
-        "repr.in_child",
-        MaskRepr(self.repr(), self.name(), std::nullopt,
-                 parent_process == nullptr
-                     ? std::nullopt
-                     : std::optional<procspec::Pid>(parent_process->pid())));
-  });
-  Reaper reporter_reaper(reporter);
+  procspec::Process reporter(DiffReportOwnRepr, std::tuple{report.Writer()});
+  KillOnExit reporter_reaper(reporter);
   ASSERT_OK(reporter.start());
   report.CloseWriteEnd();
   ASSERT_OK(reporter.join());
@@ -508,6 +572,30 @@ Facts RelativeNames(const Facts& facts) {
   return relative;
 }
 
+void DiffNamesGrandchild(ReportWriter report) {
+  (void)report.SendFact("name.grandchild_current",
+                        procspec::current_process().name());
+  (void)report.SendFact("name.grandchild_parent",
+                        procspec::parent_process()->name());
+}
+PROCSPEC_TARGET(DiffNamesGrandchild);
+
+void DiffNamesChild(ReportWriter report) {
+  (void)report.SendFact("name.child_current",
+                        procspec::current_process().name());
+  (void)report.SendFact("name.child_parent",
+                        procspec::parent_process()->name());
+  procspec::Process first(DiffNamesGrandchild, std::tuple{report});
+  procspec::Process second;
+  Pro third;
+  (void)report.SendFact("name.grandchild_first", first.name());
+  (void)report.SendFact("name.grandchild_second", second.name());
+  (void)report.SendFact("name.grandchild_subclass", third.name());
+  (void)first.start();
+  (void)first.join();
+}
+PROCSPEC_TARGET(DiffNamesChild);
+
 // Default names count constructions (any class, named or not, empty name
 // included) and nest in a child as <child's N>:<M>; a child sees its own name
 // and its parent's.
@@ -523,26 +611,6 @@ CONFORMANCE_TEST(Differential, NamesMatchCPython, "process.name.default",
 
   Facts cpp;
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  auto report_grandchild = [&report] {
-    (void)report.SendFact("name.grandchild_current",
-                          procspec::current_process().name());
-    (void)report.SendFact("name.grandchild_parent",
-                          procspec::parent_process()->name());
-  };
-  auto report_child = [&] {
-    (void)report.SendFact("name.child_current",
-                          procspec::current_process().name());
-    (void)report.SendFact("name.child_parent",
-                          procspec::parent_process()->name());
-    procspec::Process first(report_grandchild);
-    procspec::Process second;
-    Pro third;
-    (void)report.SendFact("name.grandchild_first", first.name());
-    (void)report.SendFact("name.grandchild_second", second.name());
-    (void)report.SendFact("name.grandchild_subclass", third.name());
-    (void)first.start();
-    (void)first.join();
-  };
   procspec::Process first;
   cpp["name.first"] = first.name();
   cpp["name.second"] = procspec::Process().name();
@@ -550,8 +618,8 @@ CONFORMANCE_TEST(Differential, NamesMatchCPython, "process.name.default",
   cpp["name.subclass"] = Pro().name();
   cpp["name.given"] = procspec::Process({.name = "given"}).name();
   cpp["name.after_given"] = procspec::Process().name();
-  procspec::Process child(report_child);
-  Reaper reaper(child);
+  procspec::Process child(DiffNamesChild, std::tuple{report.Writer()});
+  KillOnExit reaper(child);
   cpp["name.child"] = child.name();
   cpp["name.main"] = procspec::current_process().name();
   ASSERT_OK(child.start());
@@ -570,11 +638,11 @@ constexpr char kModuleScript[] = R"py(
 counter = 7
 
 
-def hold(r):
-    os.read(r, 1)
+def hold(release):
+    release.poll(None)
 
 
-def report_child(r):
+def report_child(release):
     global counter
     fact("child.state.counter_at_start", counter)
     counter = 99
@@ -588,7 +656,7 @@ def report_child(r):
     fact("child.current.ident_is_getpid", me.ident == os.getpid())
     fact("child.active_children", ",".join(sorted(c.name for c in mp.active_children())))
     fact("child.cpu_count", mp.cpu_count())
-    os.read(r, 1)
+    release.poll(None)
 
 
 def main():
@@ -603,22 +671,24 @@ def main():
     fact("main.ident_is_getpid", me.ident == os.getpid())
     fact("main.parent_process", mp.parent_process())
     fact("cpu_count", mp.cpu_count())
-    r, w = os.pipe()
-    sibling = mp.Process(target=hold, args=(r,), name="sibling")
+    release, releaser = mp.Pipe(duplex=False)
+    sibling = mp.Process(target=hold, args=(release,), name="sibling")
     unstarted = mp.Process(name="unstarted")
-    child = mp.Process(target=report_child, args=(r,), name="worker", daemon=True)
+    child = mp.Process(target=report_child, args=(release,), name="worker", daemon=True)
     sibling.start()
     child.start()
     counter = 42
     fact("active.live", ",".join(sorted(f"{c.name}:{c.daemon}" for c in mp.active_children())))
     fact("active.pids_match", sorted(c.pid for c in mp.active_children()) == sorted([sibling.pid, child.pid]))
     fact("separate.pids_differ", len({os.getpid(), sibling.pid, child.pid}) == 3)
-    os.write(w, b"xx")
+    releaser.send_bytes(b"x")
     for p in (sibling, child):
         connection.wait([p.sentinel])
         # The sentinel (a pipe) reports the exit a moment before the child is
         # a zombie; wait for that without reaping, as procspec's Wait does.
-        os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+        # (Under forkserver the server has reaped the child already.)
+        if mp.get_start_method() != "forkserver":
+            os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
     fact("active.after_exit", ",".join(sorted(c.name for c in mp.active_children())))
     fact("active.sibling_exitcode_without_join", sibling.exitcode)
     fact("active.child_exitcode_without_join", child.exitcode)
@@ -628,6 +698,33 @@ def main():
 )py";
 
 int g_counter = 7;
+
+void DiffModuleChild(ReportWriter report, InheritedHandle hold) {
+  (void)report.SendFact("child.state.counter_at_start",
+                        absl::StrCat(g_counter));
+  g_counter = 99;
+  (void)report.SendFact("child.state.counter_after_write",
+                        absl::StrCat(g_counter));
+  procspec::Process& self = procspec::current_process();
+  const procspec::Pid pid = platform::CurrentPid();
+  (void)report.SendFact("child.current.name", self.name());
+  (void)report.SendFact("child.current.daemon", PyStr(self.daemon()));
+  (void)report.SendFact("child.current.exitcode", PyValue(self.exitcode()));
+  (void)report.SendFact("child.current.is_alive", PyValue(self.is_alive()));
+  (void)report.SendFact("child.current.pid_is_getpid",
+                        PyStr(self.pid().value_or(std::nullopt) == pid));
+  (void)report.SendFact("child.current.ident_is_getpid",
+                        PyStr(self.ident().value_or(std::nullopt) == pid));
+  std::vector<std::string> names;
+  for (const procspec::ChildInfo& info : procspec::active_children()) {
+    names.push_back(info.name);
+  }
+  std::sort(names.begin(), names.end());
+  (void)report.SendFact("child.active_children", absl::StrJoin(names, ","));
+  (void)report.SendFact("child.cpu_count", absl::StrCat(procspec::cpu_count()));
+  DiffHold(hold);
+}
+PROCSPEC_TARGET(DiffModuleChild);
 
 // What current_process(), parent_process(), active_children() and cpu_count()
 // report in the main process and in a child, and that memory is not shared.
@@ -660,42 +757,14 @@ CONFORMANCE_TEST(Differential, ModuleFunctionsMatchCPython,
 
   ASSERT_OK_AND_ASSIGN(Hold hold, MakeHold());
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
-  procspec::Process sibling([&hold] { hold.Wait(); }, {.name = "sibling"});
+  procspec::Process sibling(DiffHold, std::tuple{hold.Child()},
+                            {.name = "sibling"});
   procspec::Process unstarted({.name = "unstarted"});
-  procspec::Process child(
-      [&] {
-        (void)report.SendFact("child.state.counter_at_start",
-                              absl::StrCat(g_counter));
-        g_counter = 99;
-        (void)report.SendFact("child.state.counter_after_write",
-                              absl::StrCat(g_counter));
-        procspec::Process& self = procspec::current_process();
-        const procspec::Pid pid = platform::CurrentPid();
-        (void)report.SendFact("child.current.name", self.name());
-        (void)report.SendFact("child.current.daemon", PyStr(self.daemon()));
-        (void)report.SendFact("child.current.exitcode",
-                              PyValue(self.exitcode()));
-        (void)report.SendFact("child.current.is_alive",
-                              PyValue(self.is_alive()));
-        (void)report.SendFact("child.current.pid_is_getpid",
-                              PyStr(self.pid().value_or(std::nullopt) == pid));
-        (void)report.SendFact(
-            "child.current.ident_is_getpid",
-            PyStr(self.ident().value_or(std::nullopt) == pid));
-        std::vector<std::string> names;
-        for (const procspec::ChildInfo& info : procspec::active_children()) {
-          names.push_back(info.name);
-        }
-        std::sort(names.begin(), names.end());
-        (void)report.SendFact("child.active_children",
-                              absl::StrJoin(names, ","));
-        (void)report.SendFact("child.cpu_count",
-                              absl::StrCat(procspec::cpu_count()));
-        hold.Wait();
-      },
-      {.name = "worker", .daemon = true});
-  Reaper sibling_reaper(sibling);
-  Reaper child_reaper(child);
+  procspec::Process child(DiffModuleChild,
+                          std::tuple{report.Writer(), hold.Child()},
+                          {.name = "worker", .daemon = true});
+  KillOnExit sibling_reaper(sibling);
+  KillOnExit child_reaper(child);
   ASSERT_OK(sibling.start());
   ASSERT_OK(child.start());
   report.CloseWriteEnd();
@@ -741,7 +810,7 @@ def fail():
 
 
 def main():
-    message = mp.Process(target=lambda: sys.exit("bye"))
+    message = mp.Process(target=sys.exit, args=("bye",))
     message.start()
     message.join()
     error = mp.Process(target=fail)
@@ -759,10 +828,13 @@ class ValueError : public std::runtime_error {
 
 // The C++ equivalent of kStderrScript, in a fresh process so that its names
 // start at Process-1 and its children's stderr can be captured.
+void DiffThrowValueError() { throw ValueError("boom"); }
+PROCSPEC_TARGET(DiffThrowValueError);
+
 CONFORMANCE_CHILD_ENTRY(module_differential_stderr) {
-  procspec::Process message([] { procspec::Exit(std::string("bye")); });
+  procspec::Process message(DiffExitMessage, std::tuple{std::string("bye")});
   if (!message.start().ok() || !message.join().ok()) return 20;
-  procspec::Process error([] { throw ValueError("boom"); });
+  procspec::Process error(DiffThrowValueError);
   if (!error.start().ok() || !error.join().ok()) return 21;
   std::printf("exitcodes=%s,%s\n", PyValue(message.exitcode()).c_str(),
               PyValue(error.exitcode()).c_str());

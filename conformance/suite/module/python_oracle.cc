@@ -1,5 +1,8 @@
 #include "conformance/suite/module/python_oracle.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -7,8 +10,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "conformance/harness/environment.h"
 #include "conformance/harness/timeout.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/errors.h"
 
@@ -48,22 +53,57 @@ def masked_repr(p, pid, parent):
 
 )py";
 
-constexpr char kGuard[] = R"py(
+// The guard, with this instance's start method. After main() it stops the
+// helper processes spawn and forkserver start (the fork server, the resource
+// tracker) and reaps them, so that none outlives the program as an orphan
+// (re-parented to this test process once it is a child subreaper).
+std::string Guard() {
+  return absl::StrCat(R"py(
 
 if __name__ == '__main__':
-    mp.set_start_method('fork')
+    mp.set_start_method(')py",
+                      std::string(StartMethod()), R"py(')
     main()
-)py";
+    import gc
+    from multiprocessing import forkserver, resource_tracker
+    gc.collect()  # runs the finalizers of what main() left
+    forkserver._forkserver._stop()
+    resource_tracker._resource_tracker._stop()
+)py");
+}
+
+// A path for the next program in the test's temporary directory.
+std::string ScriptPath() {
+  static int count = 0;
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/tmp",
+                      "/python_oracle_", procspec::platform::CurrentPid(), "_",
+                      ++count, ".py");
+}
+
+absl::Status WriteScript(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
 absl::StatusOr<PythonRun> RunPython(std::string_view script) {
-  const std::string program =
-      absl::StrCat(kPrelude, std::string(script), kGuard);
+  const std::string path = ScriptPath();
+  if (absl::Status written = WriteScript(
+          path, absl::StrCat(kPrelude, std::string(script), Guard()));
+      !written.ok()) {
+    return written;
+  }
   absl::StatusOr<procspec::platform::testing::CommandResult> result =
       procspec::platform::testing::RunCommand(
-          {"python3", "-c", program},
-          absl::Now() + ScaledTimeout(absl::Seconds(60)));
+          {"python3", path}, absl::Now() + ScaledTimeout(absl::Seconds(60)));
+  std::remove(path.c_str());
   if (!result.ok()) return result.status();
   if (result->status.signaled || result->status.value != 0) {
     return absl::InternalError(

@@ -12,15 +12,20 @@
 //   cpp["error.join_not_started"] = Outcome(procspec::Process().join());
 //   ExpectSameFacts(python.facts, cpp);
 //
-// The program is python3 -c <prelude><script><guard>. The prelude imports
+// The program, <prelude><script><guard>, is written to a file in the test's
+// temporary directory ($TEST_TMPDIR) and run as python3 <file>: under spawn
+// and forkserver CPython's children import it again as a module, so targets
+// are the script's module-level functions (no lambdas), and what they need is
+// passed as arguments (an mp.Event rather than a pipe's descriptor). The
+// prelude imports
 // multiprocessing as mp (and os, signal, sys) and defines:
 //   fact(key, value)   prints "key=value" (str(value)) and flushes;
 //   outcome(fn)        "OK", or "<ExceptionType>: <message>" for what fn
 //   raised; masked_repr(p, pid, parent)  repr(p) with the name, " pid=<pid> "
 //   and
 //                      " parent=<parent> " masked (pass None to keep one).
-// The guard selects the fork start method and calls the script's main() under
-// `if __name__ == '__main__':`.
+// The guard selects this suite instance's start method (StartMethod()) and
+// calls the script's main() under `if __name__ == '__main__':`.
 #ifndef PROCSPEC_CONFORMANCE_SUITE_MODULE_PYTHON_ORACLE_H_
 #define PROCSPEC_CONFORMANCE_SUITE_MODULE_PYTHON_ORACLE_H_
 

@@ -9,6 +9,7 @@
 
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module_portable/module_portable_testing.h"
@@ -21,8 +22,9 @@
 namespace conformance::module_portable {
 namespace {
 
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 namespace platform = ::procspec::platform;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::WaitUntilEnded;
 using ::conformance::testing::JoinAndGetExitcode;
 
@@ -89,8 +91,8 @@ CONFORMANCE_TEST(ActiveChildren, ListsRunningChildrenOnly,
   procspec::Process joined(ModuleNoop, {.name = "ac-joined"});
   procspec::Process exited(ModuleNoop, {.name = "ac-exited"});
   procspec::Process unstarted(ModuleNoop, {.name = "ac-unstarted"});
-  Reaper reapers[] = {Reaper(running), Reaper(running_daemon), Reaper(joined),
-                      Reaper(exited)};
+  KillOnExit reapers[] = {KillOnExit(running), KillOnExit(running_daemon),
+                          KillOnExit(joined), KillOnExit(exited)};
   ASSERT_OK(joined.start());
   ASSERT_OK(joined.join());
   ASSERT_OK(running.start());
@@ -124,7 +126,7 @@ CONFORMANCE_TEST(ActiveChildren, ListedFromStart,
                  "module.active_children.lists_live") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   // Not waiting for the child to be ready: it is live from start() on.
   EXPECT_EQ(ListedAmong({PidOf(p)}),
@@ -143,7 +145,7 @@ CONFORMANCE_TEST(ActiveChildren, ReapsAnExitedChildWithoutJoin,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(ModuleExitWith, std::tuple{5});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   const procspec::Pid pid = PidOf(p);
   ASSERT_OK(WaitUntilEnded(p));
@@ -172,8 +174,8 @@ CONFORMANCE_TEST(ActiveChildren, ReapsSeveralFinishedChildren,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   procspec::Process first(ModuleNoop);
   procspec::Process second(ModuleExitWith, std::tuple{3});
-  Reaper first_reaper(first);
-  Reaper second_reaper(second);
+  KillOnExit first_reaper(first);
+  KillOnExit second_reaper(second);
   ASSERT_OK(first.start());
   ASSERT_OK(second.start());
   ASSERT_OK(WaitUntilEnded(first));
@@ -198,13 +200,13 @@ CONFORMANCE_TEST(ActiveChildren, EmptyInANewChild,
                  "module.active_children.child_starts_empty") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process sibling(ModuleHold, std::tuple{handshake.ChildSide()});
-  Reaper sibling_reaper(sibling);
+  KillOnExit sibling_reaper(sibling);
   ASSERT_OK(sibling.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_EQ(ListedAmong({PidOf(sibling)}).size(), 1u);
 
   procspec::Process child(ModuleListOwnChildren);
-  Reaper child_reaper(child);
+  KillOnExit child_reaper(child);
   ASSERT_OK(child.start());
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(child));
   EXPECT_EQ(code, 0) << "10: the new child listed children; 12: it did not "

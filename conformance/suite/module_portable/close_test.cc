@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module_portable/module_portable_testing.h"
@@ -21,8 +22,9 @@
 namespace conformance::module_portable {
 namespace {
 
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 namespace platform = ::procspec::platform;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::WaitUntilEnded;
 using ::conformance::testing::JoinAndGetExitcode;
 
@@ -48,7 +50,7 @@ void ExpectClosedErrors(procspec::Process& p) {
 CONFORMANCE_TEST(Close, WhileRunningFails, "process.close.running_error") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -69,7 +71,7 @@ CONFORMANCE_TEST(Close, WhileRunningFails, "process.close.running_error") {
 // A child that has ended need not be joined first: close() succeeds.
 CONFORMANCE_TEST(Close, EndedChildNeedsNoJoin, "process.close.running_error") {
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitUntilEnded(p));
   EXPECT_OK(p.close());
@@ -80,7 +82,7 @@ CONFORMANCE_TEST(Close, ReapsAnEndedChild, "process.close.running_error") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
   ASSERT_OK(WaitUntilEnded(p));
@@ -94,7 +96,7 @@ CONFORMANCE_TEST(Close, ReapsAnEndedChild, "process.close.running_error") {
 // close() may be called again and again on a joined process.
 CONFORMANCE_TEST(Close, RepeatedAfterJoin, "process.close.idempotent") {
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(p.join());
   EXPECT_OK(p.close());
@@ -130,7 +132,7 @@ CONFORMANCE_TEST(Close, BeforeStartThenStartFails,
 CONFORMANCE_TEST(Close, OperationsAfterCloseFail,
                  "process.close.closed_errors") {
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(p.join());
   ASSERT_OK(p.close());
@@ -150,7 +152,7 @@ CONFORMANCE_TEST(Close, OperationsAfterCloseBeforeStartFail,
 CONFORMANCE_TEST(Close, ConfigurationStillAvailable,
                  "process.close.still_available") {
   procspec::Process p(ModuleNoop, {.name = "kept"});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   const std::string authkey = p.authkey();
   ASSERT_OK(p.start());
   ASSERT_OK(p.join());
@@ -184,7 +186,7 @@ CONFORMANCE_TEST(Close, ReleasesTheSentinel, "process.close.releases_handles") {
   ASSERT_OK_AND_ASSIGN(std::vector<platform::NativeHandle> before,
                        platform::testing::OpenDescriptors());
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, p.sentinel());
   ASSERT_OK_AND_ASSIGN(std::vector<platform::NativeHandle> running,
@@ -213,7 +215,7 @@ CONFORMANCE_TEST(Close, ReleasesHandlesOfAnUnjoinedChild,
   ASSERT_OK_AND_ASSIGN(std::vector<platform::NativeHandle> before,
                        platform::testing::OpenDescriptors());
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitUntilEnded(p));
   ASSERT_OK(p.close());

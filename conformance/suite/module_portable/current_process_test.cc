@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module_portable/module_portable_testing.h"
@@ -18,10 +19,10 @@
 namespace conformance::module_portable {
 namespace {
 
+using ::conformance::testing::KillOnExit;
 namespace platform = ::procspec::platform;
 using ::conformance::module_testing::Facts;
 using ::conformance::module_testing::PyStr;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
 using ::conformance::module_testing::ReportWriter;
 using ::conformance::testing::JoinAndGetExitcode;
@@ -112,7 +113,7 @@ PROCSPEC_TARGET(ModuleHoldThenReportName);
 
 // Runs `p` (whose target reports through `report`) and returns the facts.
 absl::StatusOr<Facts> RunAndCollect(procspec::Process& p, ReportPipe& report) {
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   if (absl::Status status = p.start(); !status.ok()) return status;
   report.CloseWriteEnd();
   absl::StatusOr<int> code = JoinAndGetExitcode(p);
@@ -163,7 +164,7 @@ CONFORMANCE_TEST(CurrentProcess, InChildRenameAfterStartDoesNotReachChild,
   procspec::Process p(ModuleHoldThenReportName,
                       std::tuple{handshake.ChildSide(), report.Writer()},
                       {.name = "at-start"});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
   ASSERT_OK(handshake.WaitReady());

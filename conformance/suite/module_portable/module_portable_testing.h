@@ -23,15 +23,6 @@ void ModuleExitWith(int code);
 // Signals the handshake and blocks until released (errors ignored).
 void ModuleHold(HandshakeChild handshake);
 
-// UNSUPPORTED under forkserver, whose server (not this process) reaps the
-// child, so that no zombie of this process is there to observe.
-inline absl::Status RequireOwnZombie() {
-  if (StartMethod() != "forkserver") return absl::OkStatus();
-  return Unsupported(
-      "under forkserver the fork server reaps the child: this process never "
-      "has it as a zombie");
-}
-
 }  // namespace conformance::module_portable
 
 #endif  // PROCSPEC_CONFORMANCE_SUITE_MODULE_PORTABLE_MODULE_PORTABLE_TESTING_H_

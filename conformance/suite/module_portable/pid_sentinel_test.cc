@@ -12,6 +12,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module_portable/module_portable_testing.h"
@@ -23,8 +24,9 @@
 namespace conformance::module_portable {
 namespace {
 
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::RequireOwnZombie;
 namespace platform = ::procspec::platform;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
 using ::conformance::module_testing::ReportWriter;
 using ::conformance::module_testing::WaitUntilEnded;
@@ -85,7 +87,7 @@ CONFORMANCE_TEST(Pid, ChildsOwnPidUntilClose, "process.pid.child_pid") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(ModuleReportPidThenHold,
                       std::tuple{report.Writer(), handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
   ASSERT_OK(handshake.WaitReady());
@@ -121,7 +123,7 @@ CONFORMANCE_TEST(Pid, ChildsOwnPidUntilClose, "process.pid.child_pid") {
 CONFORMANCE_TEST(Pid, SameNumberInsideAndOutside, "process.pid.child_pid") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(ModuleReportOwnPid, std::tuple{report.Writer()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
   ASSERT_OK(p.join());
@@ -138,7 +140,7 @@ CONFORMANCE_TEST(Sentinel, BeforeStartFails,
   procspec::Process p(ModuleNoop);
   EXPECT_PYTHON_ERROR(p.sentinel(), "ValueError", "process not started");
   // Asking does not change anything: still startable, and then it has one.
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   EXPECT_OK(p.sentinel());
   ASSERT_OK(p.join());
@@ -158,7 +160,7 @@ CONFORMANCE_TEST(Sentinel, ReadyWhenTheChildEnds,
                  "process.sentinel.ready_at_exit") {
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(procspec::Handle sentinel, p.sentinel());
   EXPECT_TRUE(platform::testing::IsOpen(sentinel));
@@ -190,7 +192,7 @@ CONFORMANCE_TEST(Sentinel, ReadyWithoutReaping,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
   procspec::Process p(ModuleNoop);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(OptionalPid pid, p.pid());
   ASSERT_OK(WaitUntilEnded(p));
@@ -211,8 +213,8 @@ CONFORMANCE_TEST(Sentinel, OnlyTheEndedChildsSentinelIsReady,
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process held(ModuleHold, std::tuple{handshake.ChildSide()});
   procspec::Process quick(ModuleNoop);
-  Reaper held_reaper(held);
-  Reaper quick_reaper(quick);
+  KillOnExit held_reaper(held);
+  KillOnExit quick_reaper(quick);
   ASSERT_OK(held.start());
   ASSERT_OK(quick.start());
   ASSERT_OK(handshake.WaitReady());

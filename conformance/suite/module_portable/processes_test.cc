@@ -13,6 +13,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/module_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/module_portable/module_portable_testing.h"
@@ -25,8 +26,8 @@
 namespace conformance::module_portable {
 namespace {
 
+using ::conformance::testing::KillOnExit;
 namespace platform = ::procspec::platform;
-using ::conformance::module_testing::Reaper;
 using ::conformance::module_testing::ReportPipe;
 using ::conformance::module_testing::ReportWriter;
 using ::conformance::testing::JoinAndGetExitcode;
@@ -80,7 +81,7 @@ CONFORMANCE_TEST(State, ChildWritesStayInTheChild, "module.state.not_shared") {
   g_heap = std::make_unique<std::string>("parent");
   procspec::Process p(ModuleWriteState,
                       std::tuple{ChildInheritsParentMemory()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
   EXPECT_EQ(code, 0) << "10: the child did not see the "
@@ -114,7 +115,7 @@ CONFORMANCE_TEST(State, ParentWritesAfterStartDoNotReachTheChild,
   g_heap = std::make_unique<std::string>("before start");
   procspec::Process p(ModuleReadStateAfterRelease,
                       std::tuple{handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
   g_value = 42;
@@ -165,8 +166,8 @@ CONFORMANCE_TEST(Parallel, BothChildrenArriveBeforeEitherIsReleased,
                           std::tuple{first_handshake.ChildSide()});
   procspec::Process second(ModuleArriveAndWait,
                            std::tuple{second_handshake.ChildSide()});
-  Reaper first_reaper(first);
-  Reaper second_reaper(second);
+  KillOnExit first_reaper(first);
+  KillOnExit second_reaper(second);
   ASSERT_OK(first.start());
   ASSERT_OK(second.start());
   ASSERT_OK(first_handshake.WaitReady());
@@ -195,8 +196,8 @@ CONFORMANCE_TEST(Parallel, ChildrenRendezvousWithEachOther,
   procspec::Process second(
       ModuleMeet, std::tuple{procspec::InheritedHandle(to_first.write.get()),
                              procspec::InheritedHandle(to_second.read.get())});
-  Reaper first_reaper(first);
-  Reaper second_reaper(second);
+  KillOnExit first_reaper(first);
+  KillOnExit second_reaper(second);
   ASSERT_OK(first.start());
   ASSERT_OK(second.start());
   // Bounded: a child stuck in the rendezvous is still running after this.
@@ -222,7 +223,7 @@ CONFORMANCE_TEST(CpuCount, AtLeastOne, "module.cpu_count.positive") {
 CONFORMANCE_TEST(CpuCount, SameInAChild, "module.cpu_count.positive") {
   const int count = procspec::cpu_count();
   procspec::Process p(ModuleExitCpuCount);
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
   EXPECT_EQ(code, count & 0xff);
@@ -235,8 +236,8 @@ CONFORMANCE_TEST(Subprocess, TargetRunsInANewProcessWithItsOwnPid,
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process first(ModuleSendGetpid, std::tuple{report.Writer()});
   procspec::Process second(ModuleSendGetpid, std::tuple{report.Writer()});
-  Reaper first_reaper(first);
-  Reaper second_reaper(second);
+  KillOnExit first_reaper(first);
+  KillOnExit second_reaper(second);
   ASSERT_OK(first.start());
   ASSERT_OK(second.start());
   report.CloseWriteEnd();
@@ -270,7 +271,7 @@ CONFORMANCE_TEST(Subprocess, ChildsParentIsTheCreatingProcess,
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
   procspec::Process p(ModuleHold, std::tuple{handshake.ChildSide()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   ASSERT_OK(handshake.WaitReady());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -297,7 +298,7 @@ CONFORMANCE_TEST(Subprocess, ChildSeesTheCreatorAsItsParent,
                  "module.subprocess.separate_process") {
   ASSERT_OK_AND_ASSIGN(ReportPipe report, ReportPipe::Create());
   procspec::Process p(ModuleSendParentPid, std::tuple{report.Writer()});
-  Reaper reaper(p);
+  KillOnExit reaper(p);
   ASSERT_OK(p.start());
   report.CloseWriteEnd();
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
@@ -22,13 +22,13 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadToEnd;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadToEnd;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 
@@ -53,7 +53,7 @@ PROCSPEC_TARGET(DaemonExitWithFlag);
 void DaemonReadyThenExitWithFlag(InheritedHandle ready,
                                  InheritedHandle release) {
   SendLine(ready.get(), "ready");
-  signals_testing::WaitForByteOrEof(release.get());
+  ::conformance::testing::WaitForByteOrEof(release.get());
   DaemonExitWithFlag();
 }
 PROCSPEC_TARGET(DaemonReadyThenExitWithFlag);

@@ -19,8 +19,8 @@
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
@@ -29,14 +29,14 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
-using ::conformance::signals_testing::WaitForByteOrEof;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadLine;
 using ::conformance::testing::RunChildEntry;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
+using ::conformance::testing::WaitForByteOrEof;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;

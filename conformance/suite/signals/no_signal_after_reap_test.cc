@@ -12,8 +12,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
 #include "process/inherited_handle.h"
@@ -23,13 +23,13 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::EventTimeout;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadToEnd;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::WaitForByteOrEof;
+using ::conformance::testing::EventTimeout;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadToEnd;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::WaitForByteOrEof;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;

@@ -21,6 +21,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/subreaper.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
@@ -31,14 +32,14 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::EventTimeout;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadPid;
-using ::conformance::signals_testing::SendLine;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::EventTimeout;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadPid;
+using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
@@ -86,17 +87,58 @@ void OrphanParentOfBlockedGrandchild(InheritedHandle report,
 PROCSPEC_TARGET(OrphanParentOfBlockedGrandchild);
 
 // A child of the test that starts a grandchild (daemon as in
-// OrphanParentOfBlockedGrandchild); the grandchild sends its pid on `report`
-// and blocks until killed, and so does the child. Only the grandchild holds
-// `alive`'s write end once it runs and the caller has closed its own.
-std::unique_ptr<procspec::Process> NewParentOfBlockedGrandchild(
-    platform::PipeEnds& report, platform::PipeEnds& alive, int daemon,
-    bool die_with_parent = false) {
-  return std::make_unique<procspec::Process>(
-      OrphanParentOfBlockedGrandchild,
-      std::tuple{InheritedHandle(report.write.get()),
-                 InheritedHandle(alive.write.get()), daemon, die_with_parent});
-}
+// OrphanParentOfBlockedGrandchild); the grandchild sends its pid and blocks
+// until killed, and so does the child. Only the grandchild holds the write end
+// of alive() once it runs. When the scope ends the child is killed and joined,
+// then the grandchild is killed and, once re-parented to this test, reaped.
+class OrphanFamily {
+ public:
+  // Starts the child and waits for the grandchild's pid (ASSERTs: call it in
+  // ASSERT_NO_FATAL_FAILURE).
+  void Start(int daemon, bool die_with_parent = false) {
+    ASSERT_OK_AND_ASSIGN(report_, platform::MakePipe());
+    ASSERT_OK_AND_ASSIGN(alive_, platform::MakePipe());
+    parent_ = std::make_unique<procspec::Process>(
+        OrphanParentOfBlockedGrandchild,
+        std::tuple{InheritedHandle(report_.write.get()),
+                   InheritedHandle(alive_.write.get()), daemon,
+                   die_with_parent});
+    guard_.emplace(*parent_);
+    ASSERT_OK(parent_->start());
+    report_.write.reset();
+    alive_.write.reset();
+    ASSERT_OK_AND_ASSIGN(grandchild_, ReadPid(report_.read.get()));
+    orphan_.Watch(grandchild_);
+  }
+
+  procspec::Process& parent() { return *parent_; }
+  Pid grandchild() const { return grandchild_; }
+  // The read end of a pipe whose only writer is the grandchild: end of file
+  // once it has died.
+  platform::NativeHandle alive() const { return alive_.read.get(); }
+
+  // Kills the grandchild with `signal` and reaps it (it must be this test's
+  // child by now); its exit status.
+  absl::StatusOr<platform::ExitStatus> KillAndReapGrandchild(int signal) {
+    if (absl::Status sent = os::SignalPid(grandchild_, signal); !sent.ok()) {
+      return sent;
+    }
+    return ReapGrandchild();
+  }
+  absl::StatusOr<platform::ExitStatus> ReapGrandchild() {
+    absl::StatusOr<platform::ExitStatus> status = os::ReapPid(grandchild_);
+    if (status.ok()) orphan_.Forget();
+    return status;
+  }
+
+ private:
+  platform::PipeEnds report_;
+  platform::PipeEnds alive_;
+  OrphanGuard orphan_;  // runs after guard_: once the child has been reaped
+  std::unique_ptr<procspec::Process> parent_;
+  std::optional<KillOnExit> guard_;
+  Pid grandchild_ = 0;
+};
 
 // terminate() does not touch the child's own children: a grandchild keeps
 // running, is re-parented to the nearest subreaper (this test) instead of being
@@ -107,31 +149,23 @@ CONFORMANCE_TEST(Orphans, TerminateLeavesTheGrandchildRunningReparented,
                  "process.terminate.no_cleanup") {
   CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  OrphanGuard orphan;
-  std::unique_ptr<procspec::Process> child =
-      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/0);
-  KillOnExit guard(*child);
-  ASSERT_OK(child->start());
-  report.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
-  orphan.Watch(grandchild);
+  OrphanFamily family;
+  ASSERT_NO_FATAL_FAILURE(family.Start(/*daemon=*/0));
+  procspec::Process& child = family.parent();
+  const Pid grandchild = family.grandchild();
   ASSERT_OK_AND_ASSIGN(Pid grandchild_parent, os::ParentOf(grandchild));
-  EXPECT_EQ(grandchild_parent, PidOf(*child));
+  EXPECT_EQ(grandchild_parent, PidOf(child));
 
-  ASSERT_OK(child->terminate());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*child));
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
   ASSERT_OK_AND_ASSIGN(grandchild_parent, os::ParentOf(grandchild));
   EXPECT_EQ(grandchild_parent, platform::CurrentPid());
 
   // This test, not the terminated child, reaps the orphan.
-  ASSERT_OK(os::SignalPid(grandchild, kSigkill));
-  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
-  orphan.Forget();
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status,
+                       family.KillAndReapGrandchild(kSigkill));
   EXPECT_EQ(status,
             (platform::ExitStatus{.signaled = true, .value = kSigkill}));
 }
@@ -143,23 +177,16 @@ CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
                  "process.terminate.orphans_grandchildren") {
   CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  OrphanGuard orphan;
-  std::unique_ptr<procspec::Process> child =
-      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/-1);
-  KillOnExit guard(*child);
-  ASSERT_OK(child->start());
-  report.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
-  orphan.Watch(grandchild);
+  OrphanFamily family;
+  ASSERT_NO_FATAL_FAILURE(family.Start(/*daemon=*/-1));
+  procspec::Process& child = family.parent();
+  const Pid grandchild = family.grandchild();
 
-  ASSERT_OK(child->terminate());
-  ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(*child)));
-  EXPECT_EQ(os::StateOf(PidOf(*child)), ProcessState::kZombie);
+  ASSERT_OK(child.terminate());
+  ASSERT_OK(os::AwaitExitWithoutReaping(PidOf(child)));
+  EXPECT_EQ(os::StateOf(PidOf(child)), ProcessState::kZombie);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
   EXPECT_EQ(exitcode, -15);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
 }
@@ -171,28 +198,19 @@ CONFORMANCE_TEST(Zombie, TheTerminatedChildIsTheZombieNotItsChild,
 void ExpectGrandchildSurvivesSigkilledParent(bool daemon) {
   CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  OrphanGuard orphan;
-  std::unique_ptr<procspec::Process> parent =
-      NewParentOfBlockedGrandchild(report, alive, daemon ? 1 : 0);
-  KillOnExit guard(*parent);
-  ASSERT_OK(parent->start());
-  report.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
-  orphan.Watch(grandchild);
+  OrphanFamily family;
+  ASSERT_NO_FATAL_FAILURE(family.Start(daemon ? 1 : 0));
+  const Pid grandchild = family.grandchild();
 
-  ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
+  ASSERT_OK(family.parent().kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(family.parent()));
   EXPECT_EQ(exitcode, -9);
   EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
   ASSERT_OK_AND_ASSIGN(Pid new_parent, os::ParentOf(grandchild));
   EXPECT_EQ(new_parent, platform::CurrentPid());
 
-  ASSERT_OK(os::SignalPid(grandchild, kSigterm));
-  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
-  orphan.Forget();
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status,
+                       family.KillAndReapGrandchild(kSigterm));
   EXPECT_EQ(status,
             (platform::ExitStatus{.signaled = true, .value = kSigterm}));
 }
@@ -230,31 +248,20 @@ CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
     return;
   }
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  OrphanGuard orphan;
-  // The child closes its copy of `alive`'s write end once the grandchild has
-  // it, so that only the grandchild holds one.
-  std::unique_ptr<procspec::Process> parent = NewParentOfBlockedGrandchild(
-      report, alive, /*daemon=*/-1, /*die_with_parent=*/true);
-  KillOnExit guard(*parent);
-  ASSERT_OK(parent->start());
-  report.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
-  orphan.Watch(grandchild);
+  OrphanFamily family;
+  ASSERT_NO_FATAL_FAILURE(
+      family.Start(/*daemon=*/-1, /*die_with_parent=*/true));
 
-  ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
+  ASSERT_OK(family.parent().kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(family.parent()));
   EXPECT_EQ(exitcode, -9);
-  const platform::NativeHandle handles[] = {alive.read.get()};
+  const platform::NativeHandle handles[] = {family.alive()};
   ASSERT_OK_AND_ASSIGN(
       std::vector<std::size_t> ready,
       platform::WaitReadable(handles, absl::Now() + EventTimeout()));
   ASSERT_EQ(ready.size(), 1u)
       << "the die_with_parent child outlived its SIGKILLed parent";
-  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
-  orphan.Forget();
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, family.ReapGrandchild());
   EXPECT_EQ(status,
             (platform::ExitStatus{.signaled = true, .value = kSigkill}));
 }
@@ -267,29 +274,19 @@ CONFORMANCE_TEST(DieWithParent, ControlOffByDefaultTheChildSurvives,
                  "process.daemon.survives_sigkilled_parent") {
   CONFORMANCE_REQUIRE(RequireGrandchildOfThisProcess());
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
-  OrphanGuard orphan;
-  std::unique_ptr<procspec::Process> parent =
-      NewParentOfBlockedGrandchild(report, alive, /*daemon=*/-1);
-  KillOnExit guard(*parent);
-  ASSERT_OK(parent->start());
-  report.write.reset();
-  alive.write.reset();
-  ASSERT_OK_AND_ASSIGN(Pid grandchild, ReadPid(report.read.get()));
-  orphan.Watch(grandchild);
+  OrphanFamily family;
+  ASSERT_NO_FATAL_FAILURE(family.Start(/*daemon=*/-1));
 
-  ASSERT_OK(parent->kill());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*parent));
+  ASSERT_OK(family.parent().kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(family.parent()));
   EXPECT_EQ(exitcode, -9);
-  const platform::NativeHandle handles[] = {alive.read.get()};
+  const platform::NativeHandle handles[] = {family.alive()};
   ASSERT_OK_AND_ASSIGN(std::vector<std::size_t> ready,
                        platform::WaitReadable(handles, absl::InfinitePast()));
   EXPECT_TRUE(ready.empty());
-  EXPECT_EQ(os::StateOf(grandchild), ProcessState::kRunning);
-  ASSERT_OK(os::SignalPid(grandchild, kSigkill));
-  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
-  orphan.Forget();
+  EXPECT_EQ(os::StateOf(family.grandchild()), ProcessState::kRunning);
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus status,
+                       family.KillAndReapGrandchild(kSigkill));
   EXPECT_EQ(status,
             (platform::ExitStatus{.signaled = true, .value = kSigkill}));
 }

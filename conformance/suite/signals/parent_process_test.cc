@@ -17,6 +17,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/subreaper.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
@@ -28,14 +29,14 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::OrphanGuard;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::ReadToEnd;
-using ::conformance::signals_testing::SendLine;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadLine;
+using ::conformance::testing::ReadToEnd;
+using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;

@@ -15,8 +15,8 @@
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
 #include "process/inherited_handle.h"
@@ -26,15 +26,15 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::EventTimeout;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::ReadToEnd;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::EventTimeout;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::ReadToEnd;
 using ::conformance::testing::RunChildEntry;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
@@ -79,7 +79,7 @@ void TerminateChildWithCleanup(InheritedHandle ready, InheritedHandle cleanup,
                                InheritedHandle release) {
   WritesOnDestruction object{cleanup.get()};
   SendLine(ready.get(), "ready");
-  signals_testing::WaitForByteOrEof(release.get());
+  ::conformance::testing::WaitForByteOrEof(release.get());
 }
 PROCSPEC_TARGET(TerminateChildWithCleanup);
 

@@ -12,8 +12,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
 #include "process/inherited_handle.h"
@@ -22,12 +22,13 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::EventTimeout;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::PidOf;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::EventTimeout;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::PidOf;
+using ::conformance::testing::RequireOwnZombie;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
 using ::procspec::InheritedHandle;
 using ::procspec::Pid;
 namespace platform = ::procspec::platform;
@@ -40,14 +41,6 @@ void ZombieReadyThenBlock(InheritedHandle ready) {
   BlockUntilKilled();
 }
 PROCSPEC_TARGET(ZombieReadyThenBlock);
-
-// UNSUPPORTED under forkserver, where this process has no zombie to observe.
-absl::Status RequireOwnZombie() {
-  if (StartMethod() != "forkserver") return absl::OkStatus();
-  return Unsupported(
-      "under forkserver the fork server, not this process, is the child's "
-      "parent and reaps it: this process never has it as a zombie");
-}
 
 // How a test lets the library reap a child.
 enum class Reaper { kJoin, kIsAlive, kExitcode, kActiveChildren };
