@@ -194,9 +194,9 @@ def main():
           f"{vs_py} |")
     if args.suite_seconds:
         met = "yes" if float(args.suite_seconds) <= 60 else "**no**"
-        w(f"| `./bazelw test //... --cache_test_results=no`, build cached "
-          f"({args.suite_tests or '?'} tests) | {float(args.suite_seconds):.1f} s "
-          f"| – | – | ≤ 60 s | {met} | – | – |")
+        w(f"| `./bazelw test //... --cache_test_results=no`, build cached, "
+          f"`--jobs={os.cpu_count()}` ({args.suite_tests or '?'}) | "
+          f"{float(args.suite_seconds):.1f} s | – | – | ≤ 60 s | {met} | – | – |")
     w("")
     w("Per-repetition spread (procspec / floor, min–max of the repetition "
       "means):")

@@ -7,7 +7,7 @@
 #   --repetitions=N       repetitions of every benchmark (default 10), interleaved at random
 #   --iterations_scale=F  scales every iteration count (default 1; 0.1 for a quick look)
 #   --suite               also times `./bazelw test //... --cache_test_results=no` with the
-#                         build cached (it builds //... first, untimed)
+#                         build cached (it builds //... first, untimed), with --jobs=$(nproc)
 #   --rt                  runs both benchmark programs under SCHED_FIFO (chrt -f 10; root), so
 #                         that other jobs on a shared machine delay them less
 #
@@ -57,12 +57,14 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 suite_seconds=""
 suite_tests=""
 if ((suite)); then
-  ./bazelw build //...
+  # --jobs as in a clean clone (a user.bazelrc may lower it on a shared machine).
+  jobs=(--jobs="$(nproc)")
+  ./bazelw build "${jobs[@]}" //...
   start=$(date +%s.%N)
-  ./bazelw test //... --cache_test_results=no 2>&1 | tee "${results}/suite.log" >&2
+  ./bazelw test "${jobs[@]}" //... --cache_test_results=no 2>&1 | tee "${results}/suite.log" >&2
   end=$(date +%s.%N)
   suite_seconds=$(python3 -c "print(${end} - ${start})")
-  suite_tests=$(grep -cE '^//.* (PASSED|FAILED)' "${results}/suite.log" || true)
+  suite_tests=$(grep -oE 'Executed [0-9]+ out of [0-9]+ tests?: .*' "${results}/suite.log" | tail -1 || true)
 fi
 
 python3 bench/report.py \
