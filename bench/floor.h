@@ -36,10 +36,6 @@ std::int64_t* SharedStamp();
 // failure).
 int ForkExitWait();
 
-// fork(); the child runs StampAndExit(spin_nanos). Returns its pid (-1 on a
-// failure).
-std::int64_t ForkStampChild(std::int64_t spin_nanos);
-
 // fork(); the child _exits with 0 at once. Returns its pid (-1 on a failure).
 std::int64_t ForkExitChild();
 
@@ -49,6 +45,11 @@ std::int64_t ForkAndRun(const std::function<void()>& body);
 // A blocking waitpid of `pid`; its exit code, -N for a death by signal N, or
 // -1000 on a failure.
 int WaitPid(std::int64_t pid);
+
+// Blocks until child `pid` has exited, without reaping it (waitid with
+// WEXITED | WNOWAIT): the kernel's own wake-up of a parent waiting for a
+// child, which leaves the child for its owner to reap. False on a failure.
+bool AwaitExitNoReap(std::int64_t pid);
 
 // posix_spawn of `path` with the arguments {path, flag} and this environment,
 // then waitpid: the exit code (as WaitPid).

@@ -63,6 +63,14 @@ int WaitPid(std::int64_t pid) {
   return -1000;
 }
 
+bool AwaitExitNoReap(std::int64_t pid) {
+  siginfo_t info;
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
 std::int64_t ForkExitChild() {
   const pid_t pid = fork();
   if (pid == 0) _exit(0);
@@ -81,12 +89,6 @@ std::int64_t ForkAndRun(const std::function<void()>& body) {
 int ForkExitWait() {
   const std::int64_t pid = ForkExitChild();
   return pid < 0 ? -1 : WaitPid(pid);
-}
-
-std::int64_t ForkStampChild(std::int64_t spin_nanos) {
-  const pid_t pid = fork();
-  if (pid == 0) StampAndExit(spin_nanos);
-  return pid;
 }
 
 int SpawnWait(const std::string& path, const std::string& flag) {

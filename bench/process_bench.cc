@@ -113,16 +113,30 @@ void JoinWakeUp(benchmark::State& state, const char* method) {
   }
 }
 
+// The floor: the same kind of child (started by procspec, stamping the same
+// way), and a blocking waitid(WNOWAIT) for its exit, the kernel's direct
+// wake-up of a waiting parent; join() then reaps it, untimed.
 void JoinWakeUpFloor(benchmark::State& state) {
+  const procspec::Context* context = ContextFor("fork");
   for (auto _ : state) {
-    const std::int64_t pid = floor::ForkStampChild(kWakeUpSpinNanos);
-    if (pid < 0 || floor::WaitPid(pid) != 0) {
-      state.SkipWithError("fork/waitpid failed");
+    procspec::Process p(StampAndExit, std::tuple{kWakeUpSpinNanos},
+                        {.context = context});
+    if (!p.start().ok()) {
+      state.SkipWithError("start failed");
+      break;
+    }
+    absl::StatusOr<std::optional<procspec::Pid>> pid = p.pid();
+    if (!pid.ok() || !pid->has_value() || !floor::AwaitExitNoReap(**pid)) {
+      state.SkipWithError("waitid failed");
       break;
     }
     const std::int64_t woke = floor::MonotonicNanos();
     state.SetIterationTime(static_cast<double>(woke - *floor::SharedStamp()) /
                            1e9);
+    if (!p.join().ok()) {
+      state.SkipWithError("join failed");
+      break;
+    }
   }
 }
 

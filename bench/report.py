@@ -29,9 +29,11 @@ ROWS = [
      "fork + _exit + waitpid", 2.0, "≤ 2× fork floor",
      "forkserver_start_join"),
     ("join wake-up after the child's exit, fork", "join_wakeup", "join_wakeup",
-     "blocking waitpid", 1.1, "≤ 1.1× floor", "join_wakeup"),
+     "blocking waitid(WNOWAIT) on the same kind of child", 1.1,
+     "≤ 1.1× floor", "join_wakeup"),
     ("join wake-up after the child's exit, forkserver",
-     "forkserver_join_wakeup", "join_wakeup", "blocking waitpid (fork child)",
+     "forkserver_join_wakeup", "join_wakeup",
+     "blocking waitid(WNOWAIT) on a fork child",
      None, "(informational)", "forkserver_join_wakeup"),
     ("terminate → join, fork", "terminate_join", "terminate_join",
      "kill(SIGTERM) + waitpid", None, "(none set)", "terminate_join"),
@@ -81,6 +83,8 @@ def load_google_benchmark(path):
 def fmt_us(us):
     if us is None:
         return "–"
+    if us < 1:
+        return f"{us * 1000:.1f} ns"
     if us >= 10000:
         return f"{us / 1000:.1f} ms"
     if us >= 1000:
@@ -118,6 +122,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--procspec", required=True)
     parser.add_argument("--cpython", required=True)
+    parser.add_argument("--procspec_normal", default="",
+                        help="a second process_bench run under normal "
+                        "scheduling, for an extra ratio column")
     parser.add_argument("--load_before", default="")
     parser.add_argument("--load_after", default="")
     parser.add_argument("--repetitions", default="")
@@ -128,6 +135,9 @@ def main():
     args = parser.parse_args()
 
     reps, context = load_google_benchmark(args.procspec)
+    normal = {}
+    if args.procspec_normal and os.path.exists(args.procspec_normal):
+        normal, _ = load_google_benchmark(args.procspec_normal)
     with open(args.cpython) as f:
         cpython = json.load(f)
     py = cpython["results"]
@@ -170,16 +180,24 @@ def main():
     w("")
     w("## Results")
     w("")
+    extra = " ratio, normal scheduling |" if normal else ""
     w("| operation | procspec | floor (same run) | ratio to floor | target | "
-      "met | CPython 3.11 | procspec ÷ CPython |")
-    w("|---|---:|---|---:|---|:-:|---:|---:|")
+      "met | CPython 3.11 | procspec ÷ CPython |" + extra)
+    w("|---|---:|---|---:|---|:-:|---:|---:|" + ("---:|" if normal else ""))
+
+    def normal_ratio(op, fl):
+        ours = normal.get(f"{op}/procspec")
+        base = normal.get(f"{fl}/floor")
+        if not ours or not base:
+            return " – |" if normal else ""
+        return f" {statistics.median(ours) / statistics.median(base):.2f}× |"
     for (label, op, fl, floor_label, target, target_text, py_name) in ROWS:
         ours = median(f"{op}/procspec")
         base = median(f"{fl}/floor")
         theirs = py.get(py_name, {}).get("median_us")
         if ours is None:
             w(f"| {label} | – | {floor_label} | – | {target_text} | – | "
-              f"{fmt_us(theirs)} | {PENDING} |")
+              f"{fmt_us(theirs)} | {PENDING} |" + normal_ratio(op, fl))
             continue
         ratio = ours / base if base else None
         met = "–"
@@ -191,12 +209,13 @@ def main():
         vs_py = compare_to_cpython(ours, theirs)
         w(f"| {label} | {fmt_us(ours)} | {fmt_us(base)} ({floor_label}) | "
           f"{ratio_text} | {target_text} | {met} | {fmt_us(theirs)} | "
-          f"{vs_py} |")
+          f"{vs_py} |" + normal_ratio(op, fl))
     if args.suite_seconds:
         met = "yes" if float(args.suite_seconds) <= 60 else "**no**"
         w(f"| `./bazelw test //... --cache_test_results=no`, build cached, "
           f"`--jobs={os.cpu_count()}` ({args.suite_tests or '?'}) | "
-          f"{float(args.suite_seconds):.1f} s | – | – | ≤ 60 s | {met} | – | – |")
+          f"{float(args.suite_seconds):.1f} s | – | – | ≤ 60 s | {met} | – | – |"
+          + (" – |" if normal else ""))
     w("")
     w("Per-repetition spread (procspec / floor, min–max of the repetition "
       "means):")

@@ -9,7 +9,8 @@
 #   --suite               also times `./bazelw test //... --cache_test_results=no` with the
 #                         build cached (it builds //... first, untimed), with --jobs=$(nproc)
 #   --rt                  runs both benchmark programs under SCHED_FIFO (chrt -f 10; root), so
-#                         that other jobs on a shared machine delay them less
+#                         that other jobs on a shared machine delay them less; process_bench then
+#                         runs a second time under normal scheduling, for an extra ratio column
 #
 # Builds //bench:process_bench with -c opt (through ./bazelw, which installs what is missing),
 # runs it and bench/cpython_bench.py (python3) with the same counts, then bench/report.py.
@@ -49,6 +50,16 @@ echo "tools/bench.sh: procspec (${repetitions} repetitions)" >&2
   --benchmark_repetitions="${repetitions}" \
   --benchmark_enable_random_interleaving=true \
   --benchmark_out="${results}/procspec.json" --benchmark_out_format=json >&2
+if ((rt)); then
+  echo "tools/bench.sh: procspec again, normal scheduling" >&2
+  "${bin}" \
+    --iterations_scale="${scale}" \
+    --benchmark_repetitions="${repetitions}" \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_out="${results}/procspec_normal.json" --benchmark_out_format=json >&2
+else
+  rm -f "${results}/procspec_normal.json"
+fi
 echo "tools/bench.sh: CPython (${repetitions} repetitions)" >&2
 "${prefix[@]}" python3 bench/cpython_bench.py \
   --repetitions="${repetitions}" --iterations_scale="${scale}" >"${results}/cpython.json"
@@ -69,6 +80,7 @@ fi
 
 python3 bench/report.py \
   --procspec="${results}/procspec.json" --cpython="${results}/cpython.json" \
+  --procspec_normal="${results}/procspec_normal.json" \
   --load_before="${load_before}" --load_after="${load_after}" \
   --repetitions="${repetitions}" --priority="${priority}" \
   --suite_seconds="${suite_seconds}" --suite_tests="${suite_tests}" \
