@@ -92,8 +92,8 @@ class SharedSemaphore {
   // tries; absl::InfiniteFuture() waits for ever. Never returns false before
   // `deadline`.
   bool Wait(absl::Time deadline) const;
-  // Increments the value, waking one waiter. Fails (OutOfRange, [Errno 75]
-  // EOVERFLOW) at MaxValue().
+  // Increments the value, waking one waiter. Fails ([Errno 75] EOVERFLOW) at
+  // MaxValue().
   absl::Status Post() const;
   // The current value (0 when there are waiters).
   int Value() const;
@@ -108,16 +108,17 @@ class SharedSemaphore {
 // It is owned by the *thread* that locked it; when that thread or its process
 // ends while holding it, the next locker gets it with kOwnerDied and must call
 // MakeConsistent() before Unlock(), or the mutex becomes unusable for ever
-// (FailedPrecondition "state not recoverable" from every later Lock). A view.
+// (every later Lock says kNotRecoverable). A view.
 class RobustMutex {
  public:
   static constexpr std::size_t kSize = 64;
   static constexpr std::size_t kAlignment = 16;
 
   enum class LockResult {
-    kTimedOut,   // not locked: `deadline` passed
-    kLocked,     // locked
-    kOwnerDied,  // locked, but the previous owner died holding it
+    kTimedOut,        // not locked: `deadline` passed
+    kLocked,          // locked
+    kOwnerDied,       // locked, but the previous owner died holding it
+    kNotRecoverable,  // not locked: unusable (ENOTRECOVERABLE)
   };
 
   static absl::StatusOr<RobustMutex> Init(void* memory);
@@ -125,15 +126,14 @@ class RobustMutex {
 
   RobustMutex() = default;
 
-  // Locks, waiting until `deadline` (a past deadline only tries). EINTR is
-  // retried. Fails with FailedPrecondition ([Errno 35] EDEADLK) if this thread
-  // holds it already, and ([Errno 131] ENOTRECOVERABLE) if an owner died and
-  // the mutex was unlocked without being made consistent.
+  // Locks, waiting until `deadline` (a past deadline only tries). Fails with
+  // FailedPrecondition ([Errno 35] EDEADLK) if this thread holds it already,
+  // blocking or not.
   absl::StatusOr<LockResult> Lock(absl::Time deadline) const;
   // After kOwnerDied, by the thread that holds it: marks the state it protects
-  // as repaired. FailedPrecondition ([Errno 22]) otherwise.
+  // as repaired. InvalidArgument ([Errno 22]) otherwise.
   absl::Status MakeConsistent() const;
-  // FailedPrecondition ([Errno 1] EPERM) unless this thread holds it.
+  // PermissionDenied ([Errno 1] EPERM) unless this thread holds it.
   absl::Status Unlock() const;
 
  private:

@@ -4,12 +4,15 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "platform/shared_memory.h"
 #include "process/internal/semlock.h"
+#include "process/process.h"
 
 namespace procspec {
 
@@ -29,6 +32,32 @@ absl::Status SemLockHandle::release() const {
   return semlock_->Release();
 }
 
+std::string LockRepr(SemLock* semlock) {
+  const bool recursive =
+      semlock != nullptr && semlock->kind() == SemLock::Kind::kRecursiveMutex;
+  std::string name = "unknown";
+  std::string count = "unknown";
+  if (semlock != nullptr) {
+    if (semlock->IsMine()) {
+      // CPython appends "|<thread name>" in a thread other than the main one;
+      // C++ threads have no names.
+      name = current_process().name();
+      count = absl::StrCat(semlock->Count());
+    } else if (semlock->GetValue() == 1) {
+      name = "None";
+      count = "0";
+    } else if (semlock->Count() > 0) {
+      name = "SomeOtherThread";
+      count = "nonzero";
+    } else {
+      name = "SomeOtherProcess";
+      count = "nonzero";
+    }
+  }
+  if (recursive) return absl::StrCat("<RLock(", name, ", ", count, ")>");
+  return absl::StrCat("<Lock(owner=", name, ")>");
+}
+
 }  // namespace sync_internal
 
 absl::StatusOr<Lock> Lock::Create() {
@@ -38,11 +67,20 @@ absl::StatusOr<Lock> Lock::Create() {
   return Lock(*std::move(semlock));
 }
 
+std::string Lock::repr() const {
+  return sync_internal::LockRepr(semlock_.get());
+}
+
 absl::StatusOr<RLock> RLock::Create() {
   absl::StatusOr<std::shared_ptr<SemLock>> semlock =
       SemLock::Create(SemLock::Kind::kRecursiveMutex, 1, 1);
   if (!semlock.ok()) return semlock.status();
   return RLock(*std::move(semlock));
+}
+
+std::string RLock::repr() const {
+  if (semlock_ == nullptr) return "<RLock(unknown, unknown)>";
+  return sync_internal::LockRepr(semlock_.get());
 }
 
 absl::StatusOr<Semaphore> Semaphore::Create(int value) {
@@ -56,11 +94,24 @@ int Semaphore::get_value() const {
   return semlock_ == nullptr ? 0 : semlock_->GetValue();
 }
 
+std::string Semaphore::repr() const {
+  if (semlock_ == nullptr) return "<Semaphore(value=unknown)>";
+  return absl::StrCat("<Semaphore(value=", semlock_->GetValue(), ")>");
+}
+
 absl::StatusOr<BoundedSemaphore> BoundedSemaphore::Create(int value) {
   absl::StatusOr<std::shared_ptr<SemLock>> semlock =
       SemLock::Create(SemLock::Kind::kSemaphore, value, value);
   if (!semlock.ok()) return semlock.status();
   return BoundedSemaphore(*std::move(semlock));
+}
+
+std::string BoundedSemaphore::repr() const {
+  if (semlock_ == nullptr) {
+    return "<BoundedSemaphore(value=unknown, maxvalue=unknown)>";
+  }
+  return absl::StrCat("<BoundedSemaphore(value=", semlock_->GetValue(),
+                      ", maxvalue=", semlock_->maxvalue(), ")>");
 }
 
 }  // namespace procspec

@@ -1,7 +1,8 @@
 // Synchronization between processes: CPython 3.11's multiprocessing Lock,
-// RLock, Semaphore and BoundedSemaphore (Lib/multiprocessing/synchronize.py
-// over Modules/_multiprocessing/semaphore.c), with CPython's rules and
-// messages.
+// RLock, Semaphore, BoundedSemaphore, Condition and Event
+// (Lib/multiprocessing/synchronize.py over
+// Modules/_multiprocessing/semaphore.c), with CPython's rules and messages,
+// and RobustLock, an extension.
 //
 //   absl::StatusOr<procspec::Lock> lock = procspec::Lock::Create();
 //   procspec::Process p(task, std::tuple{*lock});  // void task(procspec::Lock)
@@ -28,8 +29,10 @@
 #define PROCSPEC_PROCESS_SYNCHRONIZE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -42,6 +45,8 @@ class Condition;
 namespace sync_internal {
 
 class SemLock;
+struct ConditionState;
+struct RobustState;
 
 // A region and where an object lives in it, as sent to a child: `handle` is
 // the index spawn_internal::PassHandle gave the region's descriptor (-1: an
@@ -65,11 +70,24 @@ struct SemLockWire {
   }
 };
 
+struct ConditionWire {
+  SemLockWire lock, sleeping, woken, wait;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(lock, sleeping, woken, wait);
+  }
+};
+
 // Throws std::runtime_error outside a spawn bootstrap (as PassHandle does).
 SemLockWire SaveSemLock(const std::shared_ptr<SemLock>& semlock);
 // In a child: the same SemLock for the same region and offset, however many
 // handles name it. Throws std::runtime_error on a bad wire.
 std::shared_ptr<SemLock> LoadSemLock(const SemLockWire& wire);
+
+ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state);
+std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire);
+RegionRef SaveRobust(const std::shared_ptr<RobustState>& state);
+std::shared_ptr<RobustState> LoadRobust(const RegionRef& wire);
 
 // What Lock, RLock, Semaphore and BoundedSemaphore share: a handle on one
 // semaphore.
@@ -131,6 +149,11 @@ class Lock : public sync_internal::SemLockHandle {
   static absl::StatusOr<Lock> Create();
   Lock() = default;
 
+  // CPython's repr: "<Lock(owner=None)>" when free, "<Lock(owner=MainProcess)>"
+  // (this process's name) when this thread holds it, "SomeOtherThread" or
+  // "SomeOtherProcess" otherwise, "unknown" for an empty handle.
+  std::string repr() const;
+
  private:
   explicit Lock(std::shared_ptr<sync_internal::SemLock> semlock)
       : SemLockHandle(std::move(semlock)) {}
@@ -143,6 +166,11 @@ class RLock : public sync_internal::SemLockHandle {
  public:
   static absl::StatusOr<RLock> Create();
   RLock() = default;
+
+  // CPython's repr: "<RLock(None, 0)>", "<RLock(MainProcess, 2)>" (owner,
+  // count), "<RLock(SomeOtherThread, nonzero)>",
+  // "<RLock(SomeOtherProcess, nonzero)>".
+  std::string repr() const;
 
  private:
   explicit RLock(std::shared_ptr<sync_internal::SemLock> semlock)
@@ -159,8 +187,11 @@ class Semaphore : public sync_internal::SemLockHandle {
 
   // The current value (0 while processes wait on it); 0 for an empty handle.
   int get_value() const;
+  // "<Semaphore(value=1)>".
+  std::string repr() const;
 
  protected:
+  friend class Event;
   explicit Semaphore(std::shared_ptr<sync_internal::SemLock> semlock)
       : SemLockHandle(std::move(semlock)) {}
 };
@@ -172,9 +203,169 @@ class BoundedSemaphore : public Semaphore {
   static absl::StatusOr<BoundedSemaphore> Create(int value = 1);
   BoundedSemaphore() = default;
 
+  // "<BoundedSemaphore(value=1, maxvalue=2)>".
+  std::string repr() const;
+
  private:
   explicit BoundedSemaphore(std::shared_ptr<sync_internal::SemLock> semlock)
       : Semaphore(std::move(semlock)) {}
+};
+
+// A condition variable shared by processes (CPython's
+// multiprocessing.Condition: a lock, plus semaphores counting sleepers and
+// wakers, so that notify() wakes waiters in any process).
+class Condition {
+ public:
+  // Condition(lock=None): a new RLock.
+  static absl::StatusOr<Condition> Create();
+  // Condition(lock): waits release and reacquire `lock`, which stays usable
+  // on its own (the same object).
+  static absl::StatusOr<Condition> Create(Lock lock);
+  static absl::StatusOr<Condition> Create(RLock lock);
+  Condition() = default;
+
+  // The lock's acquire() and release().
+  bool acquire(bool block = true,
+               std::optional<double> timeout = std::nullopt) const;
+  absl::Status release() const;
+  void lock() const { (void)acquire(); }
+  bool try_lock() const { return acquire(false); }
+  void unlock() const { (void)release(); }
+
+  // Releases the lock (all of an RLock's levels), waits until notified or
+  // `timeout` seconds pass, reacquires the lock and returns false on timeout.
+  // AssertionError "must acquire() condition before using wait()" unless this
+  // thread holds the lock.
+  absl::StatusOr<bool> wait(std::optional<double> timeout = std::nullopt) const;
+  // Waits until `predicate()` is true or `timeout` passes, returning its last
+  // value (true at once, lock held or not, if it already is).
+  template <typename Predicate>
+  absl::StatusOr<bool> wait_for(
+      Predicate&& predicate,
+      std::optional<double> timeout = std::nullopt) const {
+    return WaitFor(std::function<bool()>(std::forward<Predicate>(predicate)),
+                   timeout);
+  }
+  // Wakes up to `n` waiting processes or threads, and returns once they have
+  // woken. AssertionError "lock is not owned" unless this thread holds the
+  // lock.
+  absl::Status notify(int n = 1) const;
+  absl::Status notify_all() const;
+
+  // CPython's repr: the lock's repr and the number of waiters,
+  // "<Condition(<RLock(None, 0)>, 0)>".
+  std::string repr() const;
+
+  bool valid() const { return state_ != nullptr; }
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(sync_internal::SaveCondition(state_));
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    sync_internal::ConditionWire wire;
+    archive(wire);
+    state_ = sync_internal::LoadCondition(wire);
+  }
+
+ private:
+  friend class Event;
+  explicit Condition(std::shared_ptr<sync_internal::ConditionState> state)
+      : state_(std::move(state)) {}
+  absl::StatusOr<bool> WaitFor(const std::function<bool()>& predicate,
+                               std::optional<double> timeout) const;
+
+  std::shared_ptr<sync_internal::ConditionState> state_;
+};
+
+// A flag shared by processes (CPython's multiprocessing.Event: a
+// Condition(Lock()) and a Semaphore(0) as the flag). Starts clear.
+class Event {
+ public:
+  static absl::StatusOr<Event> Create();
+  Event() = default;
+
+  bool is_set() const;
+  // Sets the flag and wakes every waiter, in any process.
+  void set() const;
+  void clear() const;
+  // Returns true at once if the flag is set; else waits until it is set (true)
+  // or `timeout` seconds have passed (false, never earlier).
+  bool wait(std::optional<double> timeout = std::nullopt) const;
+
+  bool valid() const { return cond_.valid(); }
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(cond_, flag_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    archive(cond_, flag_);
+  }
+
+ private:
+  Event(Condition cond, Semaphore flag)
+      : cond_(std::move(cond)), flag_(std::move(flag)) {}
+
+  Condition cond_;
+  Semaphore flag_;
+};
+
+// Beyond CPython: a lock that tells its next acquirer that the previous
+// holder died while holding it (a POSIX robust mutex's EOWNERDEAD), where a
+// Lock stays held for ever (process.terminate.lock_stays_held). Owned by the
+// thread that acquired it. After kOwnerDied the new holder repairs what the
+// lock protects and calls make_consistent() before release(); a release()
+// without it makes the lock unusable (every later acquire() fails with
+// RuntimeError). See docs/design.md.
+class RobustLock {
+ public:
+  enum class AcquireResult {
+    kNotAcquired,  // block=False, or the timeout passed
+    kAcquired,
+    kOwnerDied,  // acquired; the previous holder died holding it
+  };
+
+  static absl::StatusOr<RobustLock> Create();
+  RobustLock() = default;
+
+  // As Lock::acquire, but says whether the previous holder died. Fails with
+  // RuntimeError "cannot acquire a RobustLock this thread already holds" (it
+  // would deadlock), and RuntimeError "RobustLock is not recoverable: its
+  // holder died and it was released without make_consistent()".
+  absl::StatusOr<AcquireResult> acquire(
+      bool block = true, std::optional<double> timeout = std::nullopt) const;
+  // After kOwnerDied, by the holder: the lock works normally again after the
+  // next release(). RuntimeError "make_consistent() is only valid after
+  // acquire() reported that the previous owner died" otherwise.
+  absl::Status make_consistent() const;
+  // RuntimeError "cannot release un-acquired lock" unless this thread holds
+  // it.
+  absl::Status release() const;
+
+  bool valid() const { return state_ != nullptr; }
+  friend bool operator==(const RobustLock& a, const RobustLock& b) {
+    return a.state_ == b.state_;
+  }
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(sync_internal::SaveRobust(state_));
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    sync_internal::RegionRef wire;
+    archive(wire);
+    state_ = sync_internal::LoadRobust(wire);
+  }
+
+ private:
+  explicit RobustLock(std::shared_ptr<sync_internal::RobustState> state)
+      : state_(std::move(state)) {}
+
+  std::shared_ptr<sync_internal::RobustState> state_;
 };
 
 }  // namespace procspec

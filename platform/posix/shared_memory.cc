@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -228,16 +229,17 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
     absl::Time deadline) const {
   pthread_mutex_t* mutex = static_cast<pthread_mutex_t*>(mutex_);
   // The pthread_mutex_*lock functions never fail with EINTR (POSIX): they
-  // resume the wait themselves.
+  // resume the wait themselves. A try is a timed lock with a deadline in the
+  // past, not pthread_mutex_trylock: glibc's trylock of a not-recoverable
+  // robust mutex returns ENOTRECOVERABLE but leaves it locked by the caller
+  // (so every other process then waits instead of seeing ENOTRECOVERABLE).
   int error = 0;
   if (deadline == absl::InfiniteFuture()) {
     error = pthread_mutex_lock(mutex);
   } else {
-    error = pthread_mutex_trylock(mutex);
-    if (error == EBUSY && absl::Now() < deadline) {
-      const timespec until = absl::ToTimespec(deadline);
-      error = pthread_mutex_timedlock(mutex, &until);
-    }
+    const timespec until =
+        absl::ToTimespec(std::max(deadline, absl::UnixEpoch()));
+    error = pthread_mutex_timedlock(mutex, &until);
   }
   switch (error) {
     case 0:
@@ -247,6 +249,11 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
     case EBUSY:
     case ETIMEDOUT:
       return LockResult::kTimedOut;
+    case ENOTRECOVERABLE:
+      return LockResult::kNotRecoverable;
+    case EDEADLK:
+      return absl::FailedPreconditionError(
+          internal::ErrnoError(error, "pthread_mutex_lock").message());
     default:
       return internal::ErrnoError(error, "pthread_mutex_lock");
   }

@@ -21,6 +21,7 @@
 #include "platform/shared_memory.h"
 #include "process/errors.h"
 #include "process/inherited_handle.h"
+#include "process/internal/deadline.h"
 
 namespace procspec::sync_internal {
 namespace {
@@ -47,10 +48,9 @@ Received& GetReceived() {
 
 absl::Time DeadlineFor(bool block, std::optional<double> timeout) {
   if (!block) return absl::InfinitePast();
-  if (!timeout.has_value()) return absl::InfiniteFuture();
-  double seconds = *timeout;
-  if (std::isnan(seconds) || seconds < 0) seconds = 0;
-  return absl::Now() + absl::Seconds(seconds);
+  // CPython turns a NaN into a failing sem_timedwait; here it is a try.
+  if (timeout.has_value() && std::isnan(*timeout)) return absl::InfinitePast();
+  return internal::DeadlineAfter(timeout);
 }
 
 RegionRef SendRegion(const SharedRegion* region, std::size_t offset) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -86,6 +87,10 @@ class SemLock {
   int count_ = 0;
   std::thread::id last_thread_;
 };
+
+// CPython's repr of a Lock or RLock (by the SemLock's kind), e.g.
+// "<Lock(owner=None)>"; "unknown" parts for nullptr.
+std::string LockRepr(SemLock* semlock);
 
 }  // namespace procspec::sync_internal
 

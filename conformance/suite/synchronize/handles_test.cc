@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -22,9 +22,9 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
 using ::conformance::synchronize_testing::DevShmEntries;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
 namespace platform = ::procspec::platform;
 
 // Gets the same Lock twice (exit 1 unless both copies are one object), takes
@@ -42,6 +42,21 @@ void SyncTakeEverything(procspec::Lock lock, procspec::Lock same_lock,
   if (!rlock.release().ok() || !rlock.release().ok()) procspec::Exit(3);
 }
 PROCSPEC_TARGET(SyncTakeEverything);
+
+// Ordinary memory a child changes.
+int g_counter = 0;
+
+// Changes the global, the Semaphore and the Event.
+void SyncChangeStateBothWays(procspec::Semaphore semaphore,
+                             procspec::Event event) {
+  g_counter += 5;
+  if (!semaphore.release().ok() || !semaphore.release().ok()) {
+    procspec::Exit(1);
+  }
+  event.set();
+  procspec::Exit(g_counter == 5 ? 0 : 2);
+}
+PROCSPEC_TARGET(SyncChangeStateBothWays);
 
 // This process's shared memory objects in /dev/shm (the "posix" backend's
 // names begin "procspec-<pid>-"; other programs' entries are not ours to
@@ -78,6 +93,26 @@ CONFORMANCE_TEST(Handles, ChildGetsTheSameObjects,
   EXPECT_EQ(bounded.get_value(), 0);
   ASSERT_OK(lock.release());
   ASSERT_OK(bounded.release());
+}
+
+// The child's change to a global stays in the child; its changes through a
+// Semaphore and an Event are the parent's too.
+CONFORMANCE_TEST(Handles, ChangesThroughPrimitivesAreSharedOrdinaryMemoryIsNot,
+                 "sync.state.shared_through_primitives",
+                 "module.state.not_shared") {
+  g_counter = 0;
+  ASSERT_OK_AND_ASSIGN(procspec::Semaphore semaphore,
+                       procspec::Semaphore::Create(0));
+  ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
+  procspec::Process child(SyncChangeStateBothWays,
+                          std::tuple{semaphore, event});
+  KillOnExit guard(child);
+  ASSERT_OK(child.start());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, 0);
+  EXPECT_EQ(g_counter, 0) << "ordinary memory is not shared";
+  EXPECT_EQ(semaphore.get_value(), 2);
+  EXPECT_TRUE(event.is_set());
 }
 
 // Shared memory has no name: while the primitives exist, are used by a child

@@ -7,8 +7,8 @@
 
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -21,12 +21,12 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::SendLine;
-using ::conformance::signals_testing::StartAndAwaitReady;
 using ::conformance::synchronize_testing::TimeOf;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::SendLine;
+using ::conformance::testing::StartAndAwaitReady;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 
@@ -38,6 +38,20 @@ void SyncAcquireThenBlock(procspec::Lock lock, InheritedHandle ready) {
   BlockUntilKilled();
 }
 PROCSPEC_TARGET(SyncAcquireThenBlock);
+
+// The same with a RobustLock.
+void SyncRobustAcquireThenBlock(procspec::RobustLock lock,
+                                InheritedHandle ready) {
+  absl::StatusOr<procspec::RobustLock::AcquireResult> acquired =
+      lock.acquire(false);
+  if (!acquired.ok() ||
+      *acquired != procspec::RobustLock::AcquireResult::kAcquired) {
+    procspec::Exit(1);
+  }
+  SendLine(ready.get(), "ready");
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(SyncRobustAcquireThenBlock);
 
 // The deadlock the seed warns of, bounded by a timeout: the child holding the
 // Lock is terminated (exitcode -15), and the parent's acquire(timeout=0.5)
@@ -63,6 +77,35 @@ CONFORMANCE_TEST(HeldLock, TerminatedHolderNeverReleasesTheLock,
   // only way out.
   EXPECT_OK(lock.release());
   EXPECT_TRUE(lock.acquire(false));
+  EXPECT_OK(lock.release());
+}
+
+// The RobustLock variant (beyond CPython): the next acquire() after the
+// holder was terminated succeeds at once and reports that the previous owner
+// died, instead of timing out; once made consistent it works as before.
+CONFORMANCE_TEST(HeldLock, RobustLockReportsTheTerminatedHolder,
+                 "process.terminate.lock_stays_held",
+                 "sync.robust_lock.owner_died") {
+  ASSERT_OK_AND_ASSIGN(procspec::RobustLock lock,
+                       procspec::RobustLock::Create());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds ready, platform::MakePipe());
+  procspec::Process child(SyncRobustAcquireThenBlock,
+                          std::tuple{lock, InheritedHandle(ready.write.get())});
+  KillOnExit guard(child);
+  ASSERT_OK(StartAndAwaitReady(child, ready));
+  // While the holder lives, it is held.
+  ASSERT_OK_AND_ASSIGN(procspec::RobustLock::AcquireResult result,
+                       lock.acquire(false));
+  EXPECT_EQ(result, procspec::RobustLock::AcquireResult::kNotAcquired);
+  ASSERT_OK(child.terminate());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  EXPECT_EQ(exitcode, -15);
+  ASSERT_OK_AND_ASSIGN(result, lock.acquire(true, 0.5));
+  EXPECT_EQ(result, procspec::RobustLock::AcquireResult::kOwnerDied);
+  EXPECT_OK(lock.make_consistent());
+  EXPECT_OK(lock.release());
+  ASSERT_OK_AND_ASSIGN(result, lock.acquire(false));
+  EXPECT_EQ(result, procspec::RobustLock::AcquireResult::kAcquired);
   EXPECT_OK(lock.release());
 }
 

@@ -16,8 +16,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -30,12 +30,12 @@
 namespace conformance {
 namespace {
 
-using ::conformance::signals_testing::JoinSoon;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadLine;
-using ::conformance::signals_testing::SendLine;
 using ::conformance::synchronize_testing::Describe;
 using ::conformance::synchronize_testing::TimeOf;
+using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadLine;
+using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
 

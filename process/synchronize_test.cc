@@ -1,0 +1,139 @@
+// The primitives within one process: between threads, empty handles, and
+// serialization outside a Process's arguments. (Across processes, under every
+// backend and start method: the conformance suite's synchronize area.)
+#include "process/synchronize.h"
+
+#include <atomic>
+#include <cereal/archives/binary.hpp>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "process/errors.h"
+
+namespace procspec {
+namespace {
+
+TEST(SynchronizeTest, LockBlocksAnotherThreadUntilReleased) {
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  ASSERT_TRUE(lock->acquire());
+  std::atomic<bool> acquired{false};
+  std::thread other([&] {
+    acquired = lock->acquire(true, 30);
+    (void)lock->release();
+  });
+  // The other thread cannot have it while this one holds it.
+  EXPECT_FALSE(acquired.load());
+  ASSERT_TRUE(lock->release().ok());
+  other.join();
+  EXPECT_TRUE(acquired.load());
+}
+
+TEST(SynchronizeTest, CopiesAreTheSameObject) {
+  absl::StatusOr<RLock> lock = RLock::Create();
+  ASSERT_TRUE(lock.ok());
+  RLock copy = *lock;
+  EXPECT_TRUE(copy == *lock);
+  ASSERT_TRUE(lock->acquire());
+  EXPECT_TRUE(copy.release().ok()) << "the copy shares the owner's count";
+  absl::StatusOr<RLock> other = RLock::Create();
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(*other == *lock);
+}
+
+TEST(SynchronizeTest, ConditionNotifyWakesAnotherThread) {
+  absl::StatusOr<Condition> cond = Condition::Create();
+  ASSERT_TRUE(cond.ok());
+  bool ready = false;
+  std::thread waiter([&] {
+    std::scoped_lock hold(*cond);
+    absl::StatusOr<bool> woke = cond->wait_for([&] { return ready; }, 30);
+    EXPECT_TRUE(woke.ok() && *woke);
+  });
+  {
+    std::scoped_lock hold(*cond);
+    ready = true;
+    EXPECT_TRUE(cond->notify_all().ok());
+  }
+  waiter.join();
+}
+
+TEST(SynchronizeTest, EventSetWakesAnotherThread) {
+  absl::StatusOr<Event> event = Event::Create();
+  ASSERT_TRUE(event.ok());
+  bool set = false;
+  std::thread waiter([&] { set = event->wait(30); });
+  event->set();
+  waiter.join();
+  EXPECT_TRUE(set);
+}
+
+TEST(SynchronizeTest, EmptyHandlesFailCleanly) {
+  Lock lock;
+  EXPECT_FALSE(lock.valid());
+  EXPECT_FALSE(lock.acquire());
+  EXPECT_FALSE(lock.release().ok());
+  Semaphore semaphore;
+  EXPECT_EQ(semaphore.get_value(), 0);
+  Condition cond;
+  EXPECT_FALSE(cond.acquire());
+  EXPECT_FALSE(cond.wait(0).ok());
+  EXPECT_FALSE(cond.notify().ok());
+  Event event;
+  EXPECT_FALSE(event.is_set());
+  EXPECT_FALSE(event.wait(0));
+  event.set();
+  event.clear();
+  RobustLock robust;
+  EXPECT_FALSE(robust.acquire().ok());
+  EXPECT_FALSE(robust.release().ok());
+  EXPECT_FALSE(Condition::Create(Lock()).ok());
+  EXPECT_FALSE(Condition::Create(RLock()).ok());
+}
+
+// Like CPython's "Lock objects should only be shared between processes
+// through inheritance": a handle can be serialized only as a Process
+// argument. An empty one carries nothing and can be.
+TEST(SynchronizeTest, SerializingOutsideAProcessArgumentThrows) {
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok());
+  std::ostringstream out;
+  cereal::BinaryOutputArchive archive(out);
+  EXPECT_THROW(archive(*lock), std::runtime_error);
+  absl::StatusOr<RobustLock> robust = RobustLock::Create();
+  ASSERT_TRUE(robust.ok());
+  EXPECT_THROW(archive(*robust), std::runtime_error);
+  EXPECT_NO_THROW(archive(Lock()));
+}
+
+TEST(SynchronizeTest, RobustLockBetweenThreads) {
+  absl::StatusOr<RobustLock> lock = RobustLock::Create();
+  ASSERT_TRUE(lock.ok());
+  absl::StatusOr<RobustLock::AcquireResult> mine = lock->acquire();
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(*mine, RobustLock::AcquireResult::kAcquired);
+  absl::StatusOr<RobustLock::AcquireResult> other;
+  std::thread([&] { other = lock->acquire(false); }).join();
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*other, RobustLock::AcquireResult::kNotAcquired);
+  EXPECT_TRUE(lock->release().ok());
+  // A copy is the same lock, even once the original handle is gone.
+  RobustLock copy = *lock;
+  lock = absl::StatusOr<RobustLock>();
+  ASSERT_TRUE(copy.acquire().ok());
+  absl::StatusOr<RobustLock::AcquireResult> again;
+  std::thread([&] { again = copy.acquire(false); }).join();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, RobustLock::AcquireResult::kNotAcquired);
+  EXPECT_TRUE(copy.release().ok());
+}
+
+}  // namespace
+}  // namespace procspec
