@@ -159,7 +159,7 @@ absl::Status Process::start() {
       child = backend.Spawn(spawn_options);
     }
   } else {
-    platform::FlushStandardStreams();
+    // Backend::Fork flushes the standard streams itself, just before it forks.
     platform::ForkOptions fork_options;
     fork_options.die_with_parent = die_with_parent_;
     child = backend.Fork(fork_options, [this](platform::ChildContext& context) {
