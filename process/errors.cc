@@ -35,6 +35,35 @@ absl::Status PicklingError(absl::string_view message) {
   return WithType(absl::InvalidArgumentError(message), "PicklingError");
 }
 
+absl::Status EOFError(absl::string_view message) {
+  return WithType(absl::OutOfRangeError(message), "EOFError");
+}
+
+absl::Status OSError(absl::string_view message) {
+  return WithType(absl::UnavailableError(message), "OSError");
+}
+
+absl::Status BrokenPipeError(absl::string_view message) {
+  return WithType(absl::UnavailableError(message), "BrokenPipeError");
+}
+
+absl::Status UnpicklingError(absl::string_view message) {
+  return WithType(absl::DataLossError(message), "UnpicklingError");
+}
+
+absl::Status QueueEmpty() {
+  return WithType(absl::DeadlineExceededError(""), "Empty");
+}
+
+absl::Status QueueFull() {
+  return WithType(absl::ResourceExhaustedError(""), "Full");
+}
+
+bool IsOSError(const absl::Status& status) {
+  const std::string type = PythonExceptionType(status);
+  return type == "OSError" || type == "BrokenPipeError";
+}
+
 absl::Status OSError(absl::Status status) {
   if (status.ok()) return status;
   return WithType(std::move(status), "OSError");

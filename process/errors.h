@@ -23,10 +23,26 @@ absl::Status PicklingError(absl::string_view message);
 // platform's "[Errno N] text: call") and tags it; OK stays OK.
 absl::Status OSError(absl::Status status);
 
+// Connections and queues (issue 5). The Python type is the payload; the code
+// is a hint: EOFError -> OutOfRange; OSError and its subclass BrokenPipeError
+// -> Unavailable; UnpicklingError (a message that is not the value asked for,
+// or does not deserialize) -> DataLoss; queue.Empty -> DeadlineExceeded;
+// queue.Full -> ResourceExhausted.
+absl::Status EOFError(absl::string_view message = "");
+absl::Status OSError(absl::string_view message);
+absl::Status BrokenPipeError(absl::string_view message);
+absl::Status UnpicklingError(absl::string_view message);
+// queue.Empty and queue.Full (PythonExceptionType "Empty", "Full").
+absl::Status QueueEmpty();
+absl::Status QueueFull();
+// True for an OSError or one of its subclasses (BrokenPipeError).
+bool IsOSError(const absl::Status& status);
+
 // The Python exception type the status stands for ("ValueError",
-// "AssertionError", "RuntimeError", "PicklingError", "OSError"), or "" for a
-// status procspec did not make from a Python error (e.g. an OS failure that
-// reached the caller untagged) and for OK.
+// "AssertionError", "RuntimeError", "PicklingError", "OSError", "EOFError",
+// "BrokenPipeError", "UnpicklingError", "Empty", "Full"), or "" for a status
+// procspec did not make from a Python error (e.g. an OS failure that reached
+// the caller untagged) and for OK.
 std::string PythonExceptionType(const absl::Status& status);
 
 }  // namespace procspec
