@@ -150,6 +150,58 @@ class LockPingPong:
         return elapsed / iterations
 
 
+MESSAGE = b"p" * 8
+QUEUE_BATCH = 20000  # as process_bench.cc's kQueueBatch
+
+
+def _echo_child(conn, rounds):
+    for _ in range(rounds):
+        conn.send_bytes(conn.recv_bytes())
+
+
+class PipeRoundTrip:
+    """8 bytes to a child and back over multiprocessing.Pipe()."""
+
+    def __init__(self):
+        self.ctx = mp.get_context("fork")
+
+    def repetition(self, iterations):
+        mine, theirs = self.ctx.Pipe()
+        child = self.ctx.Process(target=_echo_child, args=(theirs, iterations + 1))
+        child.start()
+        theirs.close()
+        mine.send_bytes(MESSAGE)
+        mine.recv_bytes()
+        start = time.perf_counter()
+        for _ in range(iterations):
+            mine.send_bytes(MESSAGE)
+            mine.recv_bytes()
+        elapsed = time.perf_counter() - start
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+        return elapsed / iterations
+
+
+def _queue_child(queue, count):
+    for i in range(count):
+        assert queue.get() == i
+
+
+def queue_small_messages():
+    ctx = mp.get_context("fork")
+
+    def one():
+        queue = ctx.Queue()
+        child = ctx.Process(target=_queue_child, args=(queue, QUEUE_BATCH))
+        child.start()
+        for i in range(QUEUE_BATCH):
+            queue.put(i)
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+
+    return one, False
+
+
 # Name, factory, iterations: the same as process_bench.cc's RegisterAll.
 BENCHMARKS = [
     ("fork_start_join", lambda: start_join("fork"), 200),
@@ -161,6 +213,8 @@ BENCHMARKS = [
     ("start_join_100", lambda: many_start_join("fork"), 5),
     ("lock_uncontended", lock_uncontended, 200000),
     ("lock_ping_pong", LockPingPong, 2000),
+    ("pipe_round_trip", PipeRoundTrip, 5000),
+    ("queue_small_messages", queue_small_messages, 3),
 ]
 
 

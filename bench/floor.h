@@ -6,6 +6,7 @@
 #ifndef PROCSPEC_BENCH_FLOOR_H_
 #define PROCSPEC_BENCH_FLOOR_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -54,6 +55,16 @@ bool AwaitExitNoReap(std::int64_t pid);
 // posix_spawn of `path` with the arguments {path, flag} and this environment,
 // then waitpid: the exit code (as WaitPid).
 int SpawnWait(const std::string& path, const std::string& flag);
+
+// All of `size` bytes to `fd`; false on a failure.
+bool WriteBytes(int fd, const char* data, std::size_t size);
+// Exactly `size` bytes from `fd`; false on a failure or end of file.
+bool ReadBytes(int fd, char* data, std::size_t size);
+// What one read() of up to `size` bytes returns (0 at end of file, -1 on a
+// failure).
+long ReadSome(int fd, char* data, std::size_t size);
+// PIPE_BUF: the largest write a pipe keeps whole.
+std::size_t PipeBuf();
 
 // A close-on-exec pipe; false on a failure.
 bool MakePipe(int* read_end, int* write_end);

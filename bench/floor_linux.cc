@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -109,6 +110,38 @@ bool MakePipe(int* read_end, int* write_end) {
 }
 
 void Close(int fd) { close(fd); }
+
+bool WriteBytes(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool ReadBytes(int fd, char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = read(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+long ReadSome(int fd, char* data, std::size_t size) {
+  ssize_t n;
+  do {
+    n = read(fd, data, size);
+  } while (n < 0 && errno == EINTR);
+  return static_cast<long>(n);
+}
+
+std::size_t PipeBuf() { return PIPE_BUF; }
 
 bool WriteByte(int fd) {
   const char byte = 1;

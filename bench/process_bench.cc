@@ -24,10 +24,13 @@
 #include "bench/floor.h"
 #include "benchmark/benchmark.h"
 #include "platform/platform.h"
+#include "process/connection.h"
 #include "process/context.h"
 #include "process/process.h"
+#include "process/queue.h"
 #include "process/spawn.h"
 #include "process/synchronize.h"
+#include "process/system_exit.h"
 
 namespace {
 
@@ -305,9 +308,139 @@ void LockPingPongFloor(benchmark::State& state) {
   if (floor::WaitPid(pid) != 0) state.SkipWithError("waitpid failed");
 }
 
-// ---- Pipe and Queue (issue 6): their rows come with those types.
-//   pipe_round_trip/{procspec,floor}: 8-byte ping-pong vs raw pipes
-//   queue_small_messages/{procspec,floor}: parent -> child vs a raw pipe stream
+// ---- Pipe and Queue (process/connection.h, process/queue.h)
+
+constexpr std::size_t kMessageSize = 8;
+
+// One iteration: 8 bytes to a child and back (send_bytes/recv_bytes).
+void PipeRoundTrip(benchmark::State& state) {
+  absl::StatusOr<std::pair<procspec::Connection, procspec::Connection>> pipe =
+      procspec::Pipe();
+  if (!pipe.ok()) {
+    state.SkipWithError("Pipe failed");
+    return;
+  }
+  procspec::Connection mine = pipe->first;
+  procspec::Connection theirs = pipe->second;
+  const auto rounds = static_cast<std::int64_t>(state.max_iterations) + 1;
+  procspec::Process child(
+      [theirs, rounds]() mutable {
+        for (std::int64_t i = 0; i < rounds; ++i) {
+          absl::StatusOr<std::string> bytes = theirs.recv_bytes();
+          if (!bytes.ok() || !theirs.send_bytes(*bytes).ok()) floor::ExitNow();
+        }
+      },
+      {.context = ContextFor("fork")});
+  if (!child.start().ok()) {
+    state.SkipWithError("start failed");
+    return;
+  }
+  theirs.close();
+  std::string bytes(kMessageSize, 'p');
+  bool ok = mine.send_bytes(bytes).ok() && mine.recv_bytes().ok();
+  for (auto _ : state) {
+    ok = ok && mine.send_bytes(bytes).ok();
+    absl::StatusOr<std::string> back = mine.recv_bytes();
+    ok = ok && back.ok();
+  }
+  if (!child.join().ok() || !ok) state.SkipWithError("ping-pong failed");
+}
+
+void PipeRoundTripFloor(benchmark::State& state) {
+  int there_read, there_write, back_read, back_write;
+  if (!floor::MakePipe(&there_read, &there_write) ||
+      !floor::MakePipe(&back_read, &back_write)) {
+    state.SkipWithError("pipe failed");
+    return;
+  }
+  const auto rounds = static_cast<std::int64_t>(state.max_iterations) + 1;
+  const std::int64_t pid = floor::ForkAndRun([&] {
+    char buffer[kMessageSize];
+    for (std::int64_t i = 0; i < rounds; ++i) {
+      if (!floor::ReadBytes(there_read, buffer, kMessageSize) ||
+          !floor::WriteBytes(back_write, buffer, kMessageSize))
+        floor::ExitNow();
+    }
+  });
+  char buffer[kMessageSize] = {'p'};
+  bool ok = pid > 0 && floor::WriteBytes(there_write, buffer, kMessageSize) &&
+            floor::ReadBytes(back_read, buffer, kMessageSize);
+  for (auto _ : state) {
+    ok = ok && floor::WriteBytes(there_write, buffer, kMessageSize) &&
+         floor::ReadBytes(back_read, buffer, kMessageSize);
+  }
+  for (int fd : {there_read, there_write, back_read, back_write})
+    floor::Close(fd);
+  if (pid < 0 || floor::WaitPid(pid) != 0 || !ok)
+    state.SkipWithError("ping-pong failed");
+}
+
+// One iteration: kQueueBatch std::int64_t put by the parent and got by a
+// child, from the first put to the child's exit (its start included, as in
+// the floor). The report divides by kQueueBatch.
+constexpr std::int64_t kQueueBatch = 20000;
+
+void QueueSmallMessages(benchmark::State& state) {
+  for (auto _ : state) {
+    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
+    if (!queue.ok()) {
+      state.SkipWithError("Queue::Create failed");
+      break;
+    }
+    procspec::Process child(
+        [queue = *queue]() mutable {
+          for (std::int64_t i = 0; i < kQueueBatch; ++i) {
+            absl::StatusOr<std::int64_t> got = queue.get<std::int64_t>();
+            if (!got.ok() || *got != i) procspec::Exit(1);
+          }
+        },
+        {.context = ContextFor("fork")});
+    bool ok = child.start().ok();
+    for (std::int64_t i = 0; ok && i < kQueueBatch; ++i)
+      ok = queue->put(i).ok();
+    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
+      state.SkipWithError("put/get failed");
+      break;
+    }
+  }
+}
+
+// The same bytes (a Queue record of a std::int64_t is 21 bytes: a 4-byte
+// length and 17 bytes of cereal) through a raw pipe, written in PIPE_BUF
+// chunks and read 64 KiB at a time by a forked child.
+void QueueSmallMessagesFloor(benchmark::State& state) {
+  constexpr std::size_t kRecord = 21;
+  const std::size_t total = kRecord * kQueueBatch;
+  const std::size_t packet = floor::PipeBuf() / kRecord * kRecord;
+  const std::string chunk(packet, 'r');
+  for (auto _ : state) {
+    int read_end, write_end;
+    if (!floor::MakePipe(&read_end, &write_end)) {
+      state.SkipWithError("pipe failed");
+      break;
+    }
+    const std::int64_t pid = floor::ForkAndRun([&] {
+      floor::Close(write_end);
+      std::vector<char> buffer(64 * 1024);
+      std::size_t got = 0;
+      while (got < total) {
+        const long n = floor::ReadSome(read_end, buffer.data(), buffer.size());
+        if (n <= 0) floor::ExitNow();
+        got += static_cast<std::size_t>(n);
+      }
+    });
+    bool ok = pid > 0;
+    for (std::size_t sent = 0; ok && sent < total; sent += packet)
+      ok = floor::WriteBytes(write_end, chunk.data(),
+                             std::min(packet, total - sent));
+    floor::Close(write_end);
+    floor::Close(read_end);
+    if (pid < 0 || floor::WaitPid(pid) != 0 || !ok) {
+      state.SkipWithError("stream failed");
+      break;
+    }
+  }
+}
 
 int Scaled(int iterations) {
   return std::max(1, static_cast<int>(iterations * g_iterations_scale));
@@ -363,6 +496,10 @@ void RegisterAll() {
   Register("lock_uncontended/floor", LockUncontendedFloor, 200000);
   Register("lock_ping_pong/procspec", LockPingPong, 2000);
   Register("lock_ping_pong/floor", LockPingPongFloor, 2000);
+  Register("pipe_round_trip/procspec", PipeRoundTrip, 5000);
+  Register("pipe_round_trip/floor", PipeRoundTripFloor, 5000);
+  Register("queue_small_messages/procspec", QueueSmallMessages, 3);
+  Register("queue_small_messages/floor", QueueSmallMessagesFloor, 3);
 }
 
 }  // namespace

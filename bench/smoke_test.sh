@@ -19,7 +19,8 @@ fail=0
 for row in "start+join, fork" "start+join, spawn" "start+join, forkserver" \
   "join wake-up after the child's exit, fork" "terminate → join, fork" \
   "start+join of 100 children at once, fork" "Lock acquire+release, uncontended" \
-  "Lock, two-process ping-pong (per round trip: two hand-overs)"; do
+  "Lock, two-process ping-pong (per round trip: two hand-overs)" \
+  "Pipe round trip, 8-byte message" "Queue, small messages, parent → child (per message)"; do
   # A measured row has a ratio to its floor ("1.23×") and a ratio to CPython.
   if ! grep -F "| ${row} |" "${out}/RESULTS.md" | grep -qE "[0-9]\.[0-9]+×.*(faster|slower)"; then
     echo "row not measured: ${row}" >&2
