@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -228,6 +229,27 @@ TEST_P(ForkTest, PidIsTheChildsAndTheContextNamesTheParent) {
   EXPECT_EQ(got[1], parent);
   EXPECT_EQ(got[2], 1) << "the parent watch said the parent was not alive";
   EXPECT_THAT(WaitForExit(*child), Optional(Exited(0)));
+}
+
+// CurrentPid() is cached; any fork() (the program's own too, not only the
+// backends') must make the child see its own pid.
+TEST(CurrentPidTest, IsTheChildsAfterARawForkOfTheProgram) {
+  PipeEnds report = Pipe();
+  const Pid parent = CurrentPid();  // cached in the parent now
+  ASSERT_EQ(parent, getpid());
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Send(report.write.get(), {CurrentPid(), getpid()});
+    _exit(0);
+  }
+  std::vector<std::int64_t> got = Receive(report.read.get(), 2);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(pid, &wait_status, 0), pid);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], got[1]) << "CurrentPid() in the child";
+  EXPECT_EQ(got[0], pid);
+  EXPECT_EQ(CurrentPid(), parent);
 }
 
 TEST_P(ForkTest, DeathBySignalIsReportedAsSignaled) {

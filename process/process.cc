@@ -165,7 +165,7 @@ absl::Status Process::start() {
     // CPython 3.12's os.fork(): a DeprecationWarning when other threads exist
     // (they do not exist in the child, and may hold locks it needs).
     internal::WarnIfMultiThreadedFork();
-    platform::FlushStandardStreams();
+    // Backend::Fork flushes the standard streams itself, just before it forks.
     platform::ForkOptions fork_options;
     fork_options.die_with_parent = die_with_parent_;
     child = backend.Fork(fork_options, [this](platform::ChildContext& context) {

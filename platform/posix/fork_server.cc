@@ -343,8 +343,11 @@ class PosixForkServer final : public ForkServer {
         {.size = payload.size(), .requester = CurrentPid()});
     std::vector<NativeHandle> attached = {status_write.get(), watch_read.get()};
     attached.insert(attached.end(), passed.begin(), passed.end());
-    absl::Status sent = SendWithHandles(channel_.get(), header, attached);
-    if (sent.ok()) sent = SendWithHandles(channel_.get(), payload, {});
+    // One message, so that the server wakes once and finds the payload
+    // behind the header.
+    std::string request = header;
+    request.append(payload.data(), payload.size());
+    absl::Status sent = SendWithHandles(channel_.get(), request, attached);
     // The server holds the status pipe's write end and the child the watch's
     // read end; copies here would hide the server's and the child's ends.
     status_write.Reset();

@@ -45,6 +45,13 @@ class Bootstrap {
   // it, as CPython's forkserver does (no atexit handlers).
   static int RunServed(const std::string& payload,
                        platform::ChildContext& context);
+  // In a process about to become a fork server (before it forks or serves):
+  // does once what each of its children would otherwise do on its own, as
+  // CPython's server preloads modules. It makes the process state and the
+  // main process object (which draw a random authkey), and runs the bootstrap
+  // serialization once, so that its library calls are bound (lazy PLT
+  // binding) and its memory allocated in the server.
+  static void PrepareForkServer();
 
   // A spawned child that has not reached its main guard (Init) yet: CPython's
   // `process.current_process()._inheriting`.

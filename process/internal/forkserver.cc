@@ -67,6 +67,7 @@ absl::Status ForkServers::ForkNow() {
     std::lock_guard<std::mutex> lock(servers.mu);
     if (LiveServerLocked(servers, name) != nullptr) return absl::OkStatus();
   }
+  Bootstrap::PrepareForkServer();
   // Not under the lock: the server (and every child it forks) would inherit
   // it locked.
   absl::StatusOr<std::unique_ptr<platform::ForkServer>> server =
@@ -79,7 +80,12 @@ absl::Status ForkServers::ForkNow() {
 }
 
 void ForkServers::StopAll() {
-  Servers& servers = GetServers();
+  // Every child runs this at its exit: one that never started a server (its
+  // parent's, inherited in memory, are not its own) has nothing to stop, and
+  // allocates nothing to find that out.
+  Servers* const own = g_servers.load();
+  if (own == nullptr || own->owner != platform::CurrentPid()) return;
+  Servers& servers = *own;
   std::lock_guard<std::mutex> lock(servers.mu);
   for (auto& [name, server] : servers.by_backend) {
     // Closes the channel, so the server exits, and reaps it.

@@ -30,11 +30,14 @@ void RunExitHandlingAtExit() { ProcessState::Get().RunExitHandling(); }
 
 }  // namespace
 
-ProcessState::ProcessState() : main_authkey_(RandomAuthkey()) {}
+ProcessState::ProcessState(std::string main_authkey)
+    : main_authkey_(std::move(main_authkey)) {}
 
 ProcessState& ProcessState::Get() {
+  // In a child, ResetForChild may have installed its state before this
+  // process ever asked for one.
   static ProcessState* const first = [] {
-    g_state = new ProcessState();
+    if (g_state == nullptr) g_state = new ProcessState(RandomAuthkey());
     return g_state;
   }();
   (void)first;
@@ -43,13 +46,18 @@ ProcessState& ProcessState::Get() {
 
 void ProcessState::ResetForChild(Process* self, std::vector<int> identity,
                                  std::unique_ptr<ParentProcess> parent) {
-  ProcessState& old_state = Get();
-  auto* fresh = new ProcessState();
+  // Not Get(): a process that forked without ever using its state (a fork
+  // server) leaves none to inherit, and making one would draw a main authkey
+  // that nothing in a child reads (its current process has its own).
+  ProcessState* const old_state = g_state;
+  // std::random_device's set-up probes the CPU (cpuid), a trap to the
+  // hypervisor in a VM: no random bytes are drawn in a child.
+  auto* fresh = new ProcessState(old_state != nullptr ? old_state->main_authkey_
+                                                      : std::string());
   fresh->current_ = self;
   fresh->parent_ = std::move(parent);
   fresh->identity_ = std::move(identity);
-  fresh->main_authkey_ = old_state.main_authkey_;
-  fresh->inherited_ = &old_state;
+  fresh->inherited_ = old_state;
   // The old state (and the records of the parent's other children in it) is
   // never destroyed: its handles belong to the parent, and the backend already
   // closed them here. `inherited_` keeps it reachable.

@@ -63,7 +63,7 @@ class ProcessState {
   void EnsureExitHandlerRegistered();
 
  private:
-  ProcessState();
+  explicit ProcessState(std::string main_authkey);
 
   std::mutex mu_;
   int counter_ ABSL_GUARDED_BY(mu_) = 1;
