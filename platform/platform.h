@@ -13,6 +13,7 @@
 #ifndef PROCSPEC_PLATFORM_PLATFORM_H_
 #define PROCSPEC_PLATFORM_PLATFORM_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -320,6 +321,21 @@ absl::Status SelectBackend(std::string_view name);
 // -------------------------------------------------------
 
 Pid CurrentPid();
+namespace internal {
+// Defined in identity.cc, which registers (before main) the pthread_atfork
+// child handler that increments it.
+extern std::atomic<std::uint64_t> fork_generation;
+}  // namespace internal
+// A number that changes in a child after every fork() of this process,
+// whoever calls it (this library's Fork or fork() by user code: a
+// pthread_atfork child handler increments it), and nowhere else. Reading it is
+// one atomic load, no system call: per-process state can remember the
+// generation it belongs to and reset itself when it finds itself in a forked
+// child, more cheaply than by comparing CurrentPid(). (posix_spawn's and
+// vfork's children exec before they could read it.)
+inline std::uint64_t ForkGeneration() {
+  return internal::fork_generation.load(std::memory_order_relaxed);
+}
 // The number of CPUs the OS reports, at least 1.
 int CpuCount();
 // Replaces standard input with the null device (as CPython does in every

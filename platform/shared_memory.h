@@ -95,6 +95,10 @@ class SharedSemaphore {
   // Increments the value, waking one waiter. Fails ([Errno 75] EOVERFLOW) at
   // MaxValue().
   absl::Status Post() const;
+  // Post() unless the value is `maxvalue` or more already: true if posted,
+  // false if not (one call where Value() then Post() would be two; as racy:
+  // two callers may both see the value below `maxvalue`).
+  absl::StatusOr<bool> PostBelow(int maxvalue) const;
   // The current value (0 when there are waiters).
   int Value() const;
 

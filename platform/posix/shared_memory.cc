@@ -169,6 +169,9 @@ absl::StatusOr<SharedSemaphore> SharedSemaphore::Init(void* memory,
 bool SharedSemaphore::Wait(absl::Time deadline) const {
   sem_t* sem = static_cast<sem_t*>(sem_);
   if (deadline == absl::InfiniteFuture()) {
+    // A try first: when it succeeds (uncontended), glibc's sem_wait would
+    // have added a cancellation check and a call.
+    if (sem_trywait(sem) == 0) return true;
     while (sem_wait(sem) != 0) {
       if (errno != EINTR) return false;
     }
@@ -194,6 +197,14 @@ absl::Status SharedSemaphore::Post() const {
     return internal::ErrnoError(errno, "sem_post");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SharedSemaphore::PostBelow(int maxvalue) const {
+  sem_t* sem = static_cast<sem_t*>(sem_);
+  int value = 0;
+  if (sem_getvalue(sem, &value) == 0 && value >= maxvalue) return false;
+  if (sem_post(sem) != 0) return internal::ErrnoError(errno, "sem_post");
+  return true;
 }
 
 int SharedSemaphore::Value() const {
