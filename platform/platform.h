@@ -302,6 +302,19 @@ class Backend {
   // and writable by this user only. "posix": shm_open of a random name
   // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
+
+  // The timed waits of SharedSemaphore and RobustMutex (shared_memory.h), for
+  // a `deadline` neither infinite nor past. The default is POSIX's only kind,
+  // on the realtime clock (sem_timedwait, pthread_mutex_timedlock), so a step
+  // of the wall clock moves the timeout ("posix", documented); "linux" waits
+  // on CLOCK_MONOTONIC for the time left until `deadline` when it starts.
+  // Decrements the process-shared semaphore at `semaphore`: true, or false
+  // with errno set (ETIMEDOUT once the deadline has passed, never earlier);
+  // EINTR resumes the wait to the same deadline.
+  virtual bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline);
+  // Locks the process-shared mutex at `mutex`: 0, or an errno value as
+  // pthread_mutex_timedlock's (never EINTR).
+  virtual int LockMutexUntil(void* mutex, absl::Time deadline);
 };
 
 // Backends compiled into this binary, by name.

@@ -66,9 +66,12 @@ absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle);
 
 // A counting semaphore shared by every process that maps the memory it lives
 // in (POSIX sem_t, process-shared). A view: copying it copies the address.
-// Waits are event-driven (the semaphore's own futex or equivalent) and measure
-// the deadline on the realtime clock (absl::Time's); EINTR is retried with the
-// same deadline.
+// Waits are event-driven (the semaphore's own futex or equivalent); EINTR is
+// retried with the same deadline. A deadline is an absl::Time; the wait lasts
+// the time left until it when the wait starts, measured on CLOCK_MONOTONIC
+// under "linux" (sem_clockwait: a step of the wall clock changes nothing) and
+// on the realtime clock under "posix" (sem_timedwait, POSIX's only kind: a
+// step of the wall clock moves the timeout). See Backend::WaitSemaphoreUntil.
 class SharedSemaphore {
  public:
   // The bytes a semaphore occupies in a region; place it at a multiple of

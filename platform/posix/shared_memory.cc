@@ -183,13 +183,7 @@ bool SharedSemaphore::Wait(absl::Time deadline) const {
     if (errno != EINTR) return false;
   }
   if (absl::Now() >= deadline) return false;
-  const timespec until = absl::ToTimespec(deadline);
-  // sem_timedwait fails with ETIMEDOUT only once the realtime clock has
-  // reached `until`: never early. EINTR goes round with the same deadline.
-  while (sem_timedwait(sem, &until) != 0) {
-    if (errno != EINTR) return false;
-  }
-  return true;
+  return CurrentBackend().WaitSemaphoreUntil(sem, deadline);
 }
 
 absl::Status SharedSemaphore::Post() const {
@@ -247,10 +241,13 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
   int error = 0;
   if (deadline == absl::InfiniteFuture()) {
     error = pthread_mutex_lock(mutex);
-  } else {
-    const timespec until =
-        absl::ToTimespec(std::max(deadline, absl::UnixEpoch()));
+  } else if (deadline <= absl::UnixEpoch()) {
+    // A try (see above): the realtime clock is past the epoch, so this fails
+    // at once with ETIMEDOUT unless it can lock.
+    const timespec until = absl::ToTimespec(absl::UnixEpoch());
     error = pthread_mutex_timedlock(mutex, &until);
+  } else {
+    error = CurrentBackend().LockMutexUntil(mutex, deadline);
   }
   switch (error) {
     case 0:
