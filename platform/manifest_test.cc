@@ -18,12 +18,13 @@ nlohmann::json ReadJson(const std::string& path) {
 }
 
 // The backend capabilities conformance/clauses.json declares. The test host's
-// ("proc_fs", "child_subreaper": testing::HostCapabilities) and
-// "python3_differential" are decided at run time by the harness and never
+// ("proc_fs", "child_subreaper", "pid_namespace": testing::HostCapabilities)
+// and "python3_differential" are decided at run time by the harness and never
 // listed in a backend's manifest.
 const std::set<std::string>& KnownCapabilities() {
   static const auto* known = new std::set<std::string>{
-      "fork", "signals", "sentinel", "parent_watch", "die_with_parent"};
+      "fork",         "signals",         "sentinel",
+      "parent_watch", "die_with_parent", "thread_count"};
   return *known;
 }
 
@@ -48,6 +49,8 @@ TEST_P(ManifestTest, CapabilitiesAreKnownUniqueAndTruthful) {
   ASSERT_TRUE(backend.ok()) << backend.status();
   EXPECT_EQ(seen.count("die_with_parent") == 1,
             (*backend)->SupportsDieWithParent());
+  EXPECT_EQ(seen.count("thread_count") == 1,
+            (*backend)->ThreadCount().has_value());
 }
 
 TEST_P(ManifestTest, ExpectationsAreWellFormed) {

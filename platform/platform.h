@@ -315,6 +315,12 @@ class Backend {
   // Locks the process-shared mutex at `mutex`: 0, or an errno value as
   // pthread_mutex_timedlock's (never EINTR).
   virtual int LockMutexUntil(void* mutex, absl::Time deadline);
+  // The number of threads this process has, where the OS can tell (CPython
+  // 3.12 reads /proc/self/stat on Linux before it warns about forking a
+  // multi-threaded process); nullopt where it cannot. The default, and the
+  // "posix" backend's answer, is nullopt: POSIX has no call that counts a
+  // process's threads.
+  virtual std::optional<int> ThreadCount() const { return std::nullopt; }
 };
 
 // Backends compiled into this binary, by name.

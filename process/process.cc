@@ -14,7 +14,9 @@
 #include "process/internal/forkserver.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
+#include "process/spawn.h"
 #include "process/value.h"
+#include "process/warnings.h"
 
 namespace procspec {
 namespace {
@@ -153,12 +155,16 @@ absl::Status Process::start() {
       child = internal::ForkServers::StartChild(*payload, handles);
     } else {
       platform::SpawnOptions spawn_options;
+      spawn_options.executable = get_executable();
       spawn_options.payload = *std::move(payload);
       spawn_options.handles = std::move(handles);
       spawn_options.die_with_parent = die_with_parent_;
       child = backend.Spawn(spawn_options);
     }
   } else {
+    // CPython 3.12's os.fork(): a DeprecationWarning when other threads exist
+    // (they do not exist in the child, and may hold locks it needs).
+    internal::WarnIfMultiThreadedFork();
     platform::FlushStandardStreams();
     platform::ForkOptions fork_options;
     fork_options.die_with_parent = die_with_parent_;
@@ -170,7 +176,8 @@ absl::Status Process::start() {
   if (!child.ok()) {
     state_ = State::kInitial;  // As in CPython, a start that failed may be
                                // tried again.
-    return child.status();
+    // An OS failure (fork: EAGAIN; exec: ENOENT) carries its OSError subclass.
+    return OSError(child.status());
   }
   auto record = std::make_shared<ChildRecord>();
   record->child = *std::move(child);

@@ -105,6 +105,32 @@ std::string DescribeUnsendableArgument(std::size_t index,
 
 }  // namespace spawn_internal
 
+namespace {
+
+struct Executable {
+  std::mutex mu;
+  std::string path ABSL_GUARDED_BY(mu);
+};
+
+Executable& GetExecutable() {
+  static Executable* const executable = new Executable();
+  return *executable;
+}
+
+}  // namespace
+
+void set_executable(std::string path) {
+  Executable& executable = GetExecutable();
+  std::lock_guard<std::mutex> lock(executable.mu);
+  executable.path = std::move(path);
+}
+
+std::string get_executable() {
+  Executable& executable = GetExecutable();
+  std::lock_guard<std::mutex> lock(executable.mu);
+  return executable.path;
+}
+
 void Init(int /*argc*/, char** /*argv*/, InitOptions options) {
   if (platform::IsSpawnedChild()) internal::Bootstrap::RunSpawned();
   if (options.start_forkserver ||

@@ -86,6 +86,18 @@ struct InitOptions {
 };
 void Init(int argc, char** argv, InitOptions options = {});
 
+// multiprocessing.set_executable: the program the spawn start method runs for
+// a child; "" (the default) is this program. A program other than this one
+// must call procspec::Init on the same registrations, as CPython's executable
+// must be a Python that can import the main module. If it cannot be executed,
+// start() fails with CPython's OSError text ("[Errno 2] No such file or
+// directory: '/path'", FileNotFoundError) and starts nothing; CPython 3.11
+// instead starts a child that exits with 255 (see the registry's
+// robustness.start.exec_failure). The fork server is always this program.
+void set_executable(std::string path);
+// What set_executable set ("" for this program).
+std::string get_executable();
+
 namespace spawn_internal {
 
 using ErasedFunction = void (*)();

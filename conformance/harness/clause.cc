@@ -43,7 +43,8 @@ bool IsExecutableFile(const std::filesystem::path& path) {
 // The capabilities the test host provides whatever the backend (see
 // procspec::platform::testing::HostCapabilities).
 bool IsHostCapability(absl::string_view capability) {
-  return capability == "proc_fs" || capability == "child_subreaper";
+  return capability == "proc_fs" || capability == "child_subreaper" ||
+         capability == "pid_namespace";
 }
 
 bool HostHas(absl::string_view capability) {

@@ -20,6 +20,11 @@ AREAS = {
     # Lock, RLock, Semaphore, ... (process/synchronize.h): registered targets
     # that get the primitives as arguments.
     "synchronize": ALL_START_METHODS,
+    # Pipe, Connection, Queue, SimpleQueue (issue 5): Connections and queues
+    # are Process arguments.
+    "communication": ALL_START_METHODS,
+    # Faults, signal storms, stress, pid reuse and forking with threads (issue 7).
+    "robustness": ALL_START_METHODS,
 }
 
 def areas_for(start_method):

@@ -31,4 +31,18 @@ absl::Status ErrnoError(int error_number, std::string_view what) {
                    absl::string_view(what.data(), what.size())));
 }
 
+absl::Status OsError(int error_number, std::string_view filename) {
+  char buffer[128] = {};
+  const char* text =
+      StrerrorResult(strerror_r(error_number, buffer, sizeof(buffer)), buffer);
+  std::string message = absl::StrCat("[Errno ", error_number, "] ", text);
+  // OSError's str() quotes the filename with repr(); paths with quotes or
+  // control characters are rare enough to be shown as they are.
+  if (!filename.empty()) {
+    absl::StrAppend(&message, ": '",
+                    absl::string_view(filename.data(), filename.size()), "'");
+  }
+  return absl::Status(absl::ErrnoToStatusCode(error_number), message);
+}
+
 }  // namespace procspec::platform::internal

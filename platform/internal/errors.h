@@ -13,6 +13,11 @@ namespace procspec::platform::internal {
 // open files: pipe".
 absl::Status ErrnoError(int error_number, std::string_view what);
 
+// CPython's OSError text alone, for failures CPython reports the same way:
+// "[Errno 11] Resource temporarily unavailable" (os.fork), or with the file
+// "[Errno 2] No such file or directory: '/no/such/file'" (a failed exec).
+absl::Status OsError(int error_number, std::string_view filename = {});
+
 }  // namespace procspec::platform::internal
 
 #endif  // PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_

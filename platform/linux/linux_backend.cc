@@ -13,10 +13,16 @@
 #include <cerrno>
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
@@ -112,6 +118,33 @@ int LinuxBackend::LockMutexUntil(void* mutex, absl::Time deadline) {
   const timespec until = MonotonicDeadline(deadline);
   return pthread_mutex_clocklock(static_cast<pthread_mutex_t*>(mutex),
                                  CLOCK_MONOTONIC, &until);
+}
+
+std::optional<int> LinuxBackend::ThreadCount() const {
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string stat;
+  char buffer[512];
+  while (true) {
+    const ssize_t got = read(fd, buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    stat.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(fd);
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so the
+  // fields are counted from the last ')'. num_threads is field 20, the 18th
+  // after comm.
+  const std::size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return std::nullopt;
+  const std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(stat).substr(close_paren + 1), ' ', absl::SkipEmpty());
+  int threads = 0;
+  if (fields.size() < 18 || !absl::SimpleAtoi(fields[17], &threads) ||
+      threads < 1) {
+    return std::nullopt;
+  }
+  return threads;
 }
 
 absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {

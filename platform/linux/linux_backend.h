@@ -17,6 +17,7 @@
 #define PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -43,6 +44,8 @@ class LinuxBackend final : public posix::PosixBackend {
   // 2.30): a step of the wall clock does not change the timeout.
   bool WaitSemaphoreUntil(void* sem, absl::Time deadline) override;
   int LockMutexUntil(void* mutex, absl::Time deadline) override;
+  // Field 20 (num_threads) of /proc/self/stat, as CPython 3.12 reads it.
+  std::optional<int> ThreadCount() const override;
 
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;

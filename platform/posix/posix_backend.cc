@@ -177,9 +177,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
                         c_argv.data(), c_env.data());
   }
   posix_spawn_file_actions_destroy(&actions);
-  if (error != 0)
-    return internal::ErrnoError(error,
-                                absl::StrCat("posix_spawn ", executable));
+  if (error != 0) {
+    // As CPython's subprocess: an exec failure names the file, a failure to
+    // create the process (EAGAIN, ENOMEM) does not. Nothing was started, and
+    // every descriptor made for the child is closed on return.
+    const bool about_the_file = error == ENOENT || error == EACCES ||
+                                error == ENOEXEC || error == ENOTDIR ||
+                                error == ELOOP || error == ENAMETOOLONG ||
+                                error == ETXTBSY || error == EISDIR;
+    return internal::OsError(error, about_the_file ? executable : "");
+  }
 
   const std::string header = absl::StrCat(
       "procspec-spawn 1 ", std::string(name()), " ", CurrentPid(), " ",
@@ -285,7 +292,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkImpl(
   }
   const Pid parent = CurrentPid();
   const pid_t pid = fork();
-  if (pid < 0) return internal::ErrnoError(errno, "fork");
+  // CPython's os.fork(): BlockingIOError "[Errno 11] Resource temporarily
+  // unavailable" under RLIMIT_NPROC. The plumbing is closed on return.
+  if (pid < 0) return internal::OsError(errno);
   if (pid == 0)
     RunChild(lock, parent, options, *plumbing, requester, child_main);
 

@@ -46,11 +46,14 @@ ProcessState StateOf(Pid pid);
 absl::StatusOr<Pid> ParentOf(Pid pid);
 
 // Capabilities of this test host that do not depend on the backend under test:
-// "proc_fs" (descendants, their run state and descriptors can be listed) and
-// "child_subreaper" (a test can adopt orphaned descendants). They are what the
-// suite observes with, not what the backend does, so no backend manifest lists
-// them: a backend's processes are observed with the host's tools, and a port to
-// an OS without them reports the clauses that need them UNSUPPORTED.
+// "proc_fs" (descendants, their run state and descriptors can be listed),
+// "child_subreaper" (a test can adopt orphaned descendants) and
+// "pid_namespace" (a test can run a process as pid 1 of a new PID namespace
+// and choose the pid the next process there gets; fault_injection.h). They are
+// what the suite observes with, not what the backend does, so no backend
+// manifest lists them: a backend's processes are observed with the host's
+// tools, and a port to an OS without them reports the clauses that need them
+// UNSUPPORTED.
 std::vector<std::string> HostCapabilities();
 
 // Makes this process a child subreaper: orphaned descendants re-parent to it,

@@ -38,6 +38,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/platform.h"
+#include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
 
 extern char** environ;
@@ -257,6 +258,7 @@ std::vector<std::string> HostCapabilities() {
   if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) == 0) {
     capabilities.push_back("child_subreaper");
   }
+  if (CanChooseNextPid()) capabilities.push_back("pid_namespace");
   return capabilities;
 }
 

@@ -21,6 +21,7 @@
 #include "process/errors.h"
 #include "process/internal/deadline.h"
 #include "process/internal/forkserver.h"
+#include "process/internal/queue_exit.h"
 #include "process/internal/handle_passing.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
@@ -356,6 +357,9 @@ int Bootstrap::Run(Process& process, platform::ChildContext& context) {
   // As CPython's `finally: util._exit_function()`: the child's own children are
   // dealt with whatever way run() ended.
   ProcessState::Get().RunExitHandling();
+  // CPython's Queue finalizers: what this process put is written before it
+  // exits (unless cancel_join_thread()).
+  JoinQueueFeedersAtExit();
   platform::FlushStandardStreams();
   return exitcode;
 }

@@ -1,0 +1,110 @@
+#include "conformance/suite/robustness/robustness_testing.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "conformance/suite/common/signals_testing.h"
+#include "platform/platform.h"
+#include "platform/testing/fault_injection.h"
+#include "platform/testing/os_testing.h"
+#include "process/spawn.h"
+#include "process/system_exit.h"
+
+namespace conformance::robustness {
+
+namespace platform = ::procspec::platform;
+namespace os = ::procspec::platform::testing;
+
+void RobustnessExitWith(int code) { procspec::Exit(code); }
+PROCSPEC_TARGET(RobustnessExitWith);
+
+void RobustnessBlockThenExit(HandshakeChild handshake, int code) {
+  if (!handshake.SignalReady().ok()) procspec::Exit(100);
+  if (!handshake.WaitForRelease().ok()) procspec::Exit(101);
+  procspec::Exit(code);
+}
+PROCSPEC_TARGET(RobustnessBlockThenExit);
+
+void RobustnessBlockUntilKilled() { signals_testing::BlockUntilKilled(); }
+PROCSPEC_TARGET(RobustnessBlockUntilKilled);
+
+void RobustnessGatedExit(procspec::InheritedHandle gate_read,
+                         procspec::InheritedHandle gate_write, int code) {
+  platform::UniqueHandle(gate_write.get()).reset();
+  signals_testing::WaitForByteOrEof(gate_read.get());
+  procspec::Exit(code);
+}
+PROCSPEC_TARGET(RobustnessGatedExit);
+
+int AwaitStormTicks(const os::SignalStorm& storm, int count) {
+  (void)os::SignalStorm::BlockInThisThread();
+  int seen = 0;
+  while (seen < count) {
+    absl::StatusOr<std::string> bytes = platform::ReadSome(
+        storm.ticks(), static_cast<std::size_t>(count - seen));
+    if (!bytes.ok() || bytes->empty()) break;
+    seen += static_cast<int>(bytes->size());
+  }
+  return seen;
+}
+
+void Report::Add(absl::string_view key, absl::string_view value) {
+  std::string clean(value);
+  std::replace(clean.begin(), clean.end(), '\n', ' ');
+  absl::StrAppend(&text_, key, "=", clean, "\n");
+}
+
+std::map<std::string, std::string> ParseReport(absl::string_view text) {
+  std::map<std::string, std::string> fields;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const std::size_t equals = line.find('=');
+    if (equals == absl::string_view::npos) continue;
+    fields[std::string(line.substr(0, equals))] =
+        std::string(line.substr(equals + 1));
+  }
+  return fields;
+}
+
+std::vector<std::string> NewDescriptors(
+    const std::vector<platform::NativeHandle>& before) {
+  std::vector<std::string> fresh;
+  absl::StatusOr<std::vector<platform::NativeHandle>> now =
+      os::OpenDescriptors();
+  if (!now.ok()) return {absl::StrCat("cannot list: ", now.status().message())};
+  for (platform::NativeHandle handle : *now) {
+    if (std::find(before.begin(), before.end(), handle) == before.end())
+      fresh.push_back(
+          absl::StrCat(handle, " (", os::DescribeDescriptor(handle), ")"));
+  }
+  return fresh;
+}
+
+absl::StatusOr<std::vector<platform::Pid>> ChildPids() {
+  absl::StatusOr<std::vector<os::ChildInfo>> children = os::ListChildren();
+  if (!children.ok()) return children.status();
+  std::vector<platform::Pid> pids;
+  for (const os::ChildInfo& child : *children) pids.push_back(child.pid);
+  return pids;
+}
+
+std::vector<std::string> NewChildren(const std::vector<platform::Pid>& before) {
+  std::vector<std::string> fresh;
+  absl::StatusOr<std::vector<os::ChildInfo>> now = os::ListChildren();
+  if (!now.ok()) return {absl::StrCat("cannot list: ", now.status().message())};
+  for (const os::ChildInfo& child : *now) {
+    if (std::find(before.begin(), before.end(), child.pid) == before.end()) {
+      fresh.push_back(absl::StrCat(
+          child.pid, " ", std::string(os::ProcessStateName(child.state)), " ",
+          child.command));
+    }
+  }
+  return fresh;
+}
+
+}  // namespace conformance::robustness

@@ -1,0 +1,64 @@
+// Helpers shared by the robustness tests (faults, signal storms, stress, pid
+// reuse, forking with threads): registered targets, so that every test runs
+// under every start method, and "key=value" reports that a child writes to a
+// pipe for the parent's assertions.
+#ifndef PROCSPEC_CONFORMANCE_SUITE_ROBUSTNESS_ROBUSTNESS_TESTING_H_
+#define PROCSPEC_CONFORMANCE_SUITE_ROBUSTNESS_ROBUSTNESS_TESTING_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "conformance/harness/handshake.h"
+#include "platform/platform.h"
+#include "platform/testing/fault_injection.h"
+#include "process/inherited_handle.h"
+
+namespace conformance::robustness {
+
+// procspec::Exit(code).
+void RobustnessExitWith(int code);
+// Signals the handshake, blocks until released, then exits with `code` (100:
+// the signal failed; 101: not released).
+void RobustnessBlockThenExit(HandshakeChild handshake, int code);
+// Blocks until a signal ends it.
+void RobustnessBlockUntilKilled();
+// Closes its copy of `gate_write`, waits for end of file on `gate_read` (every
+// copy of the write end closed: the parent has started every sibling), then
+// exits with `code`.
+void RobustnessGatedExit(procspec::InheritedHandle gate_read,
+                         procspec::InheritedHandle gate_write, int code);
+
+// On a helper thread of a signal-storm test: blocks the storm's signal in this
+// thread (so the ticks interrupt the thread under test, e.g. one blocked in
+// join(), and later in Lock.acquire, Queue.get or Connection.recv), then reads
+// `count` ticks; returns how many it read (fewer only if the pipe failed).
+int AwaitStormTicks(const procspec::platform::testing::SignalStorm& storm,
+                    int count);
+
+// A child's report: lines "key=value" (values without newlines).
+class Report {
+ public:
+  void Add(absl::string_view key, absl::string_view value);
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+// The parent's view of a report; a key reported twice keeps its last value.
+std::map<std::string, std::string> ParseReport(absl::string_view text);
+
+// The descriptors this process has now that `before` did not list, described.
+std::vector<std::string> NewDescriptors(
+    const std::vector<procspec::platform::NativeHandle>& before);
+// This process's children (live or zombie) now that `before` did not list.
+std::vector<std::string> NewChildren(
+    const std::vector<procspec::platform::Pid>& before);
+// The pids of this process's children now.
+absl::StatusOr<std::vector<procspec::platform::Pid>> ChildPids();
+
+}  // namespace conformance::robustness
+
+#endif  // PROCSPEC_CONFORMANCE_SUITE_ROBUSTNESS_ROBUSTNESS_TESTING_H_

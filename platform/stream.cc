@@ -1,0 +1,94 @@
+#include "platform/stream.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "platform/platform.h"
+
+namespace procspec::platform {
+namespace {
+
+// strerror_r comes in a GNU flavour (returns the text) and an XSI one (fills
+// the buffer); overloads pick whichever the C library declares.
+[[maybe_unused]] const char* StrerrorResult(const char* text, const char*) {
+  return text;
+}
+[[maybe_unused]] const char* StrerrorResult(int result, const char* buffer) {
+  return result == 0 ? buffer : "Unknown error";
+}
+
+}  // namespace
+
+IoResult ReadInto(NativeHandle handle, char* buffer, std::size_t size) {
+  while (true) {
+    const ssize_t got = read(static_cast<int>(handle), buffer, size);
+    if (got >= 0) return IoResult{static_cast<std::size_t>(got), 0};
+    if (errno != EINTR) return IoResult{0, errno};
+  }
+}
+
+IoResult WriteFully(NativeHandle handle, std::string_view data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t written =
+        write(static_cast<int>(handle), data.data() + done, data.size() - done);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return IoResult{done, errno};
+    }
+    done += static_cast<std::size_t>(written);
+  }
+  return IoResult{done, 0};
+}
+
+std::string ErrnoText(int error) {
+  char buffer[128] = {};
+  const char* text =
+      StrerrorResult(strerror_r(error, buffer, sizeof(buffer)), buffer);
+  return absl::StrCat("[Errno ", error, "] ", text);
+}
+
+std::size_t AtomicPipeWriteSize() { return PIPE_BUF; }
+
+int BrokenPipeErrno() { return EPIPE; }
+
+namespace {
+std::atomic<Pid> g_cached_pid{0};
+void ForgetCachedPid() { g_cached_pid.store(0, std::memory_order_relaxed); }
+}  // namespace
+
+Pid CachedCurrentPid() {
+  [[maybe_unused]] static const bool registered = [] {
+    return pthread_atfork(nullptr, nullptr, &ForgetCachedPid) == 0;
+  }();
+  Pid pid = g_cached_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = static_cast<Pid>(getpid());
+    g_cached_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
+
+void IgnoreBrokenPipeSignal() {
+  // A function-local static: initialized once, thread-safely.
+  [[maybe_unused]] static const bool done = [] {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, nullptr, &current) != 0) return false;
+    if (current.sa_handler != SIG_DFL) return false;  // The program chose.
+    struct sigaction ignore = {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    return sigaction(SIGPIPE, &ignore, nullptr) == 0;
+  }();
+}
+
+}  // namespace procspec::platform
