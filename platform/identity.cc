@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -38,6 +39,26 @@ Pid CurrentPid() {
   if (registered) g_pid.store(pid, std::memory_order_relaxed);
   return pid;
 }
+
+namespace internal {
+std::atomic<std::uint64_t> fork_generation{0};
+}  // namespace internal
+
+namespace {
+
+// In the child, on the forking thread, before fork() returns there: the only
+// thread of the new process.
+void CountForkInChild() {
+  internal::fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Before main, in every binary that reads ForkGeneration() (the inline
+// function refers to fork_generation, which links this file in). Fails only
+// with ENOMEM; the generation then stays put, as without a fork.
+const bool fork_counter_registered =
+    pthread_atfork(nullptr, nullptr, &CountForkInChild) == 0;
+
+}  // namespace
 
 int CpuCount() {
   // CPython's os.cpu_count(): the CPUs online, not the ones this process may

@@ -13,6 +13,7 @@
 #ifndef PROCSPEC_PLATFORM_PLATFORM_H_
 #define PROCSPEC_PLATFORM_PLATFORM_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -304,6 +305,18 @@ class Backend {
   // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
 
+  // The timed waits of SharedSemaphore and RobustMutex (shared_memory.h), for
+  // a `deadline` neither infinite nor past. The default is POSIX's only kind,
+  // on the realtime clock (sem_timedwait, pthread_mutex_timedlock), so a step
+  // of the wall clock moves the timeout ("posix", documented); "linux" waits
+  // on CLOCK_MONOTONIC for the time left until `deadline` when it starts.
+  // Decrements the process-shared semaphore at `semaphore`: true, or false
+  // with errno set (ETIMEDOUT once the deadline has passed, never earlier);
+  // EINTR resumes the wait to the same deadline.
+  virtual bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline);
+  // Locks the process-shared mutex at `mutex`: 0, or an errno value as
+  // pthread_mutex_timedlock's (never EINTR).
+  virtual int LockMutexUntil(void* mutex, absl::Time deadline);
   // The number of threads this process has, where the OS can tell (CPython
   // 3.12 reads /proc/self/stat on Linux before it warns about forking a
   // multi-threaded process); nullopt where it cannot. The default, and the
@@ -329,6 +342,21 @@ absl::Status SelectBackend(std::string_view name);
 // -------------------------------------------------------
 
 Pid CurrentPid();
+namespace internal {
+// Defined in identity.cc, which registers (before main) the pthread_atfork
+// child handler that increments it.
+extern std::atomic<std::uint64_t> fork_generation;
+}  // namespace internal
+// A number that changes in a child after every fork() of this process,
+// whoever calls it (this library's Fork or fork() by user code: a
+// pthread_atfork child handler increments it), and nowhere else. Reading it is
+// one atomic load, no system call: per-process state can remember the
+// generation it belongs to and reset itself when it finds itself in a forked
+// child, more cheaply than by comparing CurrentPid(). (posix_spawn's and
+// vfork's children exec before they could read it.)
+inline std::uint64_t ForkGeneration() {
+  return internal::fork_generation.load(std::memory_order_relaxed);
+}
 // The number of CPUs the OS reports, at least 1.
 int CpuCount();
 // Replaces standard input with the null device (as CPython does in every

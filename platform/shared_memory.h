@@ -66,9 +66,12 @@ absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle);
 
 // A counting semaphore shared by every process that maps the memory it lives
 // in (POSIX sem_t, process-shared). A view: copying it copies the address.
-// Waits are event-driven (the semaphore's own futex or equivalent) and measure
-// the deadline on the realtime clock (absl::Time's); EINTR is retried with the
-// same deadline.
+// Waits are event-driven (the semaphore's own futex or equivalent); EINTR is
+// retried with the same deadline. A deadline is an absl::Time; the wait lasts
+// the time left until it when the wait starts, measured on CLOCK_MONOTONIC
+// under "linux" (sem_clockwait: a step of the wall clock changes nothing) and
+// on the realtime clock under "posix" (sem_timedwait, POSIX's only kind: a
+// step of the wall clock moves the timeout). See Backend::WaitSemaphoreUntil.
 class SharedSemaphore {
  public:
   // The bytes a semaphore occupies in a region; place it at a multiple of
@@ -95,6 +98,10 @@ class SharedSemaphore {
   // Increments the value, waking one waiter. Fails ([Errno 75] EOVERFLOW) at
   // MaxValue().
   absl::Status Post() const;
+  // Post() unless the value is `maxvalue` or more already: true if posted,
+  // false if not (one call where Value() then Post() would be two; as racy:
+  // two callers may both see the value below `maxvalue`).
+  absl::StatusOr<bool> PostBelow(int maxvalue) const;
   // The current value (0 when there are waiters).
   int Value() const;
 

@@ -5,9 +5,13 @@
 
 #include <atomic>
 #include <cereal/archives/binary.hpp>
+#include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
 #include "process/errors.h"
 
 namespace procspec {
@@ -34,6 +39,53 @@ TEST(SynchronizeTest, LockBlocksAnotherThreadUntilReleased) {
   ASSERT_TRUE(lock->release().ok());
   other.join();
   EXPECT_TRUE(acquired.load());
+}
+
+// A child forked outside Process (the backend's Fork: fork(), as user code
+// calling fork() directly; both run the pthread_atfork handlers) holds
+// nothing its parent's thread held: the counts start again (CPython's
+// _after_fork), with no pid check on the way.
+TEST(SynchronizeTest, AChildForkedOutsideProcessOwnsNothingItsParentHeld) {
+  absl::StatusOr<RLock> rlock = RLock::Create();
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(rlock.ok() && lock.ok());
+  ASSERT_TRUE(rlock->acquire());
+  ASSERT_TRUE(rlock->acquire());
+  ASSERT_TRUE(lock->acquire());
+  const std::string parent_rlock = rlock->repr();
+  const std::string parent_lock = lock->repr();
+  const std::uint64_t generation = platform::ForkGeneration();
+  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
+      platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
+        int code = 0;
+        const absl::Status released = rlock->release();
+        if (released.ok() ||
+            released.message() !=
+                "attempt to release recursive lock not owned by thread") {
+          code |= 1;
+        }
+        if (rlock->repr() != "<RLock(SomeOtherProcess, nonzero)>") code |= 2;
+        if (lock->repr() != "<Lock(owner=SomeOtherProcess)>") code |= 4;
+        if (rlock->acquire(false)) code |= 8;
+        if (platform::ForkGeneration() == generation) code |= 16;
+        return code;
+      });
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<std::optional<platform::ExitStatus>> status =
+      (*child)->Wait(absl::InfiniteFuture());
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, (platform::ExitStatus{.signaled = false, .value = 0}))
+      << "1: the child could release its parent's RLock; 2, 4: the child's "
+         "reprs said it held them; 8: the child acquired the parent's RLock; "
+         "16: the fork generation did not change";
+  // The parent's own counts are untouched.
+  EXPECT_EQ(platform::ForkGeneration(), generation);
+  EXPECT_EQ(rlock->repr(), parent_rlock);
+  EXPECT_EQ(lock->repr(), parent_lock);
+  EXPECT_TRUE(rlock->release().ok());
+  EXPECT_TRUE(rlock->release().ok());
+  EXPECT_FALSE(rlock->release().ok());
+  EXPECT_TRUE(lock->release().ok());
 }
 
 TEST(SynchronizeTest, CopiesAreTheSameObject) {

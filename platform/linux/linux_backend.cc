@@ -1,11 +1,15 @@
 #include "platform/linux/linux_backend.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <memory>
@@ -19,6 +23,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/linux/pidfd.h"
@@ -27,6 +33,16 @@
 
 namespace procspec::platform::linux_backend {
 namespace {
+
+// The CLOCK_MONOTONIC time at which as much time will have passed as is
+// left now until `deadline` (none if it has passed).
+timespec MonotonicDeadline(absl::Time deadline) {
+  const absl::Duration left =
+      std::max(deadline - absl::Now(), absl::ZeroDuration());
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return absl::ToTimespec(absl::DurationFromTimespec(now) + left);
+}
 
 bool ProbePidfd() {
   const int pidfd = OpenPidfd(getpid());
@@ -85,6 +101,23 @@ UniqueHandle LinuxBackend::OpenProcessHandle(Pid pid) {
 
 int LinuxBackend::SignalProcessHandle(NativeHandle handle, int signal_number) {
   return SendSignalToPidfd(handle, signal_number) == 0 ? 0 : errno;
+}
+
+bool LinuxBackend::WaitSemaphoreUntil(void* sem, absl::Time deadline) {
+  const timespec until = MonotonicDeadline(deadline);
+  // ETIMEDOUT only once the monotonic clock has reached `until`: never early.
+  // EINTR goes round with the same deadline.
+  while (sem_clockwait(static_cast<sem_t*>(sem), CLOCK_MONOTONIC, &until) !=
+         0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+int LinuxBackend::LockMutexUntil(void* mutex, absl::Time deadline) {
+  const timespec until = MonotonicDeadline(deadline);
+  return pthread_mutex_clocklock(static_cast<pthread_mutex_t*>(mutex),
+                                 CLOCK_MONOTONIC, &until);
 }
 
 std::optional<int> LinuxBackend::ThreadCount() const {

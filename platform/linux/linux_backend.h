@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/posix/posix_backend.h"
 
@@ -39,6 +40,10 @@ class LinuxBackend final : public posix::PosixBackend {
   // signals then cannot reach a process that reused the pid.
   UniqueHandle OpenProcessHandle(Pid pid) override;
   int SignalProcessHandle(NativeHandle handle, int signal_number) override;
+  // sem_clockwait and pthread_mutex_clocklock on CLOCK_MONOTONIC (glibc
+  // 2.30): a step of the wall clock does not change the timeout.
+  bool WaitSemaphoreUntil(void* sem, absl::Time deadline) override;
+  int LockMutexUntil(void* mutex, absl::Time deadline) override;
   // Field 20 (num_threads) of /proc/self/stat, as CPython 3.12 reads it.
   std::optional<int> ThreadCount() const override;
 

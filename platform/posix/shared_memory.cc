@@ -169,6 +169,9 @@ absl::StatusOr<SharedSemaphore> SharedSemaphore::Init(void* memory,
 bool SharedSemaphore::Wait(absl::Time deadline) const {
   sem_t* sem = static_cast<sem_t*>(sem_);
   if (deadline == absl::InfiniteFuture()) {
+    // A try first: when it succeeds (uncontended), glibc's sem_wait would
+    // have added a cancellation check and a call.
+    if (sem_trywait(sem) == 0) return true;
     while (sem_wait(sem) != 0) {
       if (errno != EINTR) return false;
     }
@@ -180,13 +183,7 @@ bool SharedSemaphore::Wait(absl::Time deadline) const {
     if (errno != EINTR) return false;
   }
   if (absl::Now() >= deadline) return false;
-  const timespec until = absl::ToTimespec(deadline);
-  // sem_timedwait fails with ETIMEDOUT only once the realtime clock has
-  // reached `until`: never early. EINTR goes round with the same deadline.
-  while (sem_timedwait(sem, &until) != 0) {
-    if (errno != EINTR) return false;
-  }
-  return true;
+  return CurrentBackend().WaitSemaphoreUntil(sem, deadline);
 }
 
 absl::Status SharedSemaphore::Post() const {
@@ -194,6 +191,14 @@ absl::Status SharedSemaphore::Post() const {
     return internal::ErrnoError(errno, "sem_post");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SharedSemaphore::PostBelow(int maxvalue) const {
+  sem_t* sem = static_cast<sem_t*>(sem_);
+  int value = 0;
+  if (sem_getvalue(sem, &value) == 0 && value >= maxvalue) return false;
+  if (sem_post(sem) != 0) return internal::ErrnoError(errno, "sem_post");
+  return true;
 }
 
 int SharedSemaphore::Value() const {
@@ -236,10 +241,13 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
   int error = 0;
   if (deadline == absl::InfiniteFuture()) {
     error = pthread_mutex_lock(mutex);
-  } else {
-    const timespec until =
-        absl::ToTimespec(std::max(deadline, absl::UnixEpoch()));
+  } else if (deadline <= absl::UnixEpoch()) {
+    // A try (see above): the realtime clock is past the epoch, so this fails
+    // at once with ETIMEDOUT unless it can lock.
+    const timespec until = absl::ToTimespec(absl::UnixEpoch());
     error = pthread_mutex_timedlock(mutex, &until);
+  } else {
+    error = CurrentBackend().LockMutexUntil(mutex, deadline);
   }
   switch (error) {
     case 0:

@@ -1,5 +1,6 @@
 #include "process/internal/semlock.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -120,68 +121,81 @@ absl::StatusOr<std::shared_ptr<SemLock>> SemLock::CreateIn(
       new SemLock(std::move(region), offset, kind, maxvalue));
 }
 
-void SemLock::RefreshLocked() {
-  const platform::Pid pid = platform::CurrentPid();
-  if (pid_ != pid) {
-    pid_ = pid;
-    count_ = 0;
-    last_thread_ = std::thread::id();
+void SemLock::AddCount(std::uint32_t generation, int delta, bool acquired) {
+  if (acquired) last_thread_.store(ThisThread(), std::memory_order_relaxed);
+  std::uint64_t state = state_.load(std::memory_order_relaxed);
+  while (!state_.compare_exchange_weak(
+      state, Pack(generation, Unpack(state, generation) + delta),
+      std::memory_order_release, std::memory_order_relaxed)) {
   }
 }
 
 bool SemLock::IsMine() {
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
-  return count_ > 0 && last_thread_ == std::this_thread::get_id();
+  return CountNow(Generation()) > 0 &&
+         last_thread_.load(std::memory_order_relaxed) == ThisThread();
 }
 
-int SemLock::Count() {
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
-  return count_;
-}
+int SemLock::Count() { return CountNow(Generation()); }
 
-bool SemLock::Acquire(bool block, std::optional<double> timeout) {
-  if (kind_ == Kind::kRecursiveMutex) {
-    std::lock_guard<std::mutex> lock(mu_);
-    RefreshLocked();
-    if (count_ > 0 && last_thread_ == std::this_thread::get_id()) {
-      ++count_;
-      return true;
-    }
-  }
-  if (!semaphore_.Wait(DeadlineFor(block, timeout))) return false;
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
-  ++count_;
-  last_thread_ = std::this_thread::get_id();
-  return true;
-}
-
-absl::Status SemLock::Release() {
-  if (kind_ == Kind::kRecursiveMutex) {
-    std::lock_guard<std::mutex> lock(mu_);
-    RefreshLocked();
-    if (count_ <= 0 || last_thread_ != std::this_thread::get_id()) {
-      return AssertionError(
-          "attempt to release recursive lock not owned by thread");
-    }
-    if (count_ > 1) {
-      --count_;
-      return absl::OkStatus();
-    }
-  } else if (semaphore_.Value() >= maxvalue_) {
+absl::Status SemLock::TooManyOrOSError(const absl::Status& status) {
+  if (status.ok()) {
     // As CPython: not an absolute guarantee that the value never exceeds
     // maxvalue (two releases may race), but it catches the bug.
     return ValueError("semaphore or lock released too many times");
   }
-  if (absl::Status status = semaphore_.Post(); !status.ok()) {
-    return OSError(status);
+  return OSError(status);
+}
+
+bool SemLock::AcquireSlow(bool block, std::optional<double> timeout) {
+  const std::uint32_t generation = Generation();
+  if (kind_ == Kind::kRecursiveMutex && IsMine()) {
+    // Only the holder changes the count of a held RLock.
+    StoreCount(generation, CountNow(generation) + 1, /*acquired=*/false);
+    return true;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
-  --count_;
-  return absl::OkStatus();
+  if (!semaphore_.Wait(DeadlineFor(block, timeout))) return false;
+  if (Serialized()) {
+    StoreCount(generation, CountNow(generation) + 1, /*acquired=*/true);
+  } else {
+    AddCount(generation, 1, /*acquired=*/true);
+  }
+  return true;
+}
+
+absl::Status SemLock::ReleaseSlow() {
+  const std::uint32_t generation = Generation();
+  if (kind_ == Kind::kRecursiveMutex) {
+    if (!IsMine()) {
+      return AssertionError(
+          "attempt to release recursive lock not owned by thread");
+    }
+    const int count = CountNow(generation);
+    if (count > 1) {
+      StoreCount(generation, count - 1, /*acquired=*/false);
+      return absl::OkStatus();
+    }
+    // The last level: posted without a value check, as CPython.
+    StoreCount(generation, 0, /*acquired=*/false);
+    if (absl::Status status = semaphore_.Post(); !status.ok()) {
+      StoreCount(generation, count, /*acquired=*/false);
+      return OSError(status);
+    }
+    return absl::OkStatus();
+  }
+  // As Release: the count goes down before the post, back up if nothing
+  // was posted.
+  const auto add = [&](int delta) {
+    if (Serialized()) {
+      StoreCount(generation, CountNow(generation) + delta, /*acquired=*/false);
+    } else {
+      AddCount(generation, delta, /*acquired=*/false);
+    }
+  };
+  add(-1);
+  absl::StatusOr<bool> posted = semaphore_.PostBelow(maxvalue_);
+  if (posted.ok() && *posted) return absl::OkStatus();
+  add(1);
+  return TooManyOrOSError(posted.status());
 }
 
 SemLockWire SaveSemLock(const std::shared_ptr<SemLock>& semlock) {

@@ -4,10 +4,10 @@
 #ifndef PROCSPEC_PROCESS_INTERNAL_SEMLOCK_H_
 #define PROCSPEC_PROCESS_INTERNAL_SEMLOCK_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/shared_memory.h"
+#include "process/errors.h"
 #include "process/synchronize.h"
 
 namespace procspec::sync_internal {
@@ -39,7 +40,7 @@ std::shared_ptr<platform::SharedRegion> ReceiveRegion(const RegionRef& ref,
 // A semaphore with CPython's SemLock rules. Process-wide state (the semaphore)
 // is in shared memory; `count` and the last acquiring thread are this
 // process's own, as in CPython (reset in a forked child, as CPython's
-// _after_fork does).
+// _after_fork does, however the child was forked). Thread-safe.
 class SemLock {
  public:
   enum class Kind : std::int32_t { kSemaphore = 0, kRecursiveMutex = 1 };
@@ -54,11 +55,35 @@ class SemLock {
       Kind kind, int value, int maxvalue);
 
   // acquire(block, timeout): CPython's rules (an RLock already held by this
-  // thread only counts up).
-  bool Acquire(bool block, std::optional<double> timeout);
+  // thread only counts up). Inline: a Lock's blocking acquire is one call
+  // into the platform and no system call when uncontended (issue 6).
+  bool Acquire(bool block, std::optional<double> timeout) {
+    if (kind_ == Kind::kRecursiveMutex || !block || timeout.has_value() ||
+        !Serialized()) {
+      return AcquireSlow(block, timeout);
+    }
+    if (!semaphore_.Wait(absl::InfiniteFuture())) return false;
+    // This thread holds the semaphore: no other thread of this process can
+    // change the count until it is posted (after the count, in Release).
+    const std::uint32_t generation = Generation();
+    StoreCount(generation, CountNow(generation) + 1, /*acquired=*/true);
+    return true;
+  }
   // release(): AssertionError for an RLock not held by this thread;
   // ValueError "semaphore or lock released too many times" at maxvalue.
-  absl::Status Release();
+  absl::Status Release() {
+    if (kind_ == Kind::kRecursiveMutex || !Serialized()) return ReleaseSlow();
+    // The count goes down before the post: once posted, another thread may
+    // acquire and count up (CPython counts down after sem_post, under the
+    // GIL). It goes back up if nothing was posted.
+    const std::uint32_t generation = Generation();
+    const int count = CountNow(generation);
+    StoreCount(generation, count - 1, /*acquired=*/false);
+    absl::StatusOr<bool> posted = semaphore_.PostBelow(maxvalue_);
+    if (posted.ok() && *posted) return absl::OkStatus();
+    StoreCount(generation, count, /*acquired=*/false);
+    return TooManyOrOSError(posted.status());
+  }
   // CPython's _is_mine(), _count(), _get_value().
   bool IsMine();
   int Count();
@@ -73,8 +98,50 @@ class SemLock {
  private:
   SemLock(std::shared_ptr<platform::SharedRegion> region, std::size_t offset,
           Kind kind, int maxvalue);
-  // Forgets the counts copied from the parent in a forked child. Requires mu_.
-  void RefreshLocked();
+  bool AcquireSlow(bool block, std::optional<double> timeout);
+  absl::Status ReleaseSlow();
+  // ValueError "semaphore or lock released too many times" for an OK
+  // `status` (PostBelow said no), else OSError(status).
+  static absl::Status TooManyOrOSError(const absl::Status& status);
+
+  static std::uint32_t Generation() {
+    return static_cast<std::uint32_t>(platform::ForkGeneration());
+  }
+  static std::uint64_t Pack(std::uint32_t generation, int count) {
+    return (std::uint64_t{generation} << 32) |
+           static_cast<std::uint32_t>(count);
+  }
+  static int Unpack(std::uint64_t state, std::uint32_t generation) {
+    if (static_cast<std::uint32_t>(state >> 32) != generation) return 0;
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(state));
+  }
+  // std::this_thread::get_id(), remembered per thread (a call into the C
+  // library otherwise). A forked child's thread has its parent thread's id,
+  // as pthread_self() says.
+  static std::thread::id ThisThread() {
+    thread_local std::thread::id id;
+    if (id == std::thread::id()) id = std::this_thread::get_id();
+    return id;
+  }
+
+  // This process's count of acquisitions not yet released (CPython's
+  // `count`), 0 in a forked child until it acquires (CPython's _after_fork).
+  // `generation` is the current platform::ForkGeneration(), truncated.
+  int CountNow(std::uint32_t generation) const {
+    return Unpack(state_.load(std::memory_order_acquire), generation);
+  }
+  // Sets it (and, with `acquired`, this thread as the last to acquire).
+  void StoreCount(std::uint32_t generation, int count, bool acquired) {
+    if (acquired) last_thread_.store(ThisThread(), std::memory_order_relaxed);
+    state_.store(Pack(generation, count), std::memory_order_release);
+  }
+  // Adds `delta` to it atomically (a Semaphore's holders may be several
+  // threads at once).
+  void AddCount(std::uint32_t generation, int delta, bool acquired);
+  // Whether the semaphore is a mutex (at most one holder at a time: Lock,
+  // RLock, BoundedSemaphore(1)): then only the holder changes the count, while
+  // it holds the semaphore, and the semaphore orders the changes.
+  bool Serialized() const { return maxvalue_ == 1; }
 
   const std::shared_ptr<platform::SharedRegion> region_;
   const std::size_t offset_;
@@ -82,10 +149,14 @@ class SemLock {
   const Kind kind_;
   const int maxvalue_;
 
-  std::mutex mu_;
-  platform::Pid pid_ = 0;  // the process count_ and last_thread_ belong to
-  int count_ = 0;
-  std::thread::id last_thread_;
+  // No mutex and no system call on the uncontended path (issue 6): the count
+  // and the fork generation it belongs to are one word, high 32 bits the
+  // generation (platform::ForkGeneration()), low 32 the count; a word from
+  // another generation counts as 0. The last acquiring thread is written
+  // before the count (release) and read after it (acquire), so a thread that
+  // sees a positive count sees the thread that made it positive.
+  std::atomic<std::uint64_t> state_{0};
+  std::atomic<std::thread::id> last_thread_{};
 };
 
 // CPython's repr of a Lock or RLock (by the SemLock's kind), e.g.
