@@ -66,14 +66,12 @@ absl::StatusOr<int> WaitFor(pid_t pid) {
 }  // namespace
 
 absl::Status DenyProcessCreation() {
-#if defined(__x86_64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_AARCH64;
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
 #else
   return absl::UnimplementedError("DenyProcessCreation: unknown architecture");
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#ifdef PROCSPEC_SECCOMP_ARCH
 #ifndef SYS_clone3
 #define SYS_clone3 435  // The same number on every architecture.
 #endif

@@ -3,6 +3,7 @@
 #ifndef PROCSPEC_PLATFORM_TESTING_LINUX_TESTING_H_
 #define PROCSPEC_PLATFORM_TESTING_LINUX_TESTING_H_
 
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -15,6 +16,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+
+// The AUDIT_ARCH_ value a seccomp filter checks first, where this
+// architecture has one the filters here are written for.
+#if defined(__x86_64__)
+#define PROCSPEC_SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PROCSPEC_SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
 
 namespace procspec::platform::testing::linux_testing {
 

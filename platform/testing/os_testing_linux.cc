@@ -303,14 +303,12 @@ absl::Status AwaitExitWithoutReaping(Pid pid) {
 }
 
 absl::Status DenySignalSending() {
-#if defined(__x86_64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_AARCH64;
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
 #else
   return absl::UnimplementedError("DenySignalSending: unknown architecture");
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#ifdef PROCSPEC_SECCOMP_ARCH
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424  // The same number on every architecture.
 #endif
