@@ -18,6 +18,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -60,6 +61,33 @@ class SharedMemoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { ASSERT_TRUE(SelectBackend(GetParam()).ok()); }
   Backend& backend() { return CurrentBackend(); }
+
+  // Makes mutex_, a RobustMutex in a fresh region_.
+  void CreateRobustMutex() {
+    absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
+    ASSERT_TRUE(region.ok()) << region.status();
+    region_ = *std::move(region);
+    absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region_.data());
+    ASSERT_TRUE(mutex.ok()) << mutex.status();
+    mutex_ = *mutex;
+  }
+
+  // Forks a child that locks `mutex` (exit 1 if it cannot) and exits holding
+  // it, and waits for it to exit.
+  void LockInAChildThatExits(RobustMutex& mutex) {
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+        backend().Fork({}, [&](ChildContext&) {
+          absl::StatusOr<RobustMutex::LockResult> result =
+              mutex.Lock(absl::InfiniteFuture());
+          return result.ok() && *result == RobustMutex::LockResult::kLocked ? 0
+                                                                            : 1;
+        });
+    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_EQ(WaitFor(**child), Exited(0));
+  }
+
+  SharedRegion region_;
+  RobustMutex mutex_;
 };
 
 TEST_P(SharedMemoryTest, RegionIsZeroedCloseOnExecAndLeavesNoName) {
@@ -246,10 +274,8 @@ TEST_P(SharedMemoryTest, SemaphorePostWakesAWaitingChild) {
 }
 
 TEST_P(SharedMemoryTest, RobustMutexLocksAndChecksTheOwner) {
-  absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
-  absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region->data());
-  ASSERT_TRUE(mutex.ok()) << mutex.status();
+  ASSERT_NO_FATAL_FAILURE(CreateRobustMutex());
+  RobustMutex* const mutex = &mutex_;
   EXPECT_EQ(mutex->Unlock().code(), absl::StatusCode::kPermissionDenied)
       << "not locked";
   absl::StatusOr<RobustMutex::LockResult> locked =
@@ -282,19 +308,9 @@ TEST_P(SharedMemoryTest, RobustMutexLocksAndChecksTheOwner) {
 // A child locks the mutex and exits holding it: the parent's next lock says
 // the owner died; once made consistent it works as before.
 TEST_P(SharedMemoryTest, RobustMutexReportsAnOwnerThatDied) {
-  absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
-  absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region->data());
-  ASSERT_TRUE(mutex.ok()) << mutex.status();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      backend().Fork({}, [&](ChildContext&) {
-        absl::StatusOr<RobustMutex::LockResult> result =
-            mutex->Lock(absl::InfiniteFuture());
-        return result.ok() && *result == RobustMutex::LockResult::kLocked ? 0
-                                                                          : 1;
-      });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_EQ(WaitFor(**child), Exited(0));
+  ASSERT_NO_FATAL_FAILURE(CreateRobustMutex());
+  RobustMutex* const mutex = &mutex_;
+  ASSERT_NO_FATAL_FAILURE(LockInAChildThatExits(*mutex));
   absl::StatusOr<RobustMutex::LockResult> result =
       mutex->Lock(absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(result.ok()) << result.status();
@@ -310,16 +326,9 @@ TEST_P(SharedMemoryTest, RobustMutexReportsAnOwnerThatDied) {
 }
 
 TEST_P(SharedMemoryTest, RobustMutexNotMadeConsistentIsNotRecoverable) {
-  absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
-  absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region->data());
-  ASSERT_TRUE(mutex.ok()) << mutex.status();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      backend().Fork({}, [&](ChildContext&) {
-        return mutex->Lock(absl::InfiniteFuture()).ok() ? 0 : 1;
-      });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_EQ(WaitFor(**child), Exited(0));
+  ASSERT_NO_FATAL_FAILURE(CreateRobustMutex());
+  RobustMutex* const mutex = &mutex_;
+  ASSERT_NO_FATAL_FAILURE(LockInAChildThatExits(*mutex));
   absl::StatusOr<RobustMutex::LockResult> result =
       mutex->Lock(absl::InfinitePast());
   ASSERT_TRUE(result.ok()) << result.status();

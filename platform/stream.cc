@@ -11,23 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/str_cat.h"
+#include "platform/internal/errors.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
-namespace {
-
-// strerror_r comes in a GNU flavour (returns the text) and an XSI one (fills
-// the buffer); overloads pick whichever the C library declares.
-[[maybe_unused]] const char* StrerrorResult(const char* text, const char*) {
-  return text;
-}
-[[maybe_unused]] const char* StrerrorResult(int result, const char* buffer) {
-  return result == 0 ? buffer : "Unknown error";
-}
-
-}  // namespace
-
 IoResult ReadInto(NativeHandle handle, char* buffer, std::size_t size) {
   while (true) {
     const ssize_t got = read(static_cast<int>(handle), buffer, size);
@@ -50,12 +37,7 @@ IoResult WriteFully(NativeHandle handle, std::string_view data) {
   return IoResult{done, 0};
 }
 
-std::string ErrnoText(int error) {
-  char buffer[128] = {};
-  const char* text =
-      StrerrorResult(strerror_r(error, buffer, sizeof(buffer)), buffer);
-  return absl::StrCat("[Errno ", error, "] ", text);
-}
+std::string ErrnoText(int error) { return internal::OsErrorText(error); }
 
 std::size_t AtomicPipeWriteSize() { return PIPE_BUF; }
 

@@ -21,21 +21,22 @@ namespace {
 
 }  // namespace
 
-absl::Status ErrnoError(int error_number, std::string_view what) {
+std::string OsErrorText(int error_number) {
   char buffer[128] = {};
   const char* text =
       StrerrorResult(strerror_r(error_number, buffer, sizeof(buffer)), buffer);
+  return absl::StrCat("[Errno ", error_number, "] ", text);
+}
+
+absl::Status ErrnoError(int error_number, std::string_view what) {
   return absl::Status(
       absl::ErrnoToStatusCode(error_number),
-      absl::StrCat("[Errno ", error_number, "] ", text, ": ",
+      absl::StrCat(OsErrorText(error_number), ": ",
                    absl::string_view(what.data(), what.size())));
 }
 
 absl::Status OsError(int error_number, std::string_view filename) {
-  char buffer[128] = {};
-  const char* text =
-      StrerrorResult(strerror_r(error_number, buffer, sizeof(buffer)), buffer);
-  std::string message = absl::StrCat("[Errno ", error_number, "] ", text);
+  std::string message = OsErrorText(error_number);
   // OSError's str() quotes the filename with repr(); paths with quotes or
   // control characters are rare enough to be shown as they are.
   if (!filename.empty()) {

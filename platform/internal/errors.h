@@ -2,11 +2,15 @@
 #ifndef PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_
 #define PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 
 namespace procspec::platform::internal {
+
+// CPython's OSError text for `error_number`: "[Errno 24] Too many open files".
+std::string OsErrorText(int error_number);
 
 // A status for a failed OS call: the code that `error_number` maps to and
 // CPython's OSError text followed by what failed, e.g. "[Errno 24] Too many

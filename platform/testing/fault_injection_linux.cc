@@ -26,16 +26,12 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
+#include "platform/testing/linux_testing.h"
 
 namespace procspec::platform::testing {
 namespace {
 
-absl::Status Errno(std::string_view what) {
-  const int error = errno;
-  return absl::Status(absl::ErrnoToStatusCode(error),
-                      absl::StrCat(absl::string_view(what.data(), what.size()),
-                                   ": ", std::strerror(error)));
-}
+using linux_testing::Errno;
 
 // RunInNewPidNamespace's intermediate child: the OS refused the namespace.
 constexpr int kNoNamespace = 254;
@@ -70,14 +66,12 @@ absl::StatusOr<int> WaitFor(pid_t pid) {
 }  // namespace
 
 absl::Status DenyProcessCreation() {
-#if defined(__x86_64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_AARCH64;
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
 #else
   return absl::UnimplementedError("DenyProcessCreation: unknown architecture");
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#ifdef PROCSPEC_SECCOMP_ARCH
 #ifndef SYS_clone3
 #define SYS_clone3 435  // The same number on every architecture.
 #endif
@@ -113,18 +107,7 @@ absl::Status DenyProcessCreation() {
       /*11*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
       /*12*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  sock_fprog program = {
-      .len = static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])),
-      .filter = filter,
-  };
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
-    if (errno == EINVAL)
-      return absl::UnimplementedError("this kernel has no seccomp filters");
-    return Errno("prctl(PR_SET_SECCOMP)");
-  }
-  return absl::OkStatus();
+  return linux_testing::InstallSeccompFilter(filter);
 #endif
 }
 

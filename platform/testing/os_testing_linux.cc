@@ -39,6 +39,7 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
+#include "platform/testing/linux_testing.h"
 #include "platform/testing/os_testing.h"
 
 extern char** environ;
@@ -46,12 +47,7 @@ extern char** environ;
 namespace procspec::platform::testing {
 namespace {
 
-absl::Status Errno(std::string_view what) {
-  const int error = errno;
-  return absl::Status(absl::ErrnoToStatusCode(error),
-                      absl::StrCat(absl::string_view(what.data(), what.size()),
-                                   ": ", std::strerror(error)));
-}
+using linux_testing::Errno;
 
 std::optional<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path);
@@ -307,14 +303,12 @@ absl::Status AwaitExitWithoutReaping(Pid pid) {
 }
 
 absl::Status DenySignalSending() {
-#if defined(__x86_64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  constexpr std::uint32_t kArch = AUDIT_ARCH_AARCH64;
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
 #else
   return absl::UnimplementedError("DenySignalSending: unknown architecture");
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#ifdef PROCSPEC_SECCOMP_ARCH
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424  // The same number on every architecture.
 #endif
@@ -336,20 +330,7 @@ absl::Status DenySignalSending() {
       BPF_STMT(BPF_RET | BPF_K, kDeny),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  sock_fprog program = {
-      .len = static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])),
-      .filter = filter,
-  };
-  // Unprivileged processes may install a filter only without gaining
-  // privileges later (no set-user-ID exec).
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
-    if (errno == EINVAL)
-      return absl::UnimplementedError("this kernel has no seccomp filters");
-    return Errno("prctl(PR_SET_SECCOMP)");
-  }
-  return absl::OkStatus();
+  return linux_testing::InstallSeccompFilter(filter);
 #endif
 }
 

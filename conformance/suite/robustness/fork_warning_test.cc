@@ -85,6 +85,18 @@ std::string Warning(const std::string& out) {
       "DeprecationWarning: ", procspec::MultiThreadedForkMessage(pid), "\n");
 }
 
+// How a child entry that succeeded ended.
+constexpr platform::ExitStatus kExitedWithZero{.signaled = false, .value = 0};
+
+// Runs the child entry with `args`: it exits with 0 and prints no warning on
+// stderr.
+void ExpectExitsWithoutWarning(const std::vector<std::string>& args) {
+  ASSERT_OK_AND_ASSIGN(platform::testing::CommandResult result,
+                       RunChildEntry("robustness_fork_with_threads", args));
+  EXPECT_EQ(result.status, kExitedWithZero) << result.err;
+  EXPECT_FALSE(absl::StrContains(result.err, "multi-threaded")) << result.err;
+}
+
 // An extra thread, the fork start method: one warning on stderr, naming the
 // process, for two starts.
 CONFORMANCE_TEST(ForkWarning, MultiThreadedParentWarnsOnceOnStderr,
@@ -92,9 +104,7 @@ CONFORMANCE_TEST(ForkWarning, MultiThreadedParentWarnsOnceOnStderr,
   ASSERT_OK_AND_ASSIGN(
       platform::testing::CommandResult result,
       RunChildEntry("robustness_fork_with_threads", {"thread", "fork"}));
-  EXPECT_EQ(result.status,
-            (platform::ExitStatus{.signaled = false, .value = 0}))
-      << result.err;
+  EXPECT_EQ(result.status, kExitedWithZero) << result.err;
   EXPECT_EQ(Count(result.err, Warning(result.out)), 1u) << result.err;
 }
 
@@ -105,9 +115,7 @@ CONFORMANCE_TEST(ForkWarning, WarningHookReceivesTheWarning,
   ASSERT_OK_AND_ASSIGN(platform::testing::CommandResult result,
                        RunChildEntry("robustness_fork_with_threads",
                                      {"thread", "fork", "hook"}));
-  EXPECT_EQ(result.status,
-            (platform::ExitStatus{.signaled = false, .value = 0}))
-      << result.err;
+  EXPECT_EQ(result.status, kExitedWithZero) << result.err;
   std::string warning = Warning(result.out);
   warning.pop_back();  // the newline
   const std::string hooked = absl::StrCat(
@@ -121,25 +129,13 @@ CONFORMANCE_TEST(ForkWarning, WarningHookReceivesTheWarning,
 // One thread: no warning.
 CONFORMANCE_TEST(ForkWarning, SingleThreadedParentDoesNotWarn,
                  "robustness.fork_warning.multithreaded") {
-  ASSERT_OK_AND_ASSIGN(
-      platform::testing::CommandResult result,
-      RunChildEntry("robustness_fork_with_threads", {"alone", "fork"}));
-  EXPECT_EQ(result.status,
-            (platform::ExitStatus{.signaled = false, .value = 0}))
-      << result.err;
-  EXPECT_FALSE(absl::StrContains(result.err, "multi-threaded")) << result.err;
+  ExpectExitsWithoutWarning({"alone", "fork"});
 }
 
 // spawn does not fork this process: no warning, threads or not.
 CONFORMANCE_TEST(ForkWarning, SpawnDoesNotWarn,
                  "robustness.fork_warning.multithreaded") {
-  ASSERT_OK_AND_ASSIGN(
-      platform::testing::CommandResult result,
-      RunChildEntry("robustness_fork_with_threads", {"thread", "spawn"}));
-  EXPECT_EQ(result.status,
-            (platform::ExitStatus{.signaled = false, .value = 0}))
-      << result.err;
-  EXPECT_FALSE(absl::StrContains(result.err, "multi-threaded")) << result.err;
+  ExpectExitsWithoutWarning({"thread", "spawn"});
 }
 
 // A backend that cannot count threads never warns.
@@ -151,13 +147,7 @@ CONFORMANCE_TEST(ForkWarning, UnknownThreadCountNeverWarns,
                                  " counts threads (see the clause "
                                  "robustness.fork_warning.multithreaded)")));
   }
-  ASSERT_OK_AND_ASSIGN(
-      platform::testing::CommandResult result,
-      RunChildEntry("robustness_fork_with_threads", {"thread", "fork"}));
-  EXPECT_EQ(result.status,
-            (platform::ExitStatus{.signaled = false, .value = 0}))
-      << result.err;
-  EXPECT_FALSE(absl::StrContains(result.err, "multi-threaded")) << result.err;
+  ExpectExitsWithoutWarning({"thread", "fork"});
 }
 
 }  // namespace

@@ -28,10 +28,11 @@ namespace conformance {
 namespace {
 
 using ::conformance::synchronize_testing::Describe;
+using ::conformance::synchronize_testing::ReportingChild;
+using ::conformance::synchronize_testing::RunToExitcode;
 using ::conformance::synchronize_testing::TimeOf;
 using ::conformance::testing::JoinSoon;
 using ::conformance::testing::KillOnExit;
-using ::conformance::testing::ReadLine;
 using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
@@ -41,8 +42,8 @@ namespace platform = ::procspec::platform;
 // Acquires `cond` (exit 1 if it cannot), sends "ready", waits (for ever if
 // `timeout` is negative) and sends "notified" or "timeout", then checks it
 // holds the lock again (exit 2) and releases it (exit 3).
-void SyncConditionWait(procspec::Condition cond, InheritedHandle out,
-                       double timeout) {
+void SyncConditionWait(procspec::Condition cond, double timeout,
+                       InheritedHandle out) {
   if (!cond.acquire(true, 30)) procspec::Exit(1);
   SendLine(out.get(), "ready");
   absl::StatusOr<bool> notified =
@@ -74,7 +75,7 @@ PROCSPEC_TARGET(SyncConditionUnowned);
 
 // Sends "ready", then what event.wait(timeout) returns (for ever if
 // negative): "set" or "timeout".
-void SyncEventWait(procspec::Event event, InheritedHandle out, double timeout) {
+void SyncEventWait(procspec::Event event, double timeout, InheritedHandle out) {
   SendLine(out.get(), "ready");
   const bool set =
       event.wait(timeout < 0 ? std::nullopt : std::optional<double>(timeout));
@@ -93,35 +94,16 @@ PROCSPEC_TARGET(SyncEventUse);
 
 // ---- Helpers ----
 
-struct Waiter {
-  platform::PipeEnds out;
-  std::unique_ptr<procspec::Process> process;
-};
-
 // Starts a child waiting on `cond` and returns once it is waiting.
-absl::Status StartWaiter(const procspec::Condition& cond, double timeout,
-                         Waiter& waiter) {
-  absl::StatusOr<platform::PipeEnds> out = platform::MakePipe();
-  if (!out.ok()) return out.status();
-  waiter.out = *std::move(out);
-  waiter.process = std::make_unique<procspec::Process>(
-      SyncConditionWait,
-      std::tuple{cond, InheritedHandle(waiter.out.write.get()), timeout});
-  if (absl::Status status = waiter.process->start(); !status.ok()) {
-    return status;
-  }
-  waiter.out.write.reset();
-  absl::StatusOr<std::string> line = ReadLine(waiter.out.read.get());
+absl::StatusOr<std::unique_ptr<ReportingChild>> StartWaiter(
+    const procspec::Condition& cond, double timeout) {
+  absl::StatusOr<std::unique_ptr<ReportingChild>> waiter =
+      ReportingChild::Start(SyncConditionWait, cond, timeout);
+  if (!waiter.ok()) return waiter.status();
+  absl::StatusOr<std::string> line = (*waiter)->ReadLine();
   if (!line.ok()) return line.status();
   if (*line != "ready") return absl::InternalError("no ready: " + *line);
-  return absl::OkStatus();
-}
-
-int RunToExitcode(procspec::Process& child) {
-  KillOnExit guard(child);
-  if (!child.start().ok()) return -1;
-  absl::StatusOr<int> exitcode = JoinSoon(child);
-  return exitcode.ok() ? *exitcode : -2;
+  return waiter;
 }
 
 // ---- Condition ----
@@ -132,16 +114,15 @@ int RunToExitcode(procspec::Process& child) {
 CONFORMANCE_TEST(Condition, NotifyWakesAWaiterInAnotherProcess,
                  "sync.condition.notify", "sync.handles.process_argument") {
   ASSERT_OK_AND_ASSIGN(procspec::Condition cond, procspec::Condition::Create());
-  Waiter waiter;
-  ASSERT_OK(StartWaiter(cond, -1, waiter));
-  KillOnExit guard(*waiter.process);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                       StartWaiter(cond, -1));
   // Only possible once the child waits (wait() released the lock).
   ASSERT_TRUE(cond.acquire(true, 30));
   ASSERT_OK(cond.notify());
   ASSERT_OK(cond.release());
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(waiter.out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::string line, waiter->ReadLine());
   EXPECT_EQ(line, "notified");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*waiter.process));
+  ASSERT_OK_AND_ASSIGN(int exitcode, waiter->Join());
   EXPECT_EQ(exitcode, 0);
 }
 
@@ -151,54 +132,54 @@ CONFORMANCE_TEST(Condition, NotifyWakesAWaiterInAnotherProcess,
 CONFORMANCE_TEST(Condition, NotifyAllWakesEveryWaiterAndNotifyNAtMostN,
                  "sync.condition.notify") {
   ASSERT_OK_AND_ASSIGN(procspec::Condition cond, procspec::Condition::Create());
-  std::vector<Waiter> waiters(3);
-  std::vector<std::unique_ptr<KillOnExit>> guards;
-  for (Waiter& waiter : waiters) {
-    ASSERT_OK(StartWaiter(cond, -1, waiter));
-    guards.push_back(std::make_unique<KillOnExit>(*waiter.process));
+  std::vector<std::unique_ptr<ReportingChild>> waiters;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                         StartWaiter(cond, -1));
+    waiters.push_back(std::move(waiter));
   }
   ASSERT_TRUE(cond.acquire(true, 30));
   ASSERT_OK(cond.notify_all());
   ASSERT_OK(cond.release());
-  for (Waiter& waiter : waiters) {
-    ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(waiter.out.read.get()));
+  for (const std::unique_ptr<ReportingChild>& waiter : waiters) {
+    ASSERT_OK_AND_ASSIGN(std::string line, waiter->ReadLine());
     EXPECT_EQ(line, "notified");
-    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*waiter.process));
+    ASSERT_OK_AND_ASSIGN(int exitcode, waiter->Join());
     EXPECT_EQ(exitcode, 0);
   }
 
   ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
   ASSERT_OK_AND_ASSIGN(procspec::Condition over_lock,
                        procspec::Condition::Create(lock));
-  std::vector<Waiter> pair(2);
-  std::vector<std::unique_ptr<KillOnExit>> pair_guards;
-  for (Waiter& waiter : pair) {
-    ASSERT_OK(StartWaiter(over_lock, -1, waiter));
-    pair_guards.push_back(std::make_unique<KillOnExit>(*waiter.process));
+  std::vector<std::unique_ptr<ReportingChild>> pair;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                         StartWaiter(over_lock, -1));
+    pair.push_back(std::move(waiter));
   }
   ASSERT_TRUE(over_lock.acquire(true, 30));
   EXPECT_FALSE(lock.acquire(false)) << "the Condition holds its Lock";
   ASSERT_OK(over_lock.notify(1));
   ASSERT_OK(over_lock.release());
   // Exactly one reports; the parent learns which.
-  const platform::NativeHandle ends[] = {pair[0].out.read.get(),
-                                         pair[1].out.read.get()};
+  const platform::NativeHandle ends[] = {pair[0]->read_end(),
+                                         pair[1]->read_end()};
   ASSERT_OK_AND_ASSIGN(
       std::vector<std::size_t> ready,
       platform::WaitReadable(ends, absl::Now() + testing::EventTimeout()));
   ASSERT_FALSE(ready.empty());
   const std::size_t first = ready[0];
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(pair[first].out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::string line, pair[first]->ReadLine());
   EXPECT_EQ(line, "notified");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*pair[first].process));
+  ASSERT_OK_AND_ASSIGN(int exitcode, pair[first]->Join());
   EXPECT_EQ(exitcode, 0);
   // The other still waits: a second notify(1) finds it.
   ASSERT_TRUE(over_lock.acquire(true, 30));
   ASSERT_OK(over_lock.notify(1));
   ASSERT_OK(over_lock.release());
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(pair[1 - first].out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, pair[1 - first]->ReadLine());
   EXPECT_EQ(line, "notified");
-  ASSERT_OK_AND_ASSIGN(exitcode, JoinSoon(*pair[1 - first].process));
+  ASSERT_OK_AND_ASSIGN(exitcode, pair[1 - first]->Join());
   EXPECT_EQ(exitcode, 0);
   EXPECT_TRUE(lock.acquire(false));
   EXPECT_OK(lock.release());
@@ -225,12 +206,11 @@ CONFORMANCE_TEST(Condition, WaitTimeoutReturnsFalseNotBeforeIt,
   EXPECT_OK(cond.notify());
   ASSERT_OK(cond.release());
 
-  Waiter waiter;
-  ASSERT_OK(StartWaiter(cond, 0.1, waiter));
-  KillOnExit guard(*waiter.process);
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(waiter.out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                       StartWaiter(cond, 0.1));
+  ASSERT_OK_AND_ASSIGN(std::string line, waiter->ReadLine());
   EXPECT_EQ(line, "timeout");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(*waiter.process));
+  ASSERT_OK_AND_ASSIGN(int exitcode, waiter->Join());
   EXPECT_EQ(exitcode, 0);
 }
 
@@ -246,18 +226,14 @@ CONFORMANCE_TEST(Condition, WaitAndNotifyWithoutTheLockAreAssertionErrors,
   EXPECT_PYTHON_ERROR(cond.notify_all(), "AssertionError", "lock is not owned");
   // Held by this process: the child does not own it either.
   ASSERT_TRUE(cond.acquire());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(SyncConditionUnowned,
-                          std::tuple{cond, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncConditionUnowned, cond));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line,
             "AssertionError: must acquire() condition before using wait()");
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, child->ReadLine());
   EXPECT_EQ(line, "AssertionError: lock is not owned");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
   ASSERT_OK(cond.release());
 }
@@ -304,19 +280,15 @@ CONFORMANCE_TEST(Event, SetWakesAWaiterAndTheFlagIsShared,
                  "sync.event.set_wait", "sync.handles.process_argument") {
   ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
   EXPECT_FALSE(event.is_set());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process waiter(
-      SyncEventWait, std::tuple{event, InheritedHandle(out.write.get()), -1.0});
-  KillOnExit guard(waiter);
-  ASSERT_OK(waiter.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                       ReportingChild::Start(SyncEventWait, event, -1.0));
+  ASSERT_OK_AND_ASSIGN(std::string line, waiter->ReadLine());
   ASSERT_EQ(line, "ready");
   event.set();
   EXPECT_TRUE(event.is_set());
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, waiter->ReadLine());
   EXPECT_EQ(line, "set");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(waiter));
+  ASSERT_OK_AND_ASSIGN(int exitcode, waiter->Join());
   EXPECT_EQ(exitcode, 0);
 
   // A child sees the flag set, and clears it.
@@ -342,17 +314,13 @@ CONFORMANCE_TEST(Event, WaitTimeoutReturnsFalseNotBeforeIt,
   EXPECT_FALSE(set);
   EXPECT_GE(took, absl::Milliseconds(100));
   EXPECT_FALSE(event.wait(-1));
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process waiter(
-      SyncEventWait, std::tuple{event, InheritedHandle(out.write.get()), 0.1});
-  KillOnExit guard(waiter);
-  ASSERT_OK(waiter.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> waiter,
+                       ReportingChild::Start(SyncEventWait, event, 0.1));
+  ASSERT_OK_AND_ASSIGN(std::string line, waiter->ReadLine());
   ASSERT_EQ(line, "ready");
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, waiter->ReadLine());
   EXPECT_EQ(line, "timeout");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(waiter));
+  ASSERT_OK_AND_ASSIGN(int exitcode, waiter->Join());
   EXPECT_EQ(exitcode, 0);
 }
 

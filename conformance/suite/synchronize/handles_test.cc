@@ -4,8 +4,10 @@
 #include <iterator>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
@@ -23,8 +25,7 @@ namespace conformance {
 namespace {
 
 using ::conformance::synchronize_testing::DevShmEntries;
-using ::conformance::testing::JoinSoon;
-using ::conformance::testing::KillOnExit;
+using ::conformance::synchronize_testing::StartAndJoin;
 namespace platform = ::procspec::platform;
 
 // Gets the same Lock twice (exit 1 unless both copies are one object), takes
@@ -69,22 +70,40 @@ std::vector<std::string> OwnDevShmEntries() {
   return own;
 }
 
+// What SyncTakeEverything takes: a Lock, an RLock, a Semaphore(2) and a
+// BoundedSemaphore(1).
+struct Primitives {
+  procspec::Lock lock;
+  procspec::RLock rlock;
+  procspec::Semaphore semaphore;
+  procspec::BoundedSemaphore bounded;
+};
+
+absl::StatusOr<Primitives> CreatePrimitives() {
+  absl::StatusOr<procspec::Lock> lock = procspec::Lock::Create();
+  if (!lock.ok()) return lock.status();
+  absl::StatusOr<procspec::RLock> rlock = procspec::RLock::Create();
+  if (!rlock.ok()) return rlock.status();
+  absl::StatusOr<procspec::Semaphore> semaphore =
+      procspec::Semaphore::Create(2);
+  if (!semaphore.ok()) return semaphore.status();
+  absl::StatusOr<procspec::BoundedSemaphore> bounded =
+      procspec::BoundedSemaphore::Create(1);
+  if (!bounded.ok()) return bounded.status();
+  return Primitives{*std::move(lock), *std::move(rlock), *std::move(semaphore),
+                    *std::move(bounded)};
+}
+
 // Every primitive passed to a child is the object the parent has: what the
 // child takes is gone in the parent; two arguments naming one Lock are one
 // object in the child.
 CONFORMANCE_TEST(Handles, ChildGetsTheSameObjects,
                  "sync.handles.process_argument") {
-  ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
-  ASSERT_OK_AND_ASSIGN(procspec::RLock rlock, procspec::RLock::Create());
-  ASSERT_OK_AND_ASSIGN(procspec::Semaphore semaphore,
-                       procspec::Semaphore::Create(2));
-  ASSERT_OK_AND_ASSIGN(procspec::BoundedSemaphore bounded,
-                       procspec::BoundedSemaphore::Create(1));
+  ASSERT_OK_AND_ASSIGN(Primitives primitives, CreatePrimitives());
+  auto& [lock, rlock, semaphore, bounded] = primitives;
   procspec::Process child(SyncTakeEverything,
                           std::tuple{lock, lock, rlock, semaphore, bounded});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, StartAndJoin(child));
   EXPECT_EQ(exitcode, 0);
   EXPECT_FALSE(lock.acquire(false)) << "the child took the Lock and exited";
   EXPECT_TRUE(rlock.acquire(false)) << "the child released the RLock";
@@ -106,9 +125,7 @@ CONFORMANCE_TEST(Handles, ChangesThroughPrimitivesAreSharedOrdinaryMemoryIsNot,
   ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
   procspec::Process child(SyncChangeStateBothWays,
                           std::tuple{semaphore, event});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, StartAndJoin(child));
   EXPECT_EQ(exitcode, 0);
   EXPECT_EQ(g_counter, 0) << "ordinary memory is not shared";
   EXPECT_EQ(semaphore.get_value(), 2);
@@ -122,18 +139,12 @@ CONFORMANCE_TEST(Handles, NothingIsLeftInDevShm,
   const std::vector<std::string> before = OwnDevShmEntries();
   EXPECT_EQ(before, std::vector<std::string>());
   {
-    ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
-    ASSERT_OK_AND_ASSIGN(procspec::RLock rlock, procspec::RLock::Create());
-    ASSERT_OK_AND_ASSIGN(procspec::Semaphore semaphore,
-                         procspec::Semaphore::Create(2));
-    ASSERT_OK_AND_ASSIGN(procspec::BoundedSemaphore bounded,
-                         procspec::BoundedSemaphore::Create(1));
+    ASSERT_OK_AND_ASSIGN(Primitives primitives, CreatePrimitives());
+    auto& [lock, rlock, semaphore, bounded] = primitives;
     EXPECT_EQ(OwnDevShmEntries(), std::vector<std::string>());
     procspec::Process child(SyncTakeEverything,
                             std::tuple{lock, lock, rlock, semaphore, bounded});
-    KillOnExit guard(child);
-    ASSERT_OK(child.start());
-    ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+    ASSERT_OK_AND_ASSIGN(int exitcode, StartAndJoin(child));
     EXPECT_EQ(exitcode, 0);
     EXPECT_EQ(OwnDevShmEntries(), std::vector<std::string>());
   }

@@ -6,6 +6,7 @@
 //
 // The seed: multiprocessing ...
 // 执行不同形式的同步，提供了Process、Queue、Pipe、Lock等组件。
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,10 +32,12 @@ namespace conformance {
 namespace {
 
 using ::conformance::synchronize_testing::Describe;
+using ::conformance::synchronize_testing::ReportingChild;
+using ::conformance::synchronize_testing::RunToExitcode;
+using ::conformance::synchronize_testing::StartAndJoin;
 using ::conformance::synchronize_testing::TimeOf;
 using ::conformance::testing::JoinSoon;
 using ::conformance::testing::KillOnExit;
-using ::conformance::testing::ReadLine;
 using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
@@ -104,11 +107,46 @@ PROCSPEC_TARGET(SyncRLockRecurse);
 
 // ---- Helpers ----
 
-// Starts `process` (whose target holds a lock) and waits for its ready.
-absl::Status StartHolder(procspec::Process& process, Handshake& handshake) {
-  if (absl::Status status = process.start(); !status.ok()) return status;
-  return handshake.WaitReady();
-}
+// A started child that holds a lock (SyncHoldLock, SyncHoldRLock) until the
+// parent releases it; killed when this goes out of scope if it still runs.
+class Holder {
+ public:
+  // Starts `target(lock, handshake)` and waits until it holds `lock`.
+  template <typename Target, typename L>
+  static absl::StatusOr<std::unique_ptr<Holder>> Start(Target target, L lock) {
+    absl::StatusOr<Handshake> handshake = Handshake::Create();
+    if (!handshake.ok()) return handshake.status();
+    std::unique_ptr<Holder> holder(
+        new Holder(*std::move(handshake), std::move(target), std::move(lock)));
+    if (absl::Status status = holder->process_.start(); !status.ok()) {
+      return status;
+    }
+    if (absl::Status status = holder->handshake_.WaitReady(); !status.ok()) {
+      return status;
+    }
+    return holder;
+  }
+
+  // Lets the child release the lock, joins it and returns its exit code.
+  absl::StatusOr<int> ReleaseAndJoin() {
+    if (absl::Status status = handshake_.Release(); !status.ok()) {
+      return status;
+    }
+    return JoinSoon(process_);
+  }
+
+ private:
+  template <typename Target, typename L>
+  Holder(Handshake handshake, Target target, L lock)
+      : handshake_(std::move(handshake)),
+        process_(std::move(target),
+                 std::tuple{std::move(lock), handshake_.ChildSide()}),
+        guard_(process_) {}
+
+  Handshake handshake_;
+  procspec::Process process_;
+  KillOnExit guard_;
+};
 
 // ---- Tests ----
 
@@ -119,18 +157,14 @@ CONFORMANCE_TEST(Lock, ExcludesAnotherProcessUntilReleased,
                  "sync.lock.acquire_release", "sync.handles.process_argument") {
   ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
   ASSERT_TRUE(lock.acquire());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(SyncLockTryThenWait,
-                          std::tuple{lock, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncLockTryThenWait, lock));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line, "try=0");
   ASSERT_OK(lock.release());
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, child->ReadLine());
   EXPECT_EQ(line, "acquired");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
   // The child released it again.
   EXPECT_TRUE(lock.acquire(false));
@@ -142,18 +176,14 @@ CONFORMANCE_TEST(Lock, ExcludesAnotherProcessUntilReleased,
 CONFORMANCE_TEST(Lock, TimeoutReturnsFalseNotBeforeItPassed,
                  "sync.lock.timeout") {
   ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
-  ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process child(SyncHoldLock,
-                          std::tuple{lock, handshake.ChildSide()});
-  KillOnExit guard(child);
-  ASSERT_OK(StartHolder(child, handshake));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Holder> holder,
+                       Holder::Start(SyncHoldLock, lock));
   bool acquired = true;
   const absl::Duration took =
       TimeOf([&] { acquired = lock.acquire(true, 0.2); });
   EXPECT_FALSE(acquired);
   EXPECT_GE(took, absl::Milliseconds(200));
-  ASSERT_OK(handshake.Release());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, holder->ReleaseAndJoin());
   EXPECT_EQ(exitcode, 0);
   EXPECT_TRUE(lock.acquire(true, 10));
   EXPECT_OK(lock.release());
@@ -165,17 +195,13 @@ CONFORMANCE_TEST(Lock, TimeoutReturnsFalseNotBeforeItPassed,
 CONFORMANCE_TEST(Lock, NegativeTimeoutIsFalseAtOnce,
                  "sync.lock.negative_timeout") {
   ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
-  ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process child(SyncHoldLock,
-                          std::tuple{lock, handshake.ChildSide()});
-  KillOnExit guard(child);
-  ASSERT_OK(StartHolder(child, handshake));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Holder> holder,
+                       Holder::Start(SyncHoldLock, lock));
   EXPECT_FALSE(lock.acquire(true, -1));
   EXPECT_FALSE(lock.acquire(true, -1e9));
   EXPECT_FALSE(lock.acquire(false, 1e9)) << "block=False ignores the timeout";
   EXPECT_FALSE(lock.try_lock());
-  ASSERT_OK(handshake.Release());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, holder->ReleaseAndJoin());
   EXPECT_EQ(exitcode, 0);
   EXPECT_TRUE(lock.acquire(true, -1));
   EXPECT_OK(lock.release());
@@ -193,15 +219,11 @@ CONFORMANCE_TEST(Lock, ReleaseWhenUnlockedIsValueError,
   EXPECT_OK(lock.release());
   EXPECT_PYTHON_ERROR(lock.release(), "ValueError",
                       "semaphore or lock released too many times");
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(SyncLockReleaseReport,
-                          std::tuple{lock, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncLockReleaseReport, lock));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line, "ValueError: semaphore or lock released too many times");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
   // Still exactly one acquire available.
   EXPECT_TRUE(lock.acquire(false));
@@ -215,15 +237,11 @@ CONFORMANCE_TEST(Lock, HasNoOwnerAnotherProcessMayReleaseIt,
                  "sync.lock.no_owner") {
   ASSERT_OK_AND_ASSIGN(procspec::Lock lock, procspec::Lock::Create());
   ASSERT_TRUE(lock.acquire());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(SyncLockReleaseReport,
-                          std::tuple{lock, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncLockReleaseReport, lock));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line, "OK");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
   EXPECT_TRUE(lock.acquire(false));
   EXPECT_OK(lock.release());
@@ -247,10 +265,7 @@ CONFORMANCE_TEST(RLock, OwnerRecursesAndReleasesAsManyTimes,
   ASSERT_TRUE(lock.acquire(true, 0));
   const auto probe = [&]() -> int {
     procspec::Process child(SyncRLockProbe, std::tuple{lock});
-    KillOnExit guard(child);
-    if (!child.start().ok()) return -1;
-    absl::StatusOr<int> exitcode = JoinSoon(child);
-    return exitcode.ok() ? *exitcode : -2;
+    return RunToExitcode(child);
   };
   EXPECT_EQ(probe(), 0) << "held three times";
   ASSERT_OK(lock.release());
@@ -262,9 +277,7 @@ CONFORMANCE_TEST(RLock, OwnerRecursesAndReleasesAsManyTimes,
                       "attempt to release recursive lock not owned by thread");
 
   procspec::Process child(SyncRLockRecurse, std::tuple{lock});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, StartAndJoin(child));
   EXPECT_EQ(exitcode, 0);
   EXPECT_TRUE(lock.acquire(false));
   EXPECT_OK(lock.release());
@@ -277,19 +290,15 @@ CONFORMANCE_TEST(RLock, ReleaseByNonOwnerIsAssertionError,
                  "sync.rlock.non_owner_release_error") {
   ASSERT_OK_AND_ASSIGN(procspec::RLock lock, procspec::RLock::Create());
   ASSERT_TRUE(lock.acquire());
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(SyncRLockReleaseReport,
-                          std::tuple{lock, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncRLockReleaseReport, lock));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line,
             "AssertionError: attempt to release recursive lock not owned by "
             "thread");
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, child->ReadLine());
   EXPECT_EQ(line, "try=0") << "the failed release left it held";
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
 
   absl::Status from_thread;
@@ -304,16 +313,12 @@ CONFORMANCE_TEST(RLock, ReleaseByNonOwnerIsAssertionError,
   EXPECT_OK(lock.release());
 
   // Held by a child: the parent's release fails the same way.
-  ASSERT_OK_AND_ASSIGN(Handshake handshake, Handshake::Create());
-  procspec::Process holder(SyncHoldRLock,
-                           std::tuple{lock, handshake.ChildSide()});
-  KillOnExit holder_guard(holder);
-  ASSERT_OK(StartHolder(holder, handshake));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Holder> holder,
+                       Holder::Start(SyncHoldRLock, lock));
   EXPECT_PYTHON_ERROR(lock.release(), "AssertionError",
                       "attempt to release recursive lock not owned by thread");
   EXPECT_FALSE(lock.acquire(false));
-  ASSERT_OK(handshake.Release());
-  ASSERT_OK_AND_ASSIGN(exitcode, JoinSoon(holder));
+  ASSERT_OK_AND_ASSIGN(exitcode, holder->ReleaseAndJoin());
   EXPECT_EQ(exitcode, 0);
 }
 

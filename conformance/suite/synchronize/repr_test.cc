@@ -1,5 +1,6 @@
 // CPython's reprs of Lock, RLock, Semaphore, BoundedSemaphore and Condition,
 // as seen by the holder, another thread and another process.
+#include <memory>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -7,6 +8,7 @@
 #include "conformance/harness/clause.h"
 #include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
+#include "conformance/suite/synchronize/synchronize_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "process/inherited_handle.h"
@@ -17,9 +19,7 @@
 namespace conformance {
 namespace {
 
-using ::conformance::testing::JoinSoon;
-using ::conformance::testing::KillOnExit;
-using ::conformance::testing::ReadLine;
+using ::conformance::synchronize_testing::ReportingChild;
 using ::conformance::testing::SendLine;
 using ::procspec::InheritedHandle;
 namespace platform = ::procspec::platform;
@@ -52,18 +52,13 @@ CONFORMANCE_TEST(Repr, ShowsOwnerCountAndValueAsCPythonDoes,
   EXPECT_EQ(lock_in_thread, "<Lock(owner=SomeOtherThread)>");
   EXPECT_EQ(rlock_in_thread, "<RLock(SomeOtherThread, nonzero)>");
 
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds out, platform::MakePipe());
-  procspec::Process child(
-      SyncReportReprs,
-      std::tuple{lock, rlock, InheritedHandle(out.write.get())});
-  KillOnExit guard(child);
-  ASSERT_OK(child.start());
-  out.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<ReportingChild> child,
+                       ReportingChild::Start(SyncReportReprs, lock, rlock));
+  ASSERT_OK_AND_ASSIGN(std::string line, child->ReadLine());
   EXPECT_EQ(line, "<Lock(owner=SomeOtherProcess)>");
-  ASSERT_OK_AND_ASSIGN(line, ReadLine(out.read.get()));
+  ASSERT_OK_AND_ASSIGN(line, child->ReadLine());
   EXPECT_EQ(line, "<RLock(SomeOtherProcess, nonzero)>");
-  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
+  ASSERT_OK_AND_ASSIGN(int exitcode, child->Join());
   EXPECT_EQ(exitcode, 0);
   ASSERT_OK(lock.release());
   ASSERT_OK(rlock.release());
