@@ -31,6 +31,7 @@ struct Target {
 const Target kTargets[] = {
     {"spawn_bootstrap", &DecodeSpawnStream},
     {"fork_server_request", &DecodeForkServerStream},
+    {"message", &DecodeMessageStream},
 };
 
 fs::path Runfile(const std::string& relative) {
@@ -72,6 +73,7 @@ TEST(CorpusReplay, FreshSeedsAreAccepted) {
   const std::map<std::string, std::map<std::string, std::string>> fresh = {
       {"spawn_bootstrap", SpawnSeeds()},
       {"fork_server_request", ForkServerSeeds()},
+      {"message", MessageSeeds()},
   };
   for (const Target& target : kTargets) {
     for (const auto& [name, bytes] : fresh.at(target.name)) {
@@ -101,6 +103,7 @@ TEST(CorpusReplay, TruncatedAndFlippedSeedsNeverCrash) {
   const std::map<std::string, std::map<std::string, std::string>> fresh = {
       {"spawn_bootstrap", SpawnSeeds()},
       {"fork_server_request", ForkServerSeeds()},
+      {"message", MessageSeeds()},
   };
   std::size_t rejected = 0, total = 0;
   for (const Target& target : kTargets) {

@@ -14,8 +14,15 @@
 #ifndef PROCSPEC_FUZZ_DECODERS_H_
 #define PROCSPEC_FUZZ_DECODERS_H_
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "process/value.h"
 
 namespace procspec::fuzz {
 
@@ -37,6 +44,21 @@ Result DecodeSpawnStream(std::string_view bytes);
 // descriptors that came with the header (SCM_RIGHTS), then the header's
 // bytes, then the payload.
 Result DecodeForkServerStream(std::string_view bytes);
+
+// Messages a Connection or a Queue receives from another process: the first
+// byte chooses the framing (even: Pipe frames, process/frame.h's Decode; odd:
+// Queue records, DecodeRecord, reassembled as a Queue's get() does), the rest
+// is the byte stream. Each message's body is decoded as a typed value
+// (connection_internal::ParseValue) of the MessageTypes below, the one its
+// tag names. Accepted: at least one message, and every message decoded.
+Result DecodeMessageStream(std::string_view bytes);
+
+// The value types DecodeMessageStream decodes (and its seeds carry).
+using MessageTypes =
+    std::tuple<std::string, std::int64_t, std::vector<std::int32_t>,
+               std::map<std::string, std::int32_t>,
+               std::tuple<int, std::string, double, bool>,
+               std::optional<std::string>, Kwargs>;
 
 }  // namespace procspec::fuzz
 

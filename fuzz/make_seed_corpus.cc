@@ -1,6 +1,6 @@
 // Writes the seed corpus: make_seed_corpus DIR writes DIR/spawn_bootstrap/*
-// and DIR/fork_server_request/* (seeds.h). tools/fuzz.sh --seeds runs it on
-// fuzz/corpus.
+// DIR/fork_server_request/* and DIR/message/* (seeds.h). tools/fuzz.sh --seeds
+// runs it on fuzz/corpus.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir(argv[1]);
   return WriteAll(dir / "spawn_bootstrap", procspec::fuzz::SpawnSeeds()) &&
                  WriteAll(dir / "fork_server_request",
-                          procspec::fuzz::ForkServerSeeds())
+                          procspec::fuzz::ForkServerSeeds()) &&
+                 WriteAll(dir / "message", procspec::fuzz::MessageSeeds())
              ? 0
              : 1;
 }

@@ -15,6 +15,8 @@
 #include "fuzz/registered.h"
 #include "platform/internal/wire.h"
 #include "platform/platform.h"
+#include "process/connection.h"
+#include "process/frame.h"
 #include "process/internal/bootstrap.h"
 #include "process/internal/forkserver.h"
 #include "process/process.h"
@@ -130,6 +132,50 @@ std::map<std::string, std::string> ForkServerSeeds() {
         payload;
   }
   return seeds;
+}
+
+namespace {
+
+// One value message body, as Connection::send() and Queue::put() make it.
+template <typename T>
+std::string Body(const T& value) {
+  std::string body;
+  if (!connection_internal::AppendValue(body, value).ok()) std::abort();
+  return body;
+}
+
+// Framing byte 0 (Pipe) then one frame.
+std::string PipeStream(const std::string& body) {
+  std::string stream(1, '\0');
+  frame::AppendFrame(stream, body);
+  return stream;
+}
+
+// Framing byte 1 (Queue) then one item as records of at most `limit` bytes.
+std::string QueueStream(const std::string& body, std::size_t limit) {
+  std::string stream(1, '\1');
+  frame::AppendRecords(stream, body, limit);
+  return stream;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> MessageSeeds() {
+  const std::tuple<int, std::string, double, bool> mixed{3, "three", 0.5, true};
+  const Kwargs kwargs{{"name", "race"}, {"age", 23}, {"none", nullptr}};
+  return {
+      {"pipe_string", PipeStream(Body(std::string("hello")))},
+      {"pipe_int", PipeStream(Body(std::int64_t{-7}))},
+      {"pipe_vector", PipeStream(Body(std::vector<std::int32_t>{1, 2, 3}))},
+      {"pipe_map", PipeStream(Body(std::map<std::string, std::int32_t>{
+                       {"x", 1}, {"y", -2}}))},
+      {"pipe_tuple", PipeStream(Body(mixed))},
+      {"pipe_optional", PipeStream(Body(std::optional<std::string>("o")))},
+      {"pipe_kwargs", PipeStream(Body(kwargs))},
+      {"queue_string", QueueStream(Body(std::string("hello")), 4096)},
+      {"queue_tuple_split", QueueStream(Body(mixed), 12)},
+      {"queue_kwargs_split", QueueStream(Body(kwargs), 16)},
+  };
 }
 
 }  // namespace procspec::fuzz

@@ -15,6 +15,10 @@ std::map<std::string, std::string> SpawnSeeds();
 // By file name: fork server requests, as DecodeForkServerStream reads them.
 std::map<std::string, std::string> ForkServerSeeds();
 
+// By file name: Pipe and Queue message streams, as DecodeMessageStream reads
+// them (value messages made by Connection's and Queue's encoders).
+std::map<std::string, std::string> MessageSeeds();
+
 }  // namespace procspec::fuzz
 
 #endif  // PROCSPEC_FUZZ_SEEDS_H_

@@ -84,11 +84,6 @@ OutStream& ThreadOutStream() {
   return stream;
 }
 
-InStream& ThreadInStream() {
-  thread_local InStream stream;
-  return stream;
-}
-
 void AppendValuePrefix(std::string& out, std::uint64_t tag) {
   char prefix[kValuePrefixSize];
   prefix[0] = kValueMarker;

@@ -61,6 +61,7 @@
 #include "platform/platform.h"
 #include "process/errors.h"
 #include "process/spawn.h"
+#include "process/spawn_archive.h"
 
 namespace procspec {
 
@@ -86,18 +87,6 @@ class StringSink : public std::streambuf {
   std::string* out_ = nullptr;
 };
 
-// A streambuf that reads from bytes it does not own.
-class ViewSource : public std::streambuf {
- public:
-  void set(std::string_view data) {
-    char* begin = const_cast<char*>(data.data());
-    setg(begin, begin, begin + data.size());
-  }
-  std::size_t remaining() const {
-    return static_cast<std::size_t>(egptr() - gptr());
-  }
-};
-
 // Streams kept per thread: making a std::ostream or std::istream costs more
 // than serializing a small value. `busy` guards against reentrance (a value
 // whose serialization sends a value).
@@ -106,13 +95,7 @@ struct OutStream {
   std::ostream stream{&sink};
   bool busy = false;
 };
-struct InStream {
-  ViewSource source;
-  std::istream stream{&source};
-  bool busy = false;
-};
 OutStream& ThreadOutStream();
-InStream& ThreadInStream();
 
 // A value message's body: kValueMarker, the 8-byte tag of its type, then the
 // cereal bytes.
@@ -161,35 +144,24 @@ absl::Status AppendValue(std::string& out, const T& value) {
 
 absl::Status TrailingBytesError(const std::type_info& type);
 
-// Deserializes a value body made by AppendValue<T>.
+// Deserializes a value body made by AppendValue<T>. The bytes come from
+// another process and are not trusted: they are read with the bounded archive
+// of spawn (process/spawn_archive.h), so a forged container length is an
+// UnpicklingError rather than an allocation of up to 2^64 bytes.
 template <typename T>
 absl::StatusOr<T> ParseValue(std::string_view body) {
   absl::StatusOr<std::string_view> payload =
       ValuePayload(body, TagOf<T>(), typeid(T));
   if (!payload.ok()) return payload.status();
-  InStream& cached = ThreadInStream();
-  std::optional<InStream> own;
-  InStream& s = cached.busy ? own.emplace() : cached;
-  s.busy = true;
-  s.source.set(*payload);
-  s.stream.clear();
-  absl::StatusOr<T> result;
   try {
     T value{};
-    {
-      cereal::BinaryInputArchive archive(s.stream);
-      archive(value);
-    }
-    if (s.source.remaining() != 0) {
-      result = TrailingBytesError(typeid(T));
-    } else {
-      result = std::move(value);
-    }
+    spawn_internal::BoundedBinaryInputArchive archive(*payload);
+    archive(value);
+    if (archive.remaining() != 0) return TrailingBytesError(typeid(T));
+    return value;
   } catch (const std::exception& error) {
-    result = UnpicklingError(error.what());
+    return UnpicklingError(error.what());
   }
-  s.busy = false;
-  return result;
 }
 
 }  // namespace connection_internal

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-readonly targets=(spawn_bootstrap fork_server_request)
+readonly targets=(spawn_bootstrap fork_server_request message)
 readonly output_base="${HOME}/.cache/bazel/procspec-fuzz"
 
 if [[ "${1:-}" == "--seeds" ]]; then

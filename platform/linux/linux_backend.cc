@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +88,12 @@ absl::StatusOr<UniqueHandle> LinuxBackend::CreateSharedMemory(
   // close-on-exec atomically.
   UniqueHandle handle(memfd_create("procspec", MFD_CLOEXEC));
   if (!handle.valid()) return internal::ErrnoError(errno, "memfd_create");
+  // A memfd is made with mode 0777: only processes that may already read
+  // this one's descriptors (/proc/<pid>/fd) can reach it, but say so in its
+  // mode too (0600, as CPython's sem_open and the posix backend's shm_open).
+  if (fchmod(static_cast<int>(handle.get()), 0600) != 0) {
+    return internal::ErrnoError(errno, "fchmod");
+  }
   while (ftruncate(static_cast<int>(handle.get()), static_cast<off_t>(size)) !=
          0) {
     if (errno != EINTR) return internal::ErrnoError(errno, "ftruncate");

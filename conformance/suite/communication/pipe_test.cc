@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
@@ -372,6 +373,31 @@ CONFORMANCE_TEST(Pipe, FramesAreCPythonsLengthPrefix,
   EXPECT_EQ(reader.recv_bytes().value_or("?"), "3456789");
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
   EXPECT_EQ(code, 0);
+}
+
+// Bytes on a pipe are not trusted: a value message forged by hand (written raw
+// to the pipe, framed as send() frames it) whose std::string claims 2^62
+// bytes is an UnpicklingError naming the bad length, never an attempt to
+// allocate them (cereal's plain archive resizes the string first); the
+// receiver survives and the next message is received normally.
+CONFORMANCE_TEST(Pipe, ForgedLengthIsAnUnpicklingErrorNotAnAllocation,
+                 "communication.pipe.type_checked") {
+  ASSERT_OK_AND_ASSIGN(auto ends, procspec::Pipe(false));
+  auto& [reader, writer] = ends;
+  std::string body;
+  procspec::connection_internal::AppendValuePrefix(
+      body, procspec::connection_internal::TagOf<std::string>());
+  body += std::string("\0\0\0\0\0\0\0\x40", 8);  // 2^62, little-endian
+  body += "abc";
+  std::string frame;
+  procspec::frame::AppendFrame(frame, body);
+  ASSERT_OK_AND_ASSIGN(procspec::platform::NativeHandle fd, writer.fileno());
+  ASSERT_OK(procspec::platform::WriteAll(fd, frame));
+  ASSERT_OK(writer.send(std::string("next")));
+  const absl::Status forged = reader.recv<std::string>().status();
+  EXPECT_EQ(procspec::PythonExceptionType(forged), "UnpicklingError") << forged;
+  EXPECT_TRUE(absl::StrContains(forged.message(), "a length of")) << forged;
+  EXPECT_EQ(reader.recv<std::string>().value_or("?"), "next");
 }
 
 }  // namespace

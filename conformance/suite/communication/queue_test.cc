@@ -5,6 +5,7 @@
 // 提供了Process、Queue、Pipe、Lock等组件。
 #include "process/queue.h"
 
+#include <cereal/cereal.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -297,6 +298,43 @@ CONFORMANCE_TEST(Queue, GetOfAnotherTypeIsAnUnpicklingError,
   ASSERT_OK(p.start());
   const absl::Status wrong = q.get<int>().status();
   EXPECT_EQ(procspec::PythonExceptionType(wrong), "UnpicklingError") << wrong;
+  EXPECT_EQ(q.get<int>().value_or(-1), 3);
+  ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
+  EXPECT_EQ(code, 0);
+}
+
+// A value whose serialization is a forged std::string length (2^62) and
+// nothing else: what a corrupt or hostile producer could write.
+struct ForgedLength {
+  std::string text;
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(cereal::make_size_tag(static_cast<cereal::size_type>(1) << 62));
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    archive(text);
+  }
+};
+
+// Puts a ForgedLength then 3: exit 10 on a failure.
+void QueuePutForged(Queue q) {
+  if (!q.put(ForgedLength{}).ok() || !q.put(3).ok()) procspec::Exit(10);
+}
+PROCSPEC_TARGET(QueuePutForged);
+
+// Items on a queue are not trusted: an item from another process claiming a
+// 2^62-byte string is an UnpicklingError naming the bad length, never an
+// attempt to allocate it; the consumer survives and gets the next item.
+CONFORMANCE_TEST(Queue, ForgedLengthIsAnUnpicklingErrorNotAnAllocation,
+                 "communication.queue.typed") {
+  ASSERT_OK_AND_ASSIGN(Queue q, Queue::Create());
+  procspec::Process p(QueuePutForged, std::tuple{q});
+  Reaper reaper(p);
+  ASSERT_OK(p.start());
+  const absl::Status forged = q.get<ForgedLength>().status();
+  EXPECT_EQ(procspec::PythonExceptionType(forged), "UnpicklingError") << forged;
+  EXPECT_TRUE(absl::StrContains(forged.message(), "a length of")) << forged;
   EXPECT_EQ(q.get<int>().value_or(-1), 3);
   ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
   EXPECT_EQ(code, 0);

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <filesystem>
 #include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -105,6 +108,34 @@ std::vector<std::string> NewChildren(const std::vector<platform::Pid>& before) {
     }
   }
   return fresh;
+}
+
+std::vector<std::string> ProcspecDevShmEntries() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/dev/shm", error), end;
+       !error && it != end; it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (absl::StartsWith(name, "procspec")) names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> NewDevShmEntriesOf(
+    const std::vector<std::string>& before, const std::vector<std::string>& now,
+    const std::vector<procspec::platform::Pid>& pids) {
+  std::vector<std::string> made;
+  for (const std::string& name : now) {
+    if (std::find(before.begin(), before.end(), name) != before.end()) continue;
+    for (procspec::platform::Pid pid : pids) {
+      if (absl::StartsWith(name, absl::StrCat("procspec-", pid, "-"))) {
+        made.push_back(name);
+        break;
+      }
+    }
+  }
+  return made;
 }
 
 }  // namespace conformance::robustness

@@ -59,6 +59,16 @@ std::vector<std::string> NewChildren(
 // The pids of this process's children now.
 absl::StatusOr<std::vector<procspec::platform::Pid>> ChildPids();
 
+// The entries of /dev/shm named "procspec..." (the "posix" backend's shared
+// memory names are "procspec-<pid>-<random>"), by name; none if there is no
+// /dev/shm.
+std::vector<std::string> ProcspecDevShmEntries();
+// Those of `now` that `before` did not list and that a process of `pids` made
+// (named "procspec-<pid>-"); other programs' entries are not ours to judge.
+std::vector<std::string> NewDevShmEntriesOf(
+    const std::vector<std::string>& before, const std::vector<std::string>& now,
+    const std::vector<procspec::platform::Pid>& pids);
+
 }  // namespace conformance::robustness
 
 #endif  // PROCSPEC_CONFORMANCE_SUITE_ROBUSTNESS_ROBUSTNESS_TESTING_H_

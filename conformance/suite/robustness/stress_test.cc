@@ -1,6 +1,7 @@
 // Stress: many children at once, for several rounds, and many threads of the
-// parent on the same Process objects. No zombie, no leaked descriptor, every
-// exit code right, and no lost or changing exit status.
+// parent on the same Process objects. No zombie, no leaked descriptor, no
+// shared memory left in /dev/shm, every exit code right, and no lost or
+// changing exit status.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -71,6 +72,7 @@ CONFORMANCE_TEST(Stress, FiveHundredChildrenAtOnce,
   const absl::Time start = absl::Now();
   for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
+    const std::vector<std::string> shm_before = ProcspecDevShmEntries();
     ASSERT_OK_AND_ASSIGN(platform::PipeEnds gate, platform::MakePipe());
     std::vector<std::unique_ptr<procspec::Process>> processes;
     KillAllOnExit cleanup{processes};
@@ -104,6 +106,14 @@ CONFORMANCE_TEST(Stress, FiveHundredChildrenAtOnce,
     }
     EXPECT_EQ(wrong, std::vector<std::string>());
     EXPECT_EQ(NewChildren(children), std::vector<std::string>());
+    // No shared memory left in /dev/shm by this process or a child.
+    std::vector<platform::Pid> makers = {platform::CurrentPid()};
+    for (auto& p : processes) {
+      absl::StatusOr<std::optional<procspec::Pid>> pid = p->pid();
+      if (pid.ok() && pid->has_value()) makers.push_back(**pid);
+    }
+    EXPECT_EQ(NewDevShmEntriesOf(shm_before, ProcspecDevShmEntries(), makers),
+              std::vector<std::string>());
     processes.clear();
     EXPECT_EQ(NewDescriptors(descriptors), std::vector<std::string>());
   }
