@@ -172,8 +172,11 @@ TEST(WaitReadableTest, RetriesInterruptionsUntilTheDeadline) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
   ASSERT_TRUE(pipe.ok()) << pipe.status();
   const NativeHandle handles[] = {pipe->read.get()};
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
   Interrupter interrupter;
+  // Handshake: the signals are flowing before the wait starts (on a loaded
+  // machine the interrupter's thread may otherwise first run after it ends).
+  while (interrupter.sent() == 0) std::this_thread::yield();
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
   absl::StatusOr<std::vector<std::size_t>> ready =
       WaitReadable(handles, deadline);
   ASSERT_TRUE(ready.ok()) << ready.status();
