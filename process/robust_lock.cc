@@ -1,4 +1,5 @@
 // RobustLock (beyond CPython): a robust process-shared mutex in shared memory.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,12 +23,6 @@ struct RobustState {
 
   const std::shared_ptr<platform::SharedRegion> region;
   const platform::RobustMutex mutex;
-
-  // While a thread of this process holds the mutex, the mutex's memory must
-  // stay mapped even if every handle is dropped: the C library keeps the held
-  // mutex on the thread's robust list, which points into it.
-  std::mutex mu;
-  std::shared_ptr<RobustState> keep_mapped;
 };
 
 RegionRef SaveRobust(const std::shared_ptr<RobustState>& state) {
@@ -48,6 +43,46 @@ std::shared_ptr<RobustState> LoadRobust(const RegionRef& wire) {
 }  // namespace sync_internal
 
 namespace {
+
+using sync_internal::RobustState;
+
+// The RobustLocks a thread of this process holds. While the mutex is held its
+// memory must stay mapped even if every handle is dropped: the C library keeps
+// the held mutex on the thread's robust list, which points into it. A process
+// that exits holding one (as a dying holder does, on purpose) leaves its state
+// here, reachable from a global rather than kept alive by a cycle that leak
+// checkers rightly report.
+class HeldRobustLocks {
+ public:
+  static void Hold(const std::shared_ptr<RobustState>& state) {
+    Instance& instance = Get();
+    std::lock_guard<std::mutex> lock(instance.mu);
+    instance.held.emplace(state.get(), state);
+  }
+
+  // The state's last reference may be the one kept here: it is dropped
+  // outside the lock.
+  static void Drop(const RobustState* state) {
+    std::shared_ptr<RobustState> keep;
+    Instance& instance = Get();
+    std::lock_guard<std::mutex> lock(instance.mu);
+    auto it = instance.held.find(state);
+    if (it == instance.held.end()) return;
+    keep = std::move(it->second);
+    instance.held.erase(it);
+  }
+
+ private:
+  struct Instance {
+    std::mutex mu;
+    std::map<const RobustState*, std::shared_ptr<RobustState>> held;
+  };
+  // Never destroyed: a thread may hold a lock while static destructors run.
+  static Instance& Get() {
+    static Instance* const instance = new Instance();
+    return *instance;
+  }
+};
 
 absl::Status Empty() {
   return absl::FailedPreconditionError("an empty RobustLock handle");
@@ -94,8 +129,7 @@ absl::StatusOr<RobustLock::AcquireResult> RobustLock::acquire(
       acquired = AcquireResult::kOwnerDied;
       break;
   }
-  std::lock_guard<std::mutex> lock(state_->mu);
-  state_->keep_mapped = state_;
+  HeldRobustLocks::Hold(state_);
   return acquired;
 }
 
@@ -118,11 +152,7 @@ absl::Status RobustLock::release() const {
     return RuntimeError("cannot release un-acquired lock");
   }
   if (!status.ok()) return OSError(status);
-  std::shared_ptr<sync_internal::RobustState> keep;
-  {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    keep = std::move(state_->keep_mapped);
-  }
+  HeldRobustLocks::Drop(state_.get());
   return absl::OkStatus();
 }
 
