@@ -199,7 +199,7 @@ void FlushAtExit() { internal::JoinQueueFeedersAtExit(); }
 void RegisterFeeder(const std::shared_ptr<Feeder>& feeder) {
   FeederRegistry& registry = Registry();
   std::lock_guard<std::mutex> lock(registry.mu);
-  const platform::Pid pid = platform::CachedCurrentPid();
+  const platform::Pid pid = platform::CurrentPid();
   if (registry.pid != pid) {
     // A forked child: its parent's feeders are not its own.
     registry.pid = pid;
@@ -238,7 +238,7 @@ class Core {
 
   ~Core() {
     if (feeder_ == nullptr) return;
-    if (feeder_pid_ != platform::CachedCurrentPid()) {
+    if (feeder_pid_ != platform::CurrentPid()) {
       // Forked from the process that owns it: its thread is not here, and
       // its mutex may have been held at the fork. Leave it alone.
       new std::shared_ptr<Feeder>(std::move(feeder_));
@@ -275,7 +275,7 @@ class Core {
 
   // This process's feeder (a new one in a forked child).
   Feeder& LocalFeeder() {
-    const platform::Pid pid = platform::CachedCurrentPid();
+    const platform::Pid pid = platform::CurrentPid();
     if (feeder_ != nullptr && feeder_pid_ == pid) return *feeder_;
     if (feeder_ != nullptr)
       new std::shared_ptr<Feeder>(std::move(feeder_));  // See ~Core.
@@ -293,7 +293,7 @@ class Core {
   }
 
   Feeder* OwnFeeder() {
-    if (feeder_ == nullptr || feeder_pid_ != platform::CachedCurrentPid())
+    if (feeder_ == nullptr || feeder_pid_ != platform::CurrentPid())
       return nullptr;
     return feeder_.get();
   }
@@ -598,7 +598,7 @@ void JoinQueueFeedersAtExit() {
   {
     queue_internal::FeederRegistry& registry = queue_internal::Registry();
     std::lock_guard<std::mutex> lock(registry.mu);
-    if (registry.pid != platform::CachedCurrentPid()) return;
+    if (registry.pid != platform::CurrentPid()) return;
     for (const std::weak_ptr<Feeder>& weak : registry.feeders) {
       if (std::shared_ptr<Feeder> feeder = weak.lock())
         feeders.push_back(std::move(feeder));
