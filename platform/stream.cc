@@ -1,12 +1,10 @@
 #include "platform/stream.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -42,23 +40,6 @@ std::string ErrnoText(int error) { return internal::OsErrorText(error); }
 std::size_t AtomicPipeWriteSize() { return PIPE_BUF; }
 
 int BrokenPipeErrno() { return EPIPE; }
-
-namespace {
-std::atomic<Pid> g_cached_pid{0};
-void ForgetCachedPid() { g_cached_pid.store(0, std::memory_order_relaxed); }
-}  // namespace
-
-Pid CachedCurrentPid() {
-  [[maybe_unused]] static const bool registered = [] {
-    return pthread_atfork(nullptr, nullptr, &ForgetCachedPid) == 0;
-  }();
-  Pid pid = g_cached_pid.load(std::memory_order_relaxed);
-  if (pid == 0) {
-    pid = static_cast<Pid>(getpid());
-    g_cached_pid.store(pid, std::memory_order_relaxed);
-  }
-  return pid;
-}
 
 void IgnoreBrokenPipeSignal() {
   // A function-local static: initialized once, thread-safely.

@@ -39,10 +39,6 @@ std::string ErrnoText(int error);
 // BrokenPipeError.
 int BrokenPipeErrno();
 
-// CurrentPid() without a system call (cached; a fork resets the cache in the
-// child).
-Pid CachedCurrentPid();
-
 // Sets SIGPIPE to "ignore" unless the program installed a handler of its own,
 // as CPython does at start-up, so that a write to a pipe nobody reads fails
 // with EPIPE instead of ending the process. Idempotent and thread-safe. The

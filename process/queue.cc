@@ -121,7 +121,9 @@ struct Feeder {
   bool started = false;
   bool done = false;
   bool cancelled = false;
-  std::thread thread;  // Joined or detached by the last handle (~Core).
+  // Joined by whoever takes it under `mu`: the last handle (~Core, which
+  // detaches one still writing), join_thread() or the exit handling.
+  std::thread thread;
 };
 
 namespace {
@@ -199,7 +201,7 @@ void FlushAtExit() { internal::JoinQueueFeedersAtExit(); }
 void RegisterFeeder(const std::shared_ptr<Feeder>& feeder) {
   FeederRegistry& registry = Registry();
   std::lock_guard<std::mutex> lock(registry.mu);
-  const platform::Pid pid = platform::CachedCurrentPid();
+  const platform::Pid pid = platform::CurrentPid();
   if (registry.pid != pid) {
     // A forked child: its parent's feeders are not its own.
     registry.pid = pid;
@@ -218,13 +220,21 @@ void RegisterFeeder(const std::shared_ptr<Feeder>& feeder) {
   registry.feeders.push_back(feeder);
 }
 
-// Waits until the feeder has written everything and ended.
-void WaitDone(Feeder& feeder) {
-  std::unique_lock<std::mutex> lock(feeder.mu);
-  feeder.closing = true;
-  if (feeder.waiting) feeder.cv.notify_one();
-  if (!feeder.started) return;
-  feeder.done_cv.wait(lock, [&feeder] { return feeder.done; });
+// Waits until the feeder has written everything and ended, and joins its
+// thread unless another caller (~Core, or a concurrent join) took it first.
+// Whoever moves the thread out of `feeder.thread` (under `feeder.mu`) joins or
+// detaches it, so no thread is left finished but unjoined at exit.
+void JoinFeeder(Feeder& feeder) {
+  std::thread thread;
+  {
+    std::unique_lock<std::mutex> lock(feeder.mu);
+    feeder.closing = true;
+    if (feeder.waiting) feeder.cv.notify_one();
+    if (!feeder.started) return;
+    feeder.done_cv.wait(lock, [&feeder] { return feeder.done; });
+    thread = std::move(feeder.thread);
+  }
+  if (thread.joinable()) thread.join();
 }
 
 }  // namespace
@@ -238,7 +248,7 @@ class Core {
 
   ~Core() {
     if (feeder_ == nullptr) return;
-    if (feeder_pid_ != platform::CachedCurrentPid()) {
+    if (feeder_pid_ != platform::CurrentPid()) {
       // Forked from the process that owns it: its thread is not here, and
       // its mutex may have been held at the fork. Leave it alone.
       new std::shared_ptr<Feeder>(std::move(feeder_));
@@ -249,17 +259,22 @@ class Core {
     // and joined, so that the descriptors are closed when the last handle
     // goes; one with more to write finishes on its own (the exit handling
     // waits for it).
-    std::unique_lock<std::mutex> lock(feeder_->mu);
-    feeder_->closing = true;
-    if (feeder_->waiting) feeder_->cv.notify_one();
-    const bool wait = feeder_->started && feeder_->pending.empty();
-    if (wait) feeder_->done_cv.wait(lock, [this] { return feeder_->done; });
-    lock.unlock();
-    if (feeder_->thread.joinable()) {
+    std::thread thread;
+    bool wait;
+    {
+      std::unique_lock<std::mutex> lock(feeder_->mu);
+      feeder_->closing = true;
+      if (feeder_->waiting) feeder_->cv.notify_one();
+      wait = feeder_->started && feeder_->pending.empty();
+      if (wait) feeder_->done_cv.wait(lock, [this] { return feeder_->done; });
+      // Taken under the lock: the exit handling may be joining it too.
+      thread = std::move(feeder_->thread);
+    }
+    if (thread.joinable()) {
       if (wait) {
-        feeder_->thread.join();
+        thread.join();
       } else {
-        feeder_->thread.detach();
+        thread.detach();
       }
     }
   }
@@ -275,7 +290,7 @@ class Core {
 
   // This process's feeder (a new one in a forked child).
   Feeder& LocalFeeder() {
-    const platform::Pid pid = platform::CachedCurrentPid();
+    const platform::Pid pid = platform::CurrentPid();
     if (feeder_ != nullptr && feeder_pid_ == pid) return *feeder_;
     if (feeder_ != nullptr)
       new std::shared_ptr<Feeder>(std::move(feeder_));  // See ~Core.
@@ -293,7 +308,7 @@ class Core {
   }
 
   Feeder* OwnFeeder() {
-    if (feeder_ == nullptr || feeder_pid_ != platform::CachedCurrentPid())
+    if (feeder_ == nullptr || feeder_pid_ != platform::CurrentPid())
       return nullptr;
     return feeder_.get();
   }
@@ -598,7 +613,7 @@ void JoinQueueFeedersAtExit() {
   {
     queue_internal::FeederRegistry& registry = queue_internal::Registry();
     std::lock_guard<std::mutex> lock(registry.mu);
-    if (registry.pid != platform::CachedCurrentPid()) return;
+    if (registry.pid != platform::CurrentPid()) return;
     for (const std::weak_ptr<Feeder>& weak : registry.feeders) {
       if (std::shared_ptr<Feeder> feeder = weak.lock())
         feeders.push_back(std::move(feeder));
@@ -610,7 +625,7 @@ void JoinQueueFeedersAtExit() {
       std::lock_guard<std::mutex> lock(feeder->mu);
       cancelled = feeder->cancelled;
     }
-    if (!cancelled) queue_internal::WaitDone(*feeder);
+    if (!cancelled) queue_internal::JoinFeeder(*feeder);
   }
 }
 
@@ -729,7 +744,7 @@ absl::Status Queue::join_thread() {
         "Queue ", core_ == nullptr ? "<empty>" : core_->Name(), " not closed"));
   }
   if (queue_internal::Feeder* feeder = core_->OwnFeeder())
-    queue_internal::WaitDone(*feeder);
+    queue_internal::JoinFeeder(*feeder);
   return absl::OkStatus();
 }
 

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <new>
 #include <random>
 #include <string>
 #include <utility>
@@ -24,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
+#include "platform/platform.h"
 #include "platform/posix/posix_backend.h"
 
 namespace procspec::platform {
@@ -31,8 +34,38 @@ namespace {
 
 static_assert(sizeof(sem_t) <= SharedSemaphore::kSize);
 static_assert(alignof(sem_t) <= SharedSemaphore::kAlignment);
-static_assert(sizeof(pthread_mutex_t) <= RobustMutex::kSize);
-static_assert(alignof(pthread_mutex_t) <= RobustMutex::kAlignment);
+
+// A RobustMutex's memory: the mutex, and a token of the thread that holds it.
+// The token lets Unlock() refuse a thread that does not hold the mutex itself,
+// before the C library would: the result is the same EPERM, but a thread
+// checker (ThreadSanitizer) never sees an unlock of a mutex that thread did
+// not lock, which it reports as a bug even when the call fails cleanly.
+struct RobustMutexMemory {
+  pthread_mutex_t mutex;
+  // ThisThreadToken() of the holder, set after each lock and cleared before
+  // each unlock; a holder that died leaves its own until the next lock.
+  std::atomic<std::uint64_t> holder;
+};
+static_assert(sizeof(RobustMutexMemory) <= RobustMutex::kSize);
+static_assert(alignof(RobustMutexMemory) <= RobustMutex::kAlignment);
+// In memory shared by processes: it must not need a lock of its own.
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+RobustMutexMemory& MemoryOf(void* memory) {
+  return *static_cast<RobustMutexMemory*>(memory);
+}
+
+// The calling thread's token: its process's pid and its number in the
+// process, never 0 and different for every live thread on the machine (a
+// forked child's thread keeps its number, under the child's pid).
+std::uint64_t ThisThreadToken() {
+  static std::atomic<std::uint32_t> next_number{1};
+  thread_local const std::uint32_t number =
+      next_number.fetch_add(1, std::memory_order_relaxed);
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(CurrentPid()))
+          << 32) |
+         number;
+}
 
 // ftruncate, retried on EINTR.
 absl::Status Resize(int fd, std::size_t size) {
@@ -221,10 +254,8 @@ absl::StatusOr<RobustMutex> RobustMutex::Init(void* memory) {
   if (error == 0) {
     error = pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ERRORCHECK);
   }
-  if (error == 0) {
-    error =
-        pthread_mutex_init(static_cast<pthread_mutex_t*>(memory), &attributes);
-  }
+  RobustMutexMemory* const shared = new (memory) RobustMutexMemory{};
+  if (error == 0) error = pthread_mutex_init(&shared->mutex, &attributes);
   pthread_mutexattr_destroy(&attributes);
   if (error != 0) return internal::ErrnoError(error, "pthread_mutex_init");
   return RobustMutex(memory);
@@ -232,7 +263,7 @@ absl::StatusOr<RobustMutex> RobustMutex::Init(void* memory) {
 
 absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
     absl::Time deadline) const {
-  pthread_mutex_t* mutex = static_cast<pthread_mutex_t*>(mutex_);
+  pthread_mutex_t* mutex = &MemoryOf(mutex_).mutex;
   // The pthread_mutex_*lock functions never fail with EINTR (POSIX): they
   // resume the wait themselves. A try is a timed lock with a deadline in the
   // past, not pthread_mutex_trylock: glibc's trylock of a not-recoverable
@@ -248,6 +279,9 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
     error = pthread_mutex_timedlock(mutex, &until);
   } else {
     error = CurrentBackend().LockMutexUntil(mutex, deadline);
+  }
+  if (error == 0 || error == EOWNERDEAD) {
+    MemoryOf(mutex_).holder.store(ThisThreadToken(), std::memory_order_relaxed);
   }
   switch (error) {
     case 0:
@@ -268,16 +302,25 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
 }
 
 absl::Status RobustMutex::MakeConsistent() const {
-  const int error =
-      pthread_mutex_consistent(static_cast<pthread_mutex_t*>(mutex_));
+  const int error = pthread_mutex_consistent(&MemoryOf(mutex_).mutex);
   if (error != 0)
     return internal::ErrnoError(error, "pthread_mutex_consistent");
   return absl::OkStatus();
 }
 
 absl::Status RobustMutex::Unlock() const {
-  const int error = pthread_mutex_unlock(static_cast<pthread_mutex_t*>(mutex_));
-  if (error != 0) return internal::ErrnoError(error, "pthread_mutex_unlock");
+  RobustMutexMemory& shared = MemoryOf(mutex_);
+  const std::uint64_t token = ThisThreadToken();
+  // Only the holder ever stores its own token, so a token that is not this
+  // thread's (or 0) means this thread does not hold the mutex.
+  if (shared.holder.load(std::memory_order_relaxed) != token)
+    return internal::ErrnoError(EPERM, "pthread_mutex_unlock");
+  shared.holder.store(0, std::memory_order_relaxed);
+  const int error = pthread_mutex_unlock(&shared.mutex);
+  if (error != 0) {
+    shared.holder.store(token, std::memory_order_relaxed);
+    return internal::ErrnoError(error, "pthread_mutex_unlock");
+  }
   return absl::OkStatus();
 }
 
