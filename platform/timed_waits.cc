@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "absl/time/time.h"
+#include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
@@ -22,7 +23,10 @@ bool Backend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
 
 int Backend::LockMutexUntil(void* mutex, absl::Time deadline) {
   const timespec until = absl::ToTimespec(deadline);
-  return pthread_mutex_timedlock(static_cast<pthread_mutex_t*>(mutex), &until);
+  const int error =
+      pthread_mutex_timedlock(static_cast<pthread_mutex_t*>(mutex), &until);
+  if (error == EOWNERDEAD) internal::NoteMutexLockedUnseen(mutex);
+  return error;
 }
 
 }  // namespace procspec::platform

@@ -28,23 +28,10 @@
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
+#include "platform/internal/thread_sanitizer.h"
 #include "platform/linux/pidfd.h"
 #include "platform/posix/child_process.h"
 #include "platform/posix/parent_watch.h"
-
-#if defined(__SANITIZE_THREAD__)  // gcc
-#define PROCSPEC_THREAD_SANITIZER 1
-#elif defined(__has_feature)  // clang
-#if __has_feature(thread_sanitizer)
-#define PROCSPEC_THREAD_SANITIZER 1
-#endif
-#endif
-#ifndef PROCSPEC_THREAD_SANITIZER
-#define PROCSPEC_THREAD_SANITIZER 0
-#endif
-#if PROCSPEC_THREAD_SANITIZER
-#include <sanitizer/tsan_interface.h>
-#endif
 
 namespace procspec::platform::linux_backend {
 namespace {
@@ -135,36 +122,11 @@ bool LinuxBackend::WaitSemaphoreUntil(void* sem, absl::Time deadline) {
   return true;
 }
 
-namespace {
-
-// ThreadSanitizer (gcc 12's runtime) does not intercept
-// pthread_mutex_clocklock, so it is told of the lock by hand; otherwise it
-// would report the matching pthread_mutex_unlock as an unlock of an unlocked
-// mutex. Nothing in other builds.
-#if PROCSPEC_THREAD_SANITIZER
-void ThreadSanitizerPreTryLock(void* mutex) {
-  __tsan_mutex_pre_lock(mutex, __tsan_mutex_try_lock);
-}
-void ThreadSanitizerPostTryLock(void* mutex, bool locked) {
-  __tsan_mutex_post_lock(
-      mutex,
-      locked ? __tsan_mutex_try_lock
-             : __tsan_mutex_try_lock | __tsan_mutex_try_lock_failed,
-      0);
-}
-#else
-void ThreadSanitizerPreTryLock(void*) {}
-void ThreadSanitizerPostTryLock(void*, bool) {}
-#endif
-
-}  // namespace
-
 int LinuxBackend::LockMutexUntil(void* mutex, absl::Time deadline) {
   const timespec until = MonotonicDeadline(deadline);
-  ThreadSanitizerPreTryLock(mutex);
   const int error = pthread_mutex_clocklock(
       static_cast<pthread_mutex_t*>(mutex), CLOCK_MONOTONIC, &until);
-  ThreadSanitizerPostTryLock(mutex, error == 0 || error == EOWNERDEAD);
+  if (error == 0 || error == EOWNERDEAD) internal::NoteMutexLockedUnseen(mutex);
   return error;
 }
 

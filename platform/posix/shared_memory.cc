@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
+#include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
 #include "platform/posix/posix_backend.h"
 
@@ -277,6 +278,7 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
     // at once with ETIMEDOUT unless it can lock.
     const timespec until = absl::ToTimespec(absl::UnixEpoch());
     error = pthread_mutex_timedlock(mutex, &until);
+    if (error == EOWNERDEAD) internal::NoteMutexLockedUnseen(mutex);
   } else {
     error = CurrentBackend().LockMutexUntil(mutex, deadline);
   }
