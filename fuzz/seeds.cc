@@ -130,6 +130,16 @@ std::map<std::string, std::string> ForkServerSeeds() {
         platform::internal::EncodeForkServerRequest(
             {.size = payload.size(), .requester = platform::CurrentPid()}) +
         payload;
+    if (name == "no_args") {
+      // The same request asking that the child die with the requester.
+      seeds["die_with_requester"] =
+          std::string(1, handle_count) +
+          platform::internal::EncodeForkServerRequest(
+              {.size = payload.size(),
+               .requester = platform::CurrentPid(),
+               .flags = platform::internal::kForkServerDieWithRequester}) +
+          payload;
+    }
   }
   return seeds;
 }

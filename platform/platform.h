@@ -227,10 +227,14 @@ class ForkServer {
   // `handles` (at most kMaxForkServerHandles) reach the child by SCM_RIGHTS,
   // as its `ChildContext::handles`; the server closes its copies once it has
   // forked the child, so no other child holds them. Unavailable if the server
-  // has gone (it is reaped then; start another).
+  // has gone (it is reaped then; start another). With
+  // `options.die_with_parent` the child is killed (SIGKILL) when this process
+  // dies, however it dies: the child's thread watches this process through
+  // its ParentWatch (the server is its parent, so the kernel's parent-death
+  // signal would watch the wrong process).
   virtual absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
-      std::string_view payload,
-      absl::Span<const NativeHandle> handles = {}) = 0;
+      std::string_view payload, absl::Span<const NativeHandle> handles,
+      const ForkOptions& options) = 0;
 };
 
 class Backend {

@@ -120,14 +120,6 @@ absl::Status Process::start() {
   if ((spawn || forkserver) && internal::Bootstrap::InheritingMain())
     internal::Bootstrap::FailNotImportingMain();
   platform::Backend& backend = platform::CurrentBackend();
-  if (die_with_parent_ && forkserver) {
-    // The server forks the child: neither PR_SET_PDEATHSIG nor a watcher
-    // thread could be armed for this process's death from there.
-    std::lock_guard<std::mutex> lock(mu_);
-    state_ = State::kInitial;
-    return absl::UnimplementedError(
-        "die_with_parent is not supported by the forkserver start method");
-  }
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kInitial;
@@ -152,7 +144,8 @@ absl::Status Process::start() {
       // As CPython's Popen for every start method: nothing buffered before
       // start() comes after what the child writes.
       platform::FlushStandardStreams();
-      child = internal::ForkServers::StartChild(*payload, handles);
+      child = internal::ForkServers::StartChild(*payload, handles,
+                                                die_with_parent_);
     } else {
       platform::SpawnOptions spawn_options;
       spawn_options.executable = get_executable();

@@ -94,25 +94,38 @@ absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line) {
   return header;
 }
 
+namespace {
+
+// The request header: three 8-byte fields.
+constexpr std::size_t kRequestSizeAt = 0;
+constexpr std::size_t kRequestRequesterAt = 8;
+constexpr std::size_t kRequestFlagsAt = 16;
+constexpr std::size_t kForkServerRequestSize = 24;
+static_assert(sizeof(ForkServerRequest::size) == 8 &&
+              sizeof(ForkServerRequest::requester) == 8 &&
+              sizeof(ForkServerRequest::flags) == 8);
+
+}  // namespace
+
 std::string EncodeForkServerRequest(const ForkServerRequest& request) {
-  std::string bytes(sizeof(request.size) + sizeof(request.requester), '\0');
-  std::memcpy(bytes.data(), &request.size, sizeof(request.size));
-  std::memcpy(bytes.data() + sizeof(request.size), &request.requester,
-              sizeof(request.requester));
+  std::string bytes(kForkServerRequestSize, '\0');
+  std::memcpy(bytes.data() + kRequestSizeAt, &request.size, 8);
+  std::memcpy(bytes.data() + kRequestRequesterAt, &request.requester, 8);
+  std::memcpy(bytes.data() + kRequestFlagsAt, &request.flags, 8);
   return bytes;
 }
 
 absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
     std::string_view bytes, std::size_t handle_count) {
   ForkServerRequest request;
-  if (bytes.size() != sizeof(request.size) + sizeof(request.requester)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed request: a header of ", bytes.size(), " bytes, not ",
-        sizeof(request.size) + sizeof(request.requester)));
+  if (bytes.size() != kForkServerRequestSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed request: a header of ", bytes.size(),
+                     " bytes, not ", kForkServerRequestSize));
   }
-  std::memcpy(&request.size, bytes.data(), sizeof(request.size));
-  std::memcpy(&request.requester, bytes.data() + sizeof(request.size),
-              sizeof(request.requester));
+  std::memcpy(&request.size, bytes.data() + kRequestSizeAt, 8);
+  std::memcpy(&request.requester, bytes.data() + kRequestRequesterAt, 8);
+  std::memcpy(&request.flags, bytes.data() + kRequestFlagsAt, 8);
   if (handle_count < 2 || handle_count > kMaxForkServerRequestHandles) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed request: ", handle_count, " descriptors (2 to ",
@@ -126,6 +139,10 @@ absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
   if (request.requester <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed request: requester pid ", request.requester));
+  }
+  if ((request.flags & ~kForkServerDieWithRequester) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed request: unknown flags ", request.flags));
   }
   return request;
 }

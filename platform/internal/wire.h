@@ -82,7 +82,13 @@ absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line);
 struct ForkServerRequest {
   std::uint64_t size = 0;
   std::int64_t requester = 0;
+  // kForkServerDieWithRequester, or 0; other bits are rejected.
+  std::uint64_t flags = 0;
 };
+
+// The child is killed (SIGKILL) when the requester dies, however it dies
+// (ForkOptions::die_with_parent, with the requester as the parent).
+inline constexpr std::uint64_t kForkServerDieWithRequester = 1;
 
 // The status pipe, the parent watch, and the handles passed to the child.
 inline constexpr std::size_t kMaxForkServerRequestHandles =
@@ -95,7 +101,7 @@ std::string EncodeForkServerRequest(const ForkServerRequest& request);
 // `bytes`: the header as received; `handle_count`: the descriptors that came
 // with it. InvalidArgument for a header of the wrong size, fewer than 2 or
 // more than kMaxForkServerRequestHandles descriptors, a payload size above
-// kMaxForkServerPayload or a requester pid <= 0.
+// kMaxForkServerPayload, a requester pid <= 0 or an unknown flag.
 absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
     std::string_view bytes, std::size_t handle_count);
 

@@ -5,7 +5,8 @@
 //
 // Wire format (native byte order: both ends are the same program on the same
 // machine), over a SOCK_STREAM unix socketpair:
-//   request: u64 payload size, i64 requester pid, with SCM_RIGHTS {status
+//   request: u64 payload size, i64 requester pid, u64 flags (1: the child
+//            dies with the requester), with SCM_RIGHTS {status
 //            pipe's write end, parent-watch pipe's read end, the descriptors
 //            passed to the child...}; then the payload (encoded and decoded
 //            by internal/wire.h).
@@ -308,8 +309,8 @@ class PosixForkServer final : public ForkServer {
   }
 
   absl::StatusOr<std::unique_ptr<ChildProcess>> StartChild(
-      std::string_view payload,
-      absl::Span<const NativeHandle> passed) override {
+      std::string_view payload, absl::Span<const NativeHandle> passed,
+      const ForkOptions& options) override {
     if (passed.size() > kMaxForkServerHandles) {
       return absl::InvalidArgumentError(absl::StrCat(
           "a fork server request passes at most ", kMaxForkServerHandles,
@@ -340,7 +341,11 @@ class PosixForkServer final : public ForkServer {
           internal::RegisteredHandle::AdoptLocked(std::move(watch->write));
     }
     const std::string header = internal::EncodeForkServerRequest(
-        {.size = payload.size(), .requester = CurrentPid()});
+        {.size = payload.size(),
+         .requester = CurrentPid(),
+         .flags = options.die_with_parent
+                      ? internal::kForkServerDieWithRequester
+                      : 0});
     std::vector<NativeHandle> attached = {status_write.get(), watch_read.get()};
     attached.insert(attached.end(), passed.begin(), passed.end());
     // One message, so that the server wakes once and finds the payload
@@ -529,12 +534,16 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
       served.status =
           internal::RegisteredHandle::AdoptLocked(std::move(fds[0]));
     }
-    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ForkForRequester(
-        header->requester, std::move(fds[1]), [&](ChildContext& context) {
-          signal(SIGINT, SIG_DFL);
-          context.handles = std::move(passed);
-          return child_main(*payload, context);
-        });
+    ForkOptions options;
+    options.die_with_parent =
+        (header->flags & internal::kForkServerDieWithRequester) != 0;
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+        ForkForRequester(header->requester, std::move(fds[1]), options,
+                         [&](ChildContext& context) {
+                           signal(SIGINT, SIG_DFL);
+                           context.handles = std::move(passed);
+                           return child_main(*payload, context);
+                         });
     ReplyHeader reply{0, 0, 0};
     std::string message;
     UniqueHandle process_handle;

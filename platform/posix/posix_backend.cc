@@ -275,10 +275,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Fork(
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkForRequester(
-    Pid parent, UniqueHandle watch,
+    Pid parent, UniqueHandle watch, const ForkOptions& options,
     absl::FunctionRef<int(ChildContext&)> child_main) {
   Requester requester{parent, std::move(watch)};
-  return ForkImpl(ForkOptions(), &requester, child_main);
+  return ForkImpl(options, &requester, child_main);
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkImpl(
@@ -337,7 +337,12 @@ void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
 
   ChildContext context;
   if (options.die_with_parent) {
-    if (absl::Status status = ArmDieWithParentLocked(parent, plumbing);
+    // A fork server's child dies with the requester, which is not its parent:
+    // only a thread on the requester's watch can see that.
+    if (absl::Status status =
+            requester != nullptr
+                ? KillSelfWhenReadableLocked(requester->watch.get())
+                : ArmDieWithParentLocked(parent, plumbing);
         !status.ok()) {
       ExitChildWithMessage(
           absl::StrCat("cannot watch the parent: ", status.ToString()));
@@ -404,10 +409,14 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::AdoptLocked(
 
 absl::Status PosixBackend::ArmDieWithParentLocked(Pid, ForkPlumbing& plumbing) {
   // POSIX has no "signal me when my parent dies"; a thread blocked on the
-  // parent watch is the portable equivalent. It reads its own duplicate, so
-  // child_main may close the ParentWatch.
-  const int watch =
-      fcntl(static_cast<int>(plumbing.watch_read.get()), F_DUPFD_CLOEXEC, 0);
+  // parent watch is the portable equivalent.
+  return KillSelfWhenReadableLocked(plumbing.watch_read.get());
+}
+
+absl::Status PosixBackend::KillSelfWhenReadableLocked(NativeHandle handle) {
+  // The thread reads its own duplicate, so child_main may close the
+  // ParentWatch.
+  const int watch = fcntl(static_cast<int>(handle), F_DUPFD_CLOEXEC, 0);
   if (watch < 0) return internal::ErrnoError(errno, "fcntl(F_DUPFD_CLOEXEC)");
   // Kept for the life of this process; registered so that its own children do
   // not hold it.

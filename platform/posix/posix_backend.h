@@ -60,9 +60,10 @@ class PosixBackend : public Backend {
 
   // `Fork`, except that the child's ParentWatch watches `parent` (not the
   // forking process) through `watch`, a descriptor that becomes readable when
-  // `parent` has gone. For a fork server's children.
+  // `parent` has gone, and `options.die_with_parent` kills the child when
+  // `parent` dies. For a fork server's children.
   absl::StatusOr<std::unique_ptr<ChildProcess>> ForkForRequester(
-      Pid parent, UniqueHandle watch,
+      Pid parent, UniqueHandle watch, const ForkOptions& options,
       absl::FunctionRef<int(ChildContext&)> child_main);
   // A close-on-exec pipe; requires internal::ForkMutex().
   absl::StatusOr<PipeEnds> MakePipeForForkServerLocked() {
@@ -94,6 +95,10 @@ class PosixBackend : public Backend {
   // this process to be killed with SIGKILL when `parent` ends.
   virtual absl::Status ArmDieWithParentLocked(Pid parent,
                                               ForkPlumbing& plumbing);
+  // In the child after fork(): starts a thread that kills this process
+  // (SIGKILL) once `handle` is readable (a parent watch's read end: end of
+  // file when the watched process has gone). The thread reads a duplicate.
+  static absl::Status KillSelfWhenReadableLocked(NativeHandle handle);
   // In the child after fork(): the watch on `parent`.
   virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
       Pid parent, ForkPlumbing& plumbing);

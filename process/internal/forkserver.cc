@@ -96,7 +96,7 @@ void ForkServers::StopAll() {
 
 absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
     const std::string& payload,
-    const std::vector<platform::NativeHandle>& handles) {
+    const std::vector<platform::NativeHandle>& handles, bool die_with_parent) {
   platform::Backend& backend = platform::CurrentBackend();
   const std::string name(backend.name());
   Servers& servers = GetServers();
@@ -119,7 +119,9 @@ absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
       ProcessState::Get().EnsureExitHandlerRegistered();
       servers.by_backend[name] = server;
     }
-    child = server->StartChild(payload, handles);
+    platform::ForkOptions options;
+    options.die_with_parent = die_with_parent;
+    child = server->StartChild(payload, handles, options);
     if (!absl::IsUnavailable(child.status())) return child;
   }
   return child;

@@ -23,10 +23,11 @@ class ForkServers {
   // Has the current backend's server fork a child for `payload` (a spawn
   // bootstrap). Starts a server (a fresh run of the program) if there is none
   // or it has died, and retries once on a server that died meanwhile.
-  // `handles` reach the child with the request.
+  // `handles` reach the child with the request; with `die_with_parent` the
+  // child is killed when this process dies.
   static absl::StatusOr<std::unique_ptr<platform::ChildProcess>> StartChild(
       const std::string& payload,
-      const std::vector<platform::NativeHandle>& handles);
+      const std::vector<platform::NativeHandle>& handles, bool die_with_parent);
   // At exit (ProcessState::RunExitHandling): stops and reaps this process's
   // servers, so that none is left a zombie or an orphan.
   static void StopAll();

@@ -6,7 +6,7 @@
 // under every start method; under forkserver the grandchild is forked by the
 // fork server (its parent is the server, not the child that asked for it), so
 // this process is not its ancestor and sees no re-parenting: those tests are
-// UNSUPPORTED there, and die_with_parent's start() fails with Unimplemented.
+// N/A there, and die_with_parent is tested with a requester of its own.
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -25,6 +25,8 @@
 #include "conformance/suite/common/process_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "gtest/gtest.h"
+#include "process/context.h"
+#include "process/forkserver.h"
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
@@ -227,24 +229,90 @@ CONFORMANCE_TEST(SigkilledParent, NonDaemonicChildKeepsRunning,
   ExpectGrandchildSurvivesSigkilledParent(/*daemon=*/false);
 }
 
+// Starts OrphanBlockedGrandchild with die_with_parent under the forkserver
+// start method (whose server, a child of this process, forks it), sends the
+// server's pid on `server_report`, closes its own copy of `alive` and blocks
+// until killed.
+void DieWithParentRequester(InheritedHandle report, InheritedHandle alive,
+                            InheritedHandle server_report) {
+  procspec::Process grandchild(
+      OrphanBlockedGrandchild, std::tuple{report, alive},
+      {.die_with_parent = true,
+       .context = *procspec::get_context("forkserver")});
+  if (!grandchild.start().ok()) procspec::Exit(1);
+  SendLine(server_report.get(),
+           absl::StrCat(procspec::forkserver::server_pid().value_or(0)));
+  platform::UniqueHandle(alive.get()).reset();
+  BlockUntilKilled();
+}
+PROCSPEC_TARGET(DieWithParentRequester);
+
+// Under forkserver the die_with_parent child's parent is a fork server, not
+// the process that asked for it, and it must die with the latter. The family:
+// this test -> requester (started by fork, so that it is this test's child)
+// -> grandchild (forked by the requester's own fork server). SIGKILL the
+// requester: its server ends at its channel's end of file (re-parented to this
+// test, which reaps it), and the grandchild dies, seen as end of file on a
+// pipe only it holds. Whoever is its parent when it dies reaps it: the server,
+// or this test once the server has gone.
+void ExpectForkServedChildDiesWithSigkilledRequester() {
+  CONFORMANCE_REQUIRE(BecomeChildSubreaper());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds alive, platform::MakePipe());
+  ASSERT_OK_AND_ASSIGN(platform::PipeEnds server_report, platform::MakePipe());
+  // Destroyed after the requester is killed and joined (KillOnExit below), so
+  // that what they kill is re-parented to this test by then.
+  OrphanGuard orphan, orphaned_server;
+  procspec::Process requester(
+      DieWithParentRequester,
+      std::tuple{InheritedHandle(report.write.get()),
+                 InheritedHandle(alive.write.get()),
+                 InheritedHandle(server_report.write.get())},
+      {.context = *procspec::get_context("fork")});
+  KillOnExit guard(requester);
+  ASSERT_OK(requester.start());
+  report.write.reset();
+  alive.write.reset();
+  server_report.write.reset();
+  ASSERT_OK_AND_ASSIGN(const Pid grandchild, ReadPid(report.read.get()));
+  orphan.Watch(grandchild);
+  ASSERT_OK_AND_ASSIGN(const Pid server, ReadPid(server_report.read.get()));
+  ASSERT_GT(server, 0);
+  orphaned_server.Watch(server);
+  ASSERT_OK_AND_ASSIGN(Pid grandchild_parent, os::ParentOf(grandchild));
+  EXPECT_EQ(grandchild_parent, server);
+
+  ASSERT_OK(requester.kill());
+  ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(requester));
+  EXPECT_EQ(exitcode, -9);
+  const platform::NativeHandle handles[] = {alive.read.get()};
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<std::size_t> ready,
+      platform::WaitReadable(handles, absl::Now() + EventTimeout()));
+  ASSERT_EQ(ready.size(), 1u)
+      << "the die_with_parent child outlived its SIGKILLed requester";
+  // The server exits 0 at its channel's end of file, as CPython's does.
+  ASSERT_OK_AND_ASSIGN(platform::ExitStatus server_status, os::ReapPid(server));
+  orphaned_server.Forget();
+  EXPECT_EQ(server_status,
+            (platform::ExitStatus{.signaled = false, .value = 0}));
+  // Its children were re-parented to this test as it ended: the grandchild
+  // is this test's zombie now, unless the server reaped it first.
+  if (os::ParentOf(grandchild).value_or(0) == platform::CurrentPid()) {
+    ASSERT_OK_AND_ASSIGN(platform::ExitStatus status, os::ReapPid(grandchild));
+    EXPECT_EQ(status,
+              (platform::ExitStatus{.signaled = true, .value = kSigkill}));
+  }
+  orphan.Forget();
+}
+
 // Opt-in, beyond CPython: a child started with die_with_parent is killed
 // (SIGKILL) when its parent dies, even by SIGKILL. Its death is seen as end of
 // file on a pipe only it holds; the orphaned zombie is reaped by this test.
 CONFORMANCE_TEST(DieWithParent, ChildDiesWhenItsParentIsSigkilled,
                  "process.die_with_parent.opt_in") {
   if (StartMethod() == "forkserver") {
-    // The documented contract: the server forks the child, so nothing can arm
-    // its death with this process's; start() fails and starts nothing.
-    procspec::Process child(OrphanBlockedGrandchild,
-                            std::tuple{InheritedHandle(), InheritedHandle()},
-                            {.die_with_parent = true});
-    KillOnExit guard(child);
-    const absl::Status status = child.start();
-    EXPECT_TRUE(absl::IsUnimplemented(status)) << status;
-    EXPECT_EQ(std::string(status.message()),
-              "die_with_parent is not supported by the forkserver start "
-              "method");
-    EXPECT_EQ(PidOf(child), 0);
+    ExpectForkServedChildDiesWithSigkilledRequester();
     return;
   }
   CONFORMANCE_REQUIRE(BecomeChildSubreaper());
