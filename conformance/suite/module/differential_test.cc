@@ -515,6 +515,7 @@ def report_child():
     fact("name.grandchild_subclass", third.name)
     first.start()
     first.join()
+    stop_fork_server()  # under forkserver, this child started one
 
 
 def main():

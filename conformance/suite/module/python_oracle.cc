@@ -35,6 +35,14 @@ def fact(key, value):
     os.write(1, f"{key}={value}\n".encode())
 
 
+def stop_fork_server():
+    # Stops and reaps the fork server this process started, if any. Without
+    # it a child's own server outlives the child, re-parented to the test
+    # process (a child subreaper) and left there as a zombie.
+    from multiprocessing import forkserver
+    forkserver._forkserver._stop()
+
+
 def outcome(fn):
     try:
         fn()
@@ -65,9 +73,9 @@ if __name__ == '__main__':
                       std::string(StartMethod()), R"py(')
     main()
     import gc
-    from multiprocessing import forkserver, resource_tracker
+    from multiprocessing import resource_tracker
     gc.collect()  # runs the finalizers of what main() left
-    forkserver._forkserver._stop()
+    stop_fork_server()
     resource_tracker._resource_tracker._stop()
 )py");
 }
