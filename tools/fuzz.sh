@@ -77,11 +77,14 @@ for target in "${targets[@]}"; do
   records+=("{\"target\": \"${target}\", \"seconds\": ${seconds}, \"executions\": ${runs:-0}, \"coverage\": ${coverage:-0}, \"result\": \"${result}\"}")
 done
 
+# The tree that was fuzzed, named before the record (which dirties it) is written.
+fuzzed_commit="$(git update-index -q --refresh >/dev/null 2>&1
+  git describe --always --dirty 2>/dev/null || echo unknown)"
 {
   echo "{"
   echo "  \"kind\": \"fuzz\","
   echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
-  echo "  \"commit\": \"$(git update-index -q --refresh >/dev/null 2>&1; git describe --always --dirty 2>/dev/null || echo unknown)\","
+  echo "  \"commit\": \"${fuzzed_commit}\","
   echo "  \"command\": \"tools/fuzz.sh ${seconds}\","
   echo "  \"build\": \"clang-14 -fsanitize=fuzzer,address,undefined\","
   echo "  \"targets\": ["
