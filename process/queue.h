@@ -74,6 +74,25 @@ struct Wire {
 Wire Save(const std::shared_ptr<Core>& core);
 std::shared_ptr<Core> Load(const Wire& wire);
 
+// What every queue kind holds: its handle on the queue's core in this
+// process, which crosses to a child as a Wire.
+class CoreHandle {
+ public:
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(Save(core_));
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    Wire wire;
+    archive(wire);
+    core_ = Load(wire);
+  }
+
+ protected:
+  std::shared_ptr<Core> core_;
+};
+
 // The deadline for CPython's (block, timeout).
 absl::Time Deadline(bool block, std::optional<double> timeout);
 
@@ -93,7 +112,7 @@ absl::StatusOr<std::string_view> Serialize(const T& value) {
 }  // namespace queue_internal
 
 // CPython's multiprocessing.Queue(maxsize=0).
-class Queue {
+class Queue : public queue_internal::CoreHandle {
  public:
   // maxsize <= 0: unbounded (SEM_VALUE_MAX, as CPython). OSError if the OS
   // has no descriptors or memory left.
@@ -160,24 +179,12 @@ class Queue {
   // lost).
   void cancel_join_thread();
 
-  template <class Archive>
-  void save(Archive& archive) const {
-    archive(queue_internal::Save(core_));
-  }
-  template <class Archive>
-  void load(Archive& archive) {
-    queue_internal::Wire wire;
-    archive(wire);
-    core_ = queue_internal::Load(wire);
-  }
-
  private:
   absl::Status PutBody(std::string_view body, absl::Time deadline);
   absl::Status GetBody(absl::Time deadline,
                        absl::FunctionRef<void(std::string_view)> consume);
 
  protected:
-  std::shared_ptr<queue_internal::Core> core_;
   bool joinable_ = false;  // put() counts an unfinished task
 };
 
@@ -201,7 +208,7 @@ class JoinableQueue : public Queue {
 
 // CPython's multiprocessing.SimpleQueue: put() writes at once (no feeder, no
 // maxsize), get() blocks until an item comes.
-class SimpleQueue {
+class SimpleQueue : public queue_internal::CoreHandle {
  public:
   static absl::StatusOr<SimpleQueue> Create();
   SimpleQueue() = default;
@@ -227,21 +234,9 @@ class SimpleQueue {
   // is closed".
   void close();
 
-  template <class Archive>
-  void save(Archive& archive) const {
-    archive(queue_internal::Save(core_));
-  }
-  template <class Archive>
-  void load(Archive& archive) {
-    queue_internal::Wire wire;
-    archive(wire);
-    core_ = queue_internal::Load(wire);
-  }
-
  private:
   absl::Status PutBody(std::string_view body);
   absl::Status GetBody(absl::FunctionRef<void(std::string_view)> consume);
-  std::shared_ptr<queue_internal::Core> core_;
 };
 
 }  // namespace procspec
