@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/process_testing.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "process/context.h"
@@ -39,6 +42,25 @@ TEST(HarnessSelfTest, TheStartMethodInUseIsTheOneOnTheCommandLine) {
   const std::vector<std::string> all = procspec::get_all_start_methods();
   EXPECT_NE(std::find(all.begin(), all.end(), std::string(StartMethod())),
             all.end());
+}
+
+int assert_ok_evaluations = 0;
+
+absl::Status CountedFailure() {
+  ++assert_ok_evaluations;
+  return absl::InternalError("counted failure");
+}
+
+void AssertOkOfCountedFailure() {
+  ASSERT_OK(CountedFailure()) << "and a note";
+}
+
+// A failing ASSERT_OK(p.start()) that evaluated its argument again to print
+// the message would start a second child.
+TEST(HarnessSelfTest, AssertOkEvaluatesItsArgumentOnce) {
+  assert_ok_evaluations = 0;
+  EXPECT_FATAL_FAILURE(AssertOkOfCountedFailure(), "and a note");
+  EXPECT_EQ(assert_ok_evaluations, 1);
 }
 
 }  // namespace
