@@ -397,7 +397,8 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
       {"robustness/sanitizers.json", std::string(R"({"kind": "sanitizers",
           "date": "D", "commit": "C", "command": ".ci/run --record",
           "runs": [{"config": "plain", "passed": 21, "failed": 0, "seconds": 200},
-                   {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400}]})")},
+                   {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400,
+                    "cached": 3}]})")},
       {"robustness/fuzz.json",
        std::string(R"({"kind": "fuzz", "build": "clang-14",
           "targets": [{"target": "spawn_bootstrap", "seconds": 30,
@@ -420,6 +421,9 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
   EXPECT_EQ(checks[3].name, "asan_ubsan");
   EXPECT_EQ(checks[3].category, "sanitizer");
   EXPECT_EQ(checks[3].result, "FAIL");
+  // Results Bazel kept from an earlier run are named as such.
+  EXPECT_THAT(checks[3].detail, HasSubstr("3 of them cached"));
+  EXPECT_THAT(checks[2].detail, Not(HasSubstr("cached")));
   EXPECT_EQ(checks[4].category, "fuzz");
   EXPECT_EQ(checks[4].result, "PASS");
   EXPECT_THAT(checks[4].detail, HasSubstr("695613 executions in 30 s"));

@@ -11,6 +11,13 @@
 namespace conformance {
 namespace {
 
+// A run whose results Bazel took from its cache ran nothing of its own; say so
+// rather than let "in 0 s" pass for a run.
+std::string CachedNote(int cached) {
+  if (cached == 0) return "";
+  return absl::StrCat(", ", cached, " of them cached from an earlier run");
+}
+
 using Json = nlohmann::json;
 
 RobustnessCheck ClauseCheck(const Report& report, const ClauseRow& row) {
@@ -69,7 +76,8 @@ std::vector<RobustnessCheck> RecordChecks(const RobustnessRecord& record) {
                  ? "PASS"
                  : "FAIL",
              absl::StrCat(passed, " test targets passed, ", failed,
-                          " failed, in ", run.at("seconds").get<int>(), " s (",
+                          " failed, in ", run.at("seconds").get<int>(), " s",
+                          CachedNote(run.value("cached", 0)), " (",
                           Provenance(json), ")")});
       }
     } else if (kind == "fuzz") {
