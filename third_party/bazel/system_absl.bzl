@@ -31,10 +31,23 @@ _COMPONENTS = {
 }
 
 def _pkg_config_libs(ctx, module):
-    result = ctx.execute(["pkg-config", "--libs", module])
+    """The link line of `module`, its abseil libraries as static archives.
+
+    `pkg-config --static` orders the module's archives after everything that needs them;
+    `-l:libabsl_X.a` makes the linker take the archive where Debian ships both. Linking
+    abseil's 46 shared libraries into every program made each fork copy some 200 mappings and
+    each spawned child load them all before main: a program that uses procspec now loads only
+    the C and C++ runtimes.
+    """
+    result = ctx.execute(["pkg-config", "--static", "--libs", module])
     if result.return_code != 0:
         fail("pkg-config --libs %s failed (is libabsl-dev installed?): %s" % (module, result.stderr))
-    return result.stdout.strip().split(" ")
+    flags = []
+    for flag in result.stdout.strip().split(" "):
+        if flag.startswith("-labsl_"):
+            flag = "-l:lib%s.a" % flag[len("-l"):]
+        flags.append(flag)
+    return flags
 
 def _system_absl_impl(ctx):
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
