@@ -23,19 +23,26 @@ enum class ClauseKind { kNormative, kImplementationDefined, kOptional };
 absl::string_view ClauseKindName(ClauseKind kind);
 
 struct Clause {
-  std::string
-      id;  // "<area>.<topic>.<behaviour>", lower case, never renamed once cited
-  std::string area;   // the first component of `id`; the report groups by it
-  std::string title;  // one line
-  std::string seed;   // the seed's Chinese sentence(s), verbatim; "" where the
-                      // seed is silent
-  std::string cpython;  // CPython 3.11's precise behaviour
+  // "<area>.<topic>.<behaviour>", lower case, never renamed once cited.
+  std::string id;
+  // The first component of `id`; the report groups by it.
+  std::string area;
+  // One line.
+  std::string title;
+  // The tutorial's Chinese sentence(s), verbatim (docs/seed/); "" where it is
+  // silent.
+  std::string seed;
+  // CPython 3.11's precise behaviour.
+  std::string cpython;
   ClauseKind kind = ClauseKind::kNormative;
-  std::vector<std::string>
-      requires_capabilities;  // keys of Registry::capabilities()
-  std::string erratum;        // where the seed is wrong
-  std::string deviation;  // where procspec deliberately differs from CPython
-  std::string untested;   // non-empty only while no test cites the clause: why
+  // Keys of Registry::capabilities().
+  std::vector<std::string> requires_capabilities;
+  // Where the tutorial is wrong.
+  std::string erratum;
+  // Where procspec deliberately differs from CPython.
+  std::string deviation;
+  // Non-empty only while no test cites the clause: why.
+  std::string untested;
   // Optional, per start method ("fork", "spawn", "forkserver"): where the
   // clause depends on the start method. Each note is either
   //   "not_applicable: <reason>"  the clause cannot be observed under that
@@ -76,8 +83,8 @@ class Registry {
  private:
   std::map<std::string, std::string> capabilities_;
   std::vector<Clause> clauses_;
-  std::map<std::string, std::size_t, std::less<>>
-      index_;  // id -> position in clauses_
+  // id -> position in clauses_.
+  std::map<std::string, std::size_t, std::less<>> index_;
 };
 
 // Whether `id` is a well-formed clause id: at least three dot-separated

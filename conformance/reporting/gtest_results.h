@@ -15,20 +15,25 @@ namespace conformance {
 enum class TestStatus {
   kPassed,
   kFailed,
-  kUnsupported,  // skipped with property outcome=UNSUPPORTED
-  kSkipped,  // skipped without saying why: counts as a failure, never as a pass
-  kDisabled,  // not run (DISABLED_ or filtered out)
-  kMissing,   // cited, but the run produced no result for it (the suite
-              // crashed?)
+  // Skipped with the property outcome=UNSUPPORTED.
+  kUnsupported,
+  // Skipped without saying why: counts as a failure, never as a pass.
+  kSkipped,
+  // Not run (DISABLED_ or filtered out).
+  kDisabled,
+  // Cited, but the run produced no result for it (the suite crashed?).
+  kMissing,
 };
 absl::string_view TestStatusName(TestStatus status);
 
 struct TestResult {
-  std::string test;  // "Suite.Name"
+  // "Suite.Name".
+  std::string test;
   TestStatus status = TestStatus::kPassed;
-  std::vector<std::string>
-      clauses;  // from the `clauses` property; empty if none was recorded
-  std::string message;  // failure messages, or the UNSUPPORTED reason
+  // From the `clauses` property; empty if none was recorded.
+  std::vector<std::string> clauses;
+  // Failure messages, or the UNSUPPORTED reason.
+  std::string message;
 };
 
 absl::StatusOr<std::vector<TestResult>> ParseGtestResults(
