@@ -1,5 +1,5 @@
 // Costs of the synchronization primitives beside their physical floors, in the
-// same binary and run (issue 6), as medians of repeated batches (not a test):
+// same binary and run, as medians of repeated batches (not a test):
 //  - an uncontended Lock acquire()+release() pair, beside a raw CAS/exchange
 //    lock on a futex word in shared memory and a process-shared pthread
 //    mutex;
@@ -7,7 +7,7 @@
 //    (each releases the Lock the other waits on), beside the same round trip
 //    over two raw futex flags in shared memory, two Semaphores, and two pipes
 //    (a 1-byte write and read each way).
-//   bazel run -c opt //process:sync_bench [-- --backend=posix]
+//   bazel run -c opt //bench:sync_bench [-- --backend=posix]
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/shared_memory.h"
-#include "platform/testing/sync_floor.h"
+#include "bench/sync_floor.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
 #include "process/spawn.h"
@@ -29,9 +29,9 @@
 
 namespace {
 
-using procspec::platform::testing::RawFutexFlag;
-using procspec::platform::testing::RawSharedLock;
-using procspec::platform::testing::RawSharedMutex;
+using procspec::bench::floor::RawFutexFlag;
+using procspec::bench::floor::RawSharedLock;
+using procspec::bench::floor::RawSharedMutex;
 
 constexpr int kReps = 21;           // batches; the median batch is reported
 constexpr int kLockPairs = 200000;  // per batch

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <new>
 
-#include "platform/testing/sync_floor.h"
+#include "bench/sync_floor.h"
 
-namespace procspec::platform::testing {
+namespace procspec::bench::floor {
 namespace {
 
 std::atomic<std::uint32_t>* Word(void* memory) {
@@ -92,4 +92,4 @@ void RawFutexFlag::Wait() const {
   }
 }
 
-}  // namespace procspec::platform::testing
+}  // namespace procspec::bench::floor

@@ -2,7 +2,7 @@
 // (issue 6's targets: Pipe round trip <= 1.3x a raw pipe ping-pong; Queue >= 1
 // million small messages per second parent -> child). Interleaved rounds;
 // prints medians.
-//   bazel run -c opt //process:comm_bench
+//   bazel run -c opt //bench:comm_bench
 #include <algorithm>
 #include <cstdint>
 #include <iostream>

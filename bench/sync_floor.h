@@ -1,13 +1,12 @@
-// The physical floors the synchronization benchmarks (process/sync_bench.cc)
-// measure Lock against, in the same binary and run (issue 6). Not for library
-// code. Each object lives in caller-provided shared memory (a SharedRegion),
+// The physical floors the synchronization benchmarks (bench/sync_bench.cc)
+// measure Lock against, in the same binary and run. Not for library code. Each object lives in caller-provided shared memory (a SharedRegion),
 // so two processes mapping the same region use the same object.
-#ifndef PROCSPEC_PLATFORM_TESTING_SYNC_FLOOR_H_
-#define PROCSPEC_PLATFORM_TESTING_SYNC_FLOOR_H_
+#ifndef PROCSPEC_BENCH_SYNC_FLOOR_H_
+#define PROCSPEC_BENCH_SYNC_FLOOR_H_
 
 #include <cstddef>
 
-namespace procspec::platform::testing {
+namespace procspec::bench::floor {
 
 // A raw lock on one 32-bit word: compare-and-swap 0 -> 1 to acquire, exchange
 // to 0 to release, no spinning; a contended acquirer sleeps on a
@@ -58,6 +57,6 @@ class RawFutexFlag {
   void* word_;
 };
 
-}  // namespace procspec::platform::testing
+}  // namespace procspec::bench::floor
 
-#endif  // PROCSPEC_PLATFORM_TESTING_SYNC_FLOOR_H_
+#endif  // PROCSPEC_BENCH_SYNC_FLOOR_H_
