@@ -3,25 +3,42 @@
 // A spawned child is a fresh run of the same program, so it cannot receive a
 // function pointer or a lambda: it finds its target by a registered name, and
 // receives the arguments serialized (cereal, binary archive), as CPython
-// pickles them. At namespace scope:
+// pickles them. Targets and classes are registered at namespace scope, and
+// procspec::Init at the top of main() is the analogue of
+// `if __name__ == '__main__':`:
 //
-//   void task(std::string name) { ... }
-//   PROCSPEC_TARGET(task);        // Process(task, std::tuple{"p1"}) can spawn
+//   ```c++
+//   #include <string>
+//   #include <tuple>
+//
+//   #include "process/process.h"
+//   #include "process/spawn.h"
+//
+//   void task(std::string name) { (void)name; }
+//   PROCSPEC_TARGET(task);  // Process(task, std::tuple{"p1"}) can spawn
 //
 //   class Pro : public procspec::Process {
 //    public:
-//     void run() override { ... }
-//     template <class Archive> void serialize(Archive& ar) { ar(count_); }
+//     void run() override { ++count_; }
+//     template <class Archive>
+//     void serialize(Archive& ar) {
+//       ar(count_);
+//     }
+//
 //    private:
 //     int count_ = 0;
 //   };
-//   PROCSPEC_PROCESS_CLASS(Pro);  // default-constructible, cereal-serializable
-//
-// and at the top of main(), the analogue of `if __name__ == '__main__':`:
+//   PROCSPEC_PROCESS_CLASS(Pro);  // default-constructible, serializable
 //
 //   int main(int argc, char** argv) {
 //     procspec::Init(argc, argv);  // a spawned child runs here, never returns
-//     ...
+//     procspec::Process p(task, std::tuple{"p1"});
+//     Pro q;
+//     if (!p.start().ok() || !q.start().ok()) return 1;
+//     if (!p.join().ok() || !q.join().ok()) return 1;
+//     return 0;
+//   }
+//   ```
 //
 // The args are converted to the target's decayed parameter types when the
 // Process is constructed (std::tuple{"p1"} for a std::string parameter sends a
