@@ -287,9 +287,10 @@ class Backend {
       ServedChildMain child_main) = 0;
   // Starts a fork server as a fresh run of this executable (`Spawn`, safe
   // with threads): it receives `payload` and, as `SpawnedContext::handles[0]`,
-  // its end of the channel, and must call `ServeForks` with it.
+  // its end of the channel, and must call `ServeForks` with it. `argv` as
+  // SpawnOptions::argv.
   virtual absl::StatusOr<std::unique_ptr<ForkServer>> SpawnForkServer(
-      std::string payload) = 0;
+      std::string payload, std::vector<std::string> argv) = 0;
   // The server's loop: serves requests on `channel` (forking with this
   // backend) until the requester closes its end or exits, then exits with 0.
   // Single-threaded and event-driven: poll on the channel and the children's

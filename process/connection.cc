@@ -30,6 +30,9 @@ struct Connection::State {
   platform::UniqueHandle read;
   platform::UniqueHandle write;
   bool closed = false;
+  // Set when a too-long message made a duplex end stop reading (CPython's
+  // _bad_message_length clears _readable): shared, as the end is.
+  bool read_disabled = false;
   std::string in;
   std::size_t start = 0;
   std::size_t end = 0;
@@ -146,9 +149,13 @@ absl::Status Connection::CheckWritable() const {
   return absl::OkStatus();
 }
 
+bool Connection::readable() const {
+  return readable_ && (state_ == nullptr || !state_->read_disabled);
+}
+
 absl::Status Connection::CheckReadable() const {
   if (closed()) return HandleIsClosed();
-  if (!readable_) return OSError("connection is write-only");
+  if (!readable()) return OSError("connection is write-only");
   return absl::OkStatus();
 }
 
@@ -220,8 +227,7 @@ absl::StatusOr<std::string_view> Connection::ReceiveFrame(
     if (decoded.kind == frame::Decoded::Kind::kBadLength ||
         (decoded.header_known && maxlength.has_value() &&
          decoded.body_size > *maxlength)) {
-      close();
-      return OSError("bad message length");
+      return BadMessageLength();
     }
     if (decoded.kind == frame::Decoded::Kind::kFrame) {
       const std::string_view body(s.in.data() + s.start + decoded.body_offset,
@@ -242,8 +248,7 @@ absl::StatusOr<std::string_view> Connection::ReceiveFrame(
       try {
         s.in.resize(std::max(needed, kReadAhead));
       } catch (const std::exception&) {
-        close();
-        return OSError("bad message length");
+        return BadMessageLength();
       }
     }
     const platform::IoResult got = platform::ReadInto(
@@ -257,6 +262,21 @@ absl::StatusOr<std::string_view> Connection::ReceiveFrame(
     }
     s.end += got.bytes;
   }
+}
+
+absl::Status Connection::BadMessageLength() {
+  // CPython's _bad_message_length: a read-only end is closed; a duplex end
+  // stays open for sending and stops receiving ("connection is write-only"
+  // afterwards). The rest of the message is never read: its buffered part is
+  // released, and what is still in the pipe stays there.
+  if (!writable_) {
+    close();
+  } else {
+    state_->read_disabled = true;
+    state_->in = std::string();
+    state_->start = state_->end = 0;
+  }
+  return OSError("bad message length");
 }
 
 absl::StatusOr<std::string> Connection::recv_bytes(

@@ -173,7 +173,9 @@ class Connection {
 
   // CPython's closed, readable, writable.
   bool closed() const;
-  bool readable() const { return readable_; }
+  // readable() turns false when a too-long message was refused on a duplex
+  // end (see recv_bytes).
+  bool readable() const;
   bool writable() const { return writable_; }
 
   // The descriptor to wait on (see the deviation above); OSError "handle is
@@ -217,8 +219,10 @@ class Connection {
                           std::optional<std::int64_t> size = std::nullopt);
 
   // CPython's recv_bytes(maxlength=None): one whole message. ValueError
-  // "negative maxlength"; a longer message than maxlength: OSError "bad
-  // message length" and the connection is closed.
+  // "negative maxlength". A longer message than maxlength: OSError "bad
+  // message length", and the end stops receiving: a read-only end is closed, a
+  // duplex end stays open for sending and its receives fail with OSError
+  // "connection is write-only" (the rest of the message is never read).
   absl::StatusOr<std::string> recv_bytes(
       std::optional<std::int64_t> maxlength = std::nullopt);
 
@@ -232,7 +236,8 @@ class Connection {
   void save(Archive& archive) const {
     std::int64_t read = -1, write = -1;
     PassHandles(read, write);
-    archive(read, write, readable_, writable_);
+    const bool can_read = readable();
+    archive(read, write, can_read, writable_);
   }
   template <class Archive>
   void load(Archive& archive) {
@@ -250,6 +255,7 @@ class Connection {
 
   absl::Status CheckWritable() const;
   absl::Status CheckReadable() const;
+  absl::Status BadMessageLength();
   absl::Status BeginSend(std::string** out);
   absl::Status FinishSend();
   // The body of the next whole message, valid until the next receive.

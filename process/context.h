@@ -1,9 +1,26 @@
 // Start methods and contexts: multiprocessing.set_start_method,
 // get_start_method, get_all_start_methods and get_context (CPython 3.11).
 //
-//   procspec::set_start_method("spawn");         // once, in the main guard
-//   const procspec::Context* ctx = *procspec::get_context("spawn");
-//   procspec::Process p(task, std::tuple{"p1"}, {.context = ctx});
+//   ```c++
+//   #include <tuple>
+//
+//   #include "process/context.h"
+//   #include "process/process.h"
+//
+//   void task(int n) { (void)n; }
+//   PROCSPEC_TARGET(task);
+//
+//   int main(int argc, char** argv) {
+//     procspec::Init(argc, argv);
+//     // Once, in the main guard: the default for Process objects.
+//     if (!procspec::set_start_method("spawn").ok()) return 1;
+//     // Or per Process: a SpawnProcess-N (CPython's ctx.Process).
+//     const procspec::Context* ctx = *procspec::get_context("spawn");
+//     procspec::Process p(task, std::tuple{1}, {.context = ctx});
+//     if (!p.start().ok() || !p.join().ok()) return 1;
+//     return 0;
+//   }
+//   ```
 //
 // "fork" (the default on POSIX and Linux, as CPython 3.11 on Linux), "spawn"
 // (a fresh run of the program; see spawn.h for what it can send) and

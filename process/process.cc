@@ -118,7 +118,7 @@ absl::Status Process::start() {
   // CPython's _check_not_importing_main(): a spawned child that has not reached
   // its main guard fails here, before anything recurses.
   if ((spawn || forkserver) && internal::Bootstrap::InheritingMain())
-    internal::Bootstrap::FailNotImportingMain();
+    internal::Bootstrap::StartBeforeTheGuard();
   platform::Backend& backend = platform::CurrentBackend();
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -149,6 +149,8 @@ absl::Status Process::start() {
     } else {
       platform::SpawnOptions spawn_options;
       spawn_options.executable = get_executable();
+      // CPython's child gets the parent's sys.argv.
+      spawn_options.argv = spawn_internal::ProgramArguments();
       spawn_options.payload = *std::move(payload);
       spawn_options.handles = std::move(handles);
       spawn_options.die_with_parent = die_with_parent_;
@@ -302,6 +304,15 @@ std::string Process::class_name() const {
   // reserved), so the main process object, the only one without a creator,
   // names it here.
   if (!creator_pid_.has_value()) return "_MainProcess";
+  // CPython's ctx.Process is a class of the context's own (ForkProcess,
+  // SpawnProcess, ForkServerProcess); multiprocessing.Process, the default
+  // context's, is Process.
+  if (context_ != nullptr && typeid(*this) == typeid(Process)) {
+    const std::string& method = context_->get_start_method();
+    if (method == "fork") return "ForkProcess";
+    if (method == "spawn") return "SpawnProcess";
+    if (method == "forkserver") return "ForkServerProcess";
+  }
   return internal::UnqualifiedTypeName(typeid(*this));
 }
 

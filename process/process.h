@@ -1,10 +1,25 @@
 // procspec::Process: Python's multiprocessing.Process (CPython 3.11) in C++.
 //
-//   void task(std::string name) { ... }
-//   procspec::Process p(task, std::tuple{"p1"});        // Process(target=task,
-//   args=('p1',)) procspec::Process q(task, std::tuple{"p2"}, {.name =
-//   "second", .daemon = true}); if (absl::Status s = p.start(); !s.ok()) ...
-//   p.join();                                           // or p.join(0.5)
+//   ```c++
+//   #include <string>
+//   #include <tuple>
+//
+//   #include "process/process.h"
+//
+//   void task(std::string name) { (void)name; }
+//   PROCSPEC_TARGET(task);
+//
+//   int main(int argc, char** argv) {
+//     procspec::Init(argc, argv);
+//     // Process(target=task, args=('p1',))
+//     procspec::Process p(task, std::tuple{"p1"});
+//     procspec::Process q(task, std::tuple{"p2"},
+//                         {.name = "second", .daemon = true});
+//     if (absl::Status s = p.start(); !s.ok()) return 1;
+//     if (absl::Status s = p.join(); !s.ok()) return 1;  // or p.join(0.5)
+//     return p.exitcode().value().value_or(-1);
+//   }
+//   ```
 //
 // The public names are CPython's (start, join, is_alive, exitcode, ...) so that
 // the specification reads like the seed. Errors are absl::Status values
@@ -16,7 +31,14 @@
 //
 // Thread-safe: any thread of the creating process may join, poll or signal the
 // same Process. Objects are neither copyable nor movable (a child refers to its
-// own object by address).
+// own object by address): keep several in a std::deque or std::list
+// (emplace_back constructs in place), or hold std::unique_ptr<Process>.
+//
+// In a child started by the fork start method, the child's end is CPython's
+// os._exit: procspec ends it without running the parent's atexit handlers or
+// static destructors. A target that calls std::exit() itself runs them, in the
+// child, on the parent's copies (see the registry's
+// process.exit.std_exit_in_forked_child): call procspec::Exit(code) instead.
 #ifndef PROCSPEC_PROCESS_PROCESS_H_
 #define PROCSPEC_PROCESS_PROCESS_H_
 

@@ -8,6 +8,7 @@
 #include <typeindex>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -89,11 +90,15 @@ void ThrowUnexpectedKeyword(const Kwargs& kwargs) {
                                kwargs.begin()->first, "'"));
 }
 
-std::string DescribeUnsendableTarget(const std::type_info& type) {
-  return absl::StrCat(
-      "Can't pickle ", internal::DemangledTypeName(type),
-      ": the spawn start method sends only a function registered with "
-      "PROCSPEC_TARGET (not a lambda or function object)");
+std::string DescribeUnsendableTarget(const std::string& type_name,
+                                     const std::string& method) {
+  return absl::StrCat("Can't pickle ", type_name, ": the ", method,
+                      " start method sends only a function registered with "
+                      "PROCSPEC_TARGET (not a lambda or function object)");
+}
+
+std::string DemangledName(const std::type_info& type) {
+  return internal::DemangledTypeName(type);
 }
 
 std::string DescribeUnsendableArgument(std::size_t index,
@@ -131,7 +136,46 @@ std::string get_executable() {
   return executable.path;
 }
 
-void Init(int /*argc*/, char** /*argv*/, InitOptions options) {
+namespace {
+
+// The program's arguments as Init saw them: what a spawned child and a fork
+// server started as a fresh run get as their argv (CPython sends sys.argv).
+struct Arguments {
+  std::mutex mu;
+  std::vector<std::string> argv ABSL_GUARDED_BY(mu);
+};
+
+Arguments& GetArguments() {
+  static Arguments* const arguments = new Arguments();
+  return *arguments;
+}
+
+void RecordArguments(int argc, char** argv) {
+  std::vector<std::string> recorded;
+  for (int i = 0; argv != nullptr && i < argc && argv[i] != nullptr; ++i) {
+    recorded.emplace_back(argv[i]);
+  }
+  Arguments& arguments = GetArguments();
+  std::lock_guard<std::mutex> lock(arguments.mu);
+  arguments.argv = std::move(recorded);
+}
+
+}  // namespace
+
+namespace spawn_internal {
+
+std::vector<std::string> ProgramArguments() {
+  Arguments& arguments = GetArguments();
+  std::lock_guard<std::mutex> lock(arguments.mu);
+  return arguments.argv;
+}
+
+}  // namespace spawn_internal
+
+void Init(int argc, char** argv, InitOptions options) {
+  // First: a spawned child ran with its parent's arguments, and passes them on
+  // to its own children.
+  RecordArguments(argc, argv);
   if (platform::IsSpawnedChild()) internal::Bootstrap::RunSpawned();
   if (options.start_forkserver ||
       get_start_method(/*allow_none=*/true) == "forkserver") {

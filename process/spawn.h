@@ -3,25 +3,42 @@
 // A spawned child is a fresh run of the same program, so it cannot receive a
 // function pointer or a lambda: it finds its target by a registered name, and
 // receives the arguments serialized (cereal, binary archive), as CPython
-// pickles them. At namespace scope:
+// pickles them. Targets and classes are registered at namespace scope, and
+// procspec::Init at the top of main() is the analogue of
+// `if __name__ == '__main__':`:
 //
-//   void task(std::string name) { ... }
-//   PROCSPEC_TARGET(task);        // Process(task, std::tuple{"p1"}) can spawn
+//   ```c++
+//   #include <string>
+//   #include <tuple>
+//
+//   #include "process/process.h"
+//   #include "process/spawn.h"
+//
+//   void task(std::string name) { (void)name; }
+//   PROCSPEC_TARGET(task);  // Process(task, std::tuple{"p1"}) can spawn
 //
 //   class Pro : public procspec::Process {
 //    public:
-//     void run() override { ... }
-//     template <class Archive> void serialize(Archive& ar) { ar(count_); }
+//     void run() override { ++count_; }
+//     template <class Archive>
+//     void serialize(Archive& ar) {
+//       ar(count_);
+//     }
+//
 //    private:
 //     int count_ = 0;
 //   };
-//   PROCSPEC_PROCESS_CLASS(Pro);  // default-constructible, cereal-serializable
-//
-// and at the top of main(), the analogue of `if __name__ == '__main__':`:
+//   PROCSPEC_PROCESS_CLASS(Pro);  // default-constructible, serializable
 //
 //   int main(int argc, char** argv) {
 //     procspec::Init(argc, argv);  // a spawned child runs here, never returns
-//     ...
+//     procspec::Process p(task, std::tuple{"p1"});
+//     Pro q;
+//     if (!p.start().ok() || !q.start().ok()) return 1;
+//     if (!p.join().ok() || !q.join().ok()) return 1;
+//     return 0;
+//   }
+//   ```
 //
 // The args are converted to the target's decayed parameter types when the
 // Process is constructed (std::tuple{"p1"} for a std::string parameter sends a
@@ -57,6 +74,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "process/spawn_archive.h"
 #include "process/value.h"
@@ -82,6 +100,11 @@ class Process;
 // forkserver start() starts the server as a fresh run of the program (safe
 // when the program has threads by then), as is a server restarted after one
 // died.
+//
+// Init also records argc/argv: a spawned child, and a fork server started as
+// a fresh run, get them as their own (CPython gives its children the parent's
+// sys.argv), so code before Init sees the arguments the parent saw. A program
+// that never calls Init gives its children only the program's name.
 struct InitOptions {
   bool start_forkserver = false;
 };
@@ -120,8 +143,14 @@ void RegisterClass(const std::type_info& type, ClassEntry entry);
 const ClassEntry* FindClass(const std::type_info& type);
 const ClassEntry* FindClass(const std::string& name);
 
+// The arguments Init recorded (empty before Init): a spawned child's argv.
+std::vector<std::string> ProgramArguments();
+
 [[noreturn]] void ThrowUnexpectedKeyword(const Kwargs& kwargs);
-std::string DescribeUnsendableTarget(const std::type_info& type);
+// `type_name` is the target's demangled type, `method` the start method.
+std::string DescribeUnsendableTarget(const std::string& type_name,
+                                     const std::string& method);
+std::string DemangledName(const std::type_info& type);
 std::string DescribeUnsendableArgument(std::size_t index,
                                        const std::type_info& type);
 
@@ -269,7 +298,10 @@ bool RegisterProcessClass(const char* name) {
 // How a Process's target and args cross to a spawned child.
 struct SpawnTarget {
   ErasedFunction function = nullptr;
-  // Why they cannot be sent, or "".
+  // The type of a target that cannot be sent (a lambda, a function object),
+  // or "": the message names the start method, known at start().
+  std::string unsendable_type;
+  // Why the args cannot be sent, or "".
   std::string error;
   std::function<std::string()> save_args;
   Kwargs kwargs;
@@ -283,7 +315,7 @@ std::shared_ptr<const SpawnTarget> MakeSpawnTarget(const Target& target,
   auto spawn = std::make_shared<SpawnTarget>();
   spawn->kwargs = kwargs;
   if constexpr (!FunctionTraits<Fn>::kIsFunction) {
-    spawn->error = DescribeUnsendableTarget(typeid(Fn));
+    spawn->unsendable_type = DemangledName(typeid(Fn));
   } else {
     using Sent = typename FunctionTraits<Fn>::Sent;
     constexpr std::size_t kBad = FirstUnserializable<Sent>();

@@ -451,7 +451,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::ForkForkServer(
 }
 
 absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::SpawnForkServer(
-    std::string payload) {
+    std::string payload, std::vector<std::string> argv) {
   internal::RegisteredHandle client, server_end;
   {
     std::lock_guard<std::mutex> lock(internal::ForkMutex());
@@ -466,6 +466,7 @@ absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::SpawnForkServer(
   }
   SpawnOptions options;
   options.payload = std::move(payload);
+  options.argv = std::move(argv);
   options.handles = {server_end.get()};
   absl::StatusOr<std::unique_ptr<ChildProcess>> server = Spawn(options);
   server_end.Reset();

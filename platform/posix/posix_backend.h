@@ -51,7 +51,7 @@ class PosixBackend : public Backend {
   absl::StatusOr<std::unique_ptr<ForkServer>> ForkForkServer(
       ServedChildMain child_main) final;
   absl::StatusOr<std::unique_ptr<ForkServer>> SpawnForkServer(
-      std::string payload) final;
+      std::string payload, std::vector<std::string> argv) final;
   [[noreturn]] void ServeForks(UniqueHandle channel,
                                ServedChildMain child_main) final;
   absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;

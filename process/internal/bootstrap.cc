@@ -22,8 +22,8 @@
 #include "process/errors.h"
 #include "process/internal/deadline.h"
 #include "process/internal/forkserver.h"
-#include "process/internal/queue_exit.h"
 #include "process/internal/handle_passing.h"
+#include "process/internal/queue_exit.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/system_exit.h"
@@ -94,7 +94,10 @@ int RunAndMapExit(Process& process) {
 // preparation data and pickled Process object.
 struct BootstrapData {
   std::string start_method;
-  std::string class_name;   // "" for procspec::Process itself
+  // "" for procspec::Process itself, kContextBound for a procspec::Process
+  // made with an explicit context (CPython's ctx.Process, a SpawnProcess or
+  // ForkServerProcess), else the registered class's name.
+  std::string class_name;
   std::string class_state;  // the registered class's serialize() output
   std::string target_name;  // "" for no target
   std::string args;         // the target's converted args, serialized
@@ -114,6 +117,9 @@ struct BootstrapData {
 };
 
 constexpr std::string_view kMagic = "PSPAWN01";
+// Not a name PROCSPEC_PROCESS_CLASS can register (no program defines its
+// classes in namespace procspec).
+constexpr char kContextBound[] = "procspec::Process(context)";
 constexpr std::size_t kTokenSize = 16;
 
 // The token tells a complete bootstrap from a truncated or foreign one; it is
@@ -138,6 +144,15 @@ std::string RandomToken() {
 }
 
 std::atomic<bool> g_reached_guard{false};
+// A fork server that began serving before the program reached its guard: its
+// children are in the middle of an unguarded program, and fail.
+std::atomic<bool> g_serving_before_guard{false};
+
+void PrintNotImportingMain() {
+  platform::FlushStandardStreams();
+  // In C++ the main guard is procspec::Init(argc, argv) at the top of main().
+  std::cerr << "RuntimeError: " << kNotImportingMainMessage << std::endl;
+}
 
 [[noreturn]] void FailBootstrap(const std::string& why) {
   platform::FlushStandardStreams();
@@ -172,10 +187,21 @@ bool Bootstrap::InheritingMain() {
 }
 
 void Bootstrap::FailNotImportingMain() {
-  platform::FlushStandardStreams();
-  // In C++ the main guard is procspec::Init(argc, argv) at the top of main().
-  std::cerr << "RuntimeError: " << kNotImportingMainMessage << std::endl;
+  PrintNotImportingMain();
   platform::ExitImmediately(1);
+}
+
+void Bootstrap::StartBeforeTheGuard() {
+  absl::StatusOr<platform::SpawnedContext> received =
+      platform::ReceiveSpawnPayload();
+  if (received.ok() && received->payload == kForkServerMagic &&
+      received->handles.size() == 1) {
+    g_serving_before_guard.store(true);
+    PrepareForkServer();
+    platform::CurrentBackend().ServeForks(std::move(received->handles[0]),
+                                          &Bootstrap::RunServed);
+  }
+  FailNotImportingMain();
 }
 
 absl::StatusOr<std::string> Bootstrap::SpawnPayload(
@@ -198,15 +224,18 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
   }
   data.identity = process.identity_;
   data.parent_pid = platform::CurrentPid();
-  if (typeid(process) != typeid(Process)) {
+  if (typeid(process) == typeid(Process) && process.context_ != nullptr) {
+    data.class_name = kContextBound;
+  } else if (typeid(process) != typeid(Process)) {
     const spawn_internal::ClassEntry* entry =
         spawn_internal::FindClass(typeid(process));
     const std::string class_name = process.class_name();
     if (entry == nullptr) {
-      return PicklingError(absl::StrCat(
-          "Can't pickle <class '", class_name, "'>: the spawn start method ",
-          "needs the class registered with PROCSPEC_PROCESS_CLASS(", class_name,
-          ")"));
+      return PicklingError(
+          absl::StrCat("Can't pickle <class '", class_name, "'>: the ", method,
+                       " start method needs the class registered with "
+                       "PROCSPEC_PROCESS_CLASS(",
+                       class_name, ")"));
     }
     data.class_name = entry->name;
     try {
@@ -219,6 +248,10 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
   if (has_target) {
     if (target == nullptr) {
       return PicklingError("Can't pickle the target: unknown target");
+    }
+    if (!target->unsendable_type.empty()) {
+      return PicklingError(spawn_internal::DescribeUnsendableTarget(
+          target->unsendable_type, method));
     }
     if (!target->error.empty()) return PicklingError(target->error);
     const std::string* name = spawn_internal::FindTargetName(target->function);
@@ -269,7 +302,12 @@ absl::StatusOr<std::unique_ptr<Process>> Bootstrap::Restore(
   }
 
   std::unique_ptr<Process> process;
-  if (!data.class_name.empty()) {
+  if (data.class_name == kContextBound) {
+    absl::StatusOr<const Context*> context = get_context(data.start_method);
+    if (!context.ok())
+      return absl::InvalidArgumentError(context.status().ToString());
+    process = std::make_unique<Process>(Options{.context = *context});
+  } else if (!data.class_name.empty()) {
     const spawn_internal::ClassEntry* entry =
         spawn_internal::FindClass(data.class_name);
     if (entry == nullptr) {
@@ -353,6 +391,12 @@ void Bootstrap::PrepareForkServer() {
 
 int Bootstrap::RunServed(const std::string& payload,
                          platform::ChildContext& context) {
+  if (g_serving_before_guard.load()) {
+    // The child would go on with the unguarded program from its server's
+    // start() call: CPython's child fails in its own start() instead.
+    PrintNotImportingMain();
+    return 1;
+  }
   g_reached_guard.store(true);
   // Before anything is deserialized: InheritedHandles name these by index.
   AdoptReceivedHandles(std::move(context.handles));

@@ -59,6 +59,13 @@ class Bootstrap {
   // CPython's _check_not_importing_main() failing: the RuntimeError on stderr,
   // exit code 1.
   [[noreturn]] static void FailNotImportingMain();
+  // A spawned process starting a process before its main guard (Init): a
+  // child fails as FailNotImportingMain does. A fork server started as a fresh
+  // run of an unguarded program gets here too, in the start() the program
+  // makes before any guard: it serves from here, and each child it forks
+  // fails as above (return code 1), as CPython's children do when they import
+  // the unguarded main module again.
+  [[noreturn]] static void StartBeforeTheGuard();
 
   // The Process object a spawn bootstrap (SpawnPayload's bytes) describes;
   // InvalidArgument (with the reason) for a bad one. Exits nothing, runs

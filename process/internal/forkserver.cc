@@ -12,6 +12,7 @@
 #include "process/forkserver.h"
 #include "process/internal/bootstrap.h"
 #include "process/internal/state.h"
+#include "process/spawn.h"
 
 namespace procspec::internal {
 namespace {
@@ -113,7 +114,8 @@ absl::StatusOr<std::unique_ptr<platform::ChildProcess>> ForkServers::StartChild(
       // The program may have threads by now: a fresh run of it is the safe
       // server, as CPython's forkserver is.
       absl::StatusOr<std::unique_ptr<platform::ForkServer>> started =
-          backend.SpawnForkServer(kForkServerMagic);
+          backend.SpawnForkServer(kForkServerMagic,
+                                  spawn_internal::ProgramArguments());
       if (!started.ok()) return started.status();
       server = started->release();
       ProcessState::Get().EnsureExitHandlerRegistered();

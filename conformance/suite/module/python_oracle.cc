@@ -128,6 +128,14 @@ absl::StatusOr<PythonRun> RunPython(std::string_view script) {
   return PythonRun{*std::move(facts), result->err};
 }
 
+absl::StatusOr<procspec::platform::testing::CommandResult> RunPythonFile(
+    const std::string& path, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"python3", path};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return procspec::platform::testing::RunCommand(
+      argv, absl::Now() + ScaledTimeout(absl::Seconds(60)));
+}
+
 std::string Outcome(const absl::Status& status) {
   if (status.ok()) return "OK";
   const std::string type = procspec::PythonExceptionType(status);

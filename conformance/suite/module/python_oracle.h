@@ -32,10 +32,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "conformance/suite/common/module_testing.h"
+#include "platform/testing/os_testing.h"
 #include "process/process.h"
 
 namespace conformance::module_testing {
@@ -49,6 +51,12 @@ struct PythonRun {
 // unsuccessfully (the message quotes its stderr), runs longer than
 // ScaledTimeout(60 s), or prints a line that is not a fact.
 absl::StatusOr<PythonRun> RunPython(std::string_view script);
+
+// Runs a Python program as it is (no prelude, no guard): python3 <path>
+// <args>..., at most ScaledTimeout(60 s). For the twins of the programs under
+// //examples, whose code before the guard is what is compared.
+absl::StatusOr<procspec::platform::testing::CommandResult> RunPythonFile(
+    const std::string& path, const std::vector<std::string>& args);
 
 // What the prelude's outcome() prints for the same result: "OK", or the
 // Python exception type and message, "ValueError: process object is closed".
