@@ -122,7 +122,9 @@ class Queue : public queue_internal::CoreHandle {
 
   // Waits for a free slot (for ever; at most `timeout` seconds; not at all
   // with block=false): queue.Full when none came. ValueError "Queue
-  // <...> is closed" after close(). The item is written by the feeder thread.
+  // <...> is closed" after close(). The item is written by the feeder thread;
+  // when that thread cannot be started, RuntimeError "can't start new thread"
+  // and the item is not accepted (the next put() tries again).
   template <typename T>
   absl::Status put(const T& item, bool block = true,
                    std::optional<double> timeout = std::nullopt) {
