@@ -193,8 +193,12 @@ absl::StatusOr<Condition> Condition::Create(RLock lock) {
   return Condition(*std::move(state));
 }
 
-bool Condition::acquire(bool block, std::optional<double> timeout) const {
+WaitResult Condition::acquire(bool block, std::optional<double> timeout) const {
   if (state_ == nullptr) return false;
+  if (block) {
+    if (absl::Status checked = internal::CheckTimeout(timeout); !checked.ok())
+      return checked;
+  }
   return state_->lock->Acquire(block, timeout);
 }
 
@@ -209,7 +213,8 @@ absl::StatusOr<bool> Condition::wait(std::optional<double> timeout) const {
   if (!state.lock->IsMine()) {
     return AssertionError("must acquire() condition before using wait()");
   }
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   std::optional<WaiterTable::TableLock> hold;
   hold.emplace(state.waiters);
   if (!hold->status().ok()) return hold->status();
@@ -217,7 +222,7 @@ absl::StatusOr<bool> Condition::wait(std::optional<double> timeout) const {
   // the release (which needs the lock) reaches it: all of an RLock's levels.
   const int count = state.lock->Count();
   absl::StatusOr<bool> notified = sync_internal::WaitInTable(
-      state.waiters, hold, deadline, [&state, count]() -> absl::Status {
+      state.waiters, hold, *deadline, [&state, count]() -> absl::Status {
         for (int i = 0; i < count; ++i) {
           if (absl::Status status = state.lock->Release(); !status.ok())
             return status;
@@ -234,10 +239,12 @@ absl::StatusOr<bool> Condition::wait(std::optional<double> timeout) const {
 
 absl::StatusOr<bool> Condition::WaitFor(const std::function<bool()>& predicate,
                                         std::optional<double> timeout) const {
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   bool result = predicate();
   if (result) return result;
   std::optional<absl::Time> end;
-  if (timeout.has_value()) end = internal::DeadlineAfter(timeout);
+  if (timeout.has_value()) end = *deadline;
   std::optional<double> wait_time;
   while (!result) {
     if (end.has_value()) {
@@ -307,17 +314,18 @@ void Event::clear() const {
   if (hold.status().ok()) state_->waiters.set_flag(false);
 }
 
-bool Event::wait(std::optional<double> timeout) const {
+WaitResult Event::wait(std::optional<double> timeout) const {
   if (state_ == nullptr) return false;
   const WaiterTable& table = state_->waiters;
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   std::optional<WaiterTable::TableLock> hold;
   hold.emplace(table);
-  if (!hold->status().ok()) return false;
+  if (!hold->status().ok()) return hold->status();
   if (table.flag()) return true;
   absl::StatusOr<bool> waited = sync_internal::WaitInTable(
-      table, hold, deadline, [] { return absl::OkStatus(); });
-  if (!waited.ok()) return false;
+      table, hold, *deadline, [] { return absl::OkStatus(); });
+  if (!waited.ok()) return waited.status();
   // As CPython: the flag as it is now (set() then clear() in between: false).
   return table.flag();
 }

@@ -30,6 +30,7 @@
 #include "process/errors.h"
 #include "process/frame.h"
 #include "process/inherited_handle.h"
+#include "process/internal/deadline.h"
 #include "process/internal/queue_exit.h"
 
 namespace procspec {
@@ -605,11 +606,9 @@ std::shared_ptr<Core> Load(const Wire& wire) {
   return core;
 }
 
-absl::Time Deadline(bool block, std::optional<double> timeout) {
+absl::StatusOr<absl::Time> Deadline(bool block, std::optional<double> timeout) {
   if (!block) return absl::InfinitePast();
-  if (!timeout.has_value()) return absl::InfiniteFuture();
-  if (*timeout <= 0) return absl::InfinitePast();
-  return absl::Now() + absl::Seconds(*timeout);
+  return internal::TimeoutDeadline(timeout);
 }
 
 }  // namespace queue_internal

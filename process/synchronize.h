@@ -42,6 +42,25 @@ namespace procspec {
 
 class Condition;
 
+// What a timed acquire() or Event::wait() returns: CPython's True or False, or
+// the exception CPython would raise instead (ValueError "cannot convert float
+// NaN to integer" for a NaN timeout). It converts to bool, false on an error,
+// so that `if (lock.acquire())` reads as in Python; status() tells an error
+// from a timeout.
+class WaitResult {
+ public:
+  WaitResult(bool value) : value_(value) {}  // NOLINT: stands for a bool
+  WaitResult(absl::Status error)             // NOLINT: or for an exception
+      : status_(std::move(error)) {}
+  operator bool() const { return value_; }  // NOLINT: used as a bool
+  bool ok() const { return status_.ok(); }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  bool value_ = false;
+  absl::Status status_;
+};
+
 namespace sync_internal {
 
 class SemLock;
@@ -105,10 +124,11 @@ class SemLockHandle {
  public:
   // Waits until the semaphore can be decremented (for ever without a timeout;
   // at most `timeout` seconds with one, a negative timeout counting as 0) and
-  // returns true, or false if it could not. With block=false only tries (the
-  // timeout is ignored).
-  bool acquire(bool block = true,
-               std::optional<double> timeout = std::nullopt) const;
+  // returns true, or false if it could not; a NaN timeout is ValueError
+  // "cannot convert float NaN to integer" (robustness.timeouts.nan). With
+  // block=false only tries (the timeout is ignored).
+  WaitResult acquire(bool block = true,
+                     std::optional<double> timeout = std::nullopt) const;
   // Increments the semaphore. Lock and BoundedSemaphore: ValueError
   // "semaphore or lock released too many times" when it is at its initial
   // value; RLock: AssertionError "attempt to release recursive lock not owned
@@ -236,8 +256,8 @@ class Condition {
   Condition() = default;
 
   // The lock's acquire() and release().
-  bool acquire(bool block = true,
-               std::optional<double> timeout = std::nullopt) const;
+  WaitResult acquire(bool block = true,
+                     std::optional<double> timeout = std::nullopt) const;
   absl::Status release() const;
   void lock() const { (void)acquire(); }
   bool try_lock() const { return acquire(false); }
@@ -306,8 +326,9 @@ class Event {
   void set() const;
   void clear() const;
   // Returns true at once if the flag is set; else waits until it is set (true)
-  // or `timeout` seconds have passed (false, never earlier).
-  bool wait(std::optional<double> timeout = std::nullopt) const;
+  // or `timeout` seconds have passed (false, never earlier). A NaN timeout:
+  // ValueError "cannot convert float NaN to integer".
+  WaitResult wait(std::optional<double> timeout = std::nullopt) const;
 
   bool valid() const { return state_ != nullptr; }
 
