@@ -82,16 +82,20 @@ absl::Status Empty() {
 }
 
 std::atomic<void (*)()> g_wait_blocking_hook{nullptr};
+std::atomic<void (*)()> g_wait_table_locked_hook{nullptr};
 
-void RunWaitBlockingHook() {
-  if (void (*hook)() = g_wait_blocking_hook.load(std::memory_order_acquire))
-    hook();
+void RunHook(const std::atomic<void (*)()>& slot) {
+  if (void (*hook)() = slot.load(std::memory_order_acquire)) hook();
 }
 
 }  // namespace
 
 void SetWaitBlockingHook(void (*hook)()) {
   g_wait_blocking_hook.store(hook, std::memory_order_release);
+}
+
+void SetWaitTableLockedHook(void (*hook)()) {
+  g_wait_table_locked_hook.store(hook, std::memory_order_release);
 }
 
 ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state) {
@@ -146,10 +150,11 @@ absl::StatusOr<bool> WaitInTable(const WaiterTable& table,
                                  const std::function<absl::Status()>& release) {
   absl::StatusOr<int> slot = table.Enter();
   if (!slot.ok()) return slot.status();
+  RunHook(g_wait_table_locked_hook);
   hold.reset();
   absl::Status released = release();
   if (released.ok()) {
-    RunWaitBlockingHook();
+    RunHook(g_wait_blocking_hook);
     table.Block(*slot, deadline);
   }
   hold.emplace(table);

@@ -110,6 +110,11 @@ std::shared_ptr<SemLock> LoadSemLock(const SemLockWire& wire);
 // calling thread counts as a waiter and has released the lock, just before it
 // blocks (nullptr: nothing runs). How a test knows that a waiter is blocked.
 void SetWaitBlockingHook(void (*hook)());
+// Test-only: `hook` runs in Condition.wait() and Event.wait() once the
+// calling thread counts as a waiter, while it still holds the mutex of the
+// object's table of waiters (Event's internal lock). How a test kills a
+// process that holds it.
+void SetWaitTableLockedHook(void (*hook)());
 
 ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state);
 std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire);

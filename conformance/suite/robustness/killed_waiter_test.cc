@@ -41,6 +41,7 @@ namespace conformance::robustness {
 namespace {
 
 namespace platform = ::procspec::platform;
+using ::conformance::signals_testing::BlockUntilKilled;
 using ::conformance::signals_testing::KillOnExit;
 using ::conformance::signals_testing::ReadToEnd;
 using ::procspec::InheritedHandle;
@@ -75,6 +76,22 @@ void KilledWaiterOnCondition(procspec::Condition cond,
   procspec::Exit(notified.ok() && *notified ? 0 : 1);
 }
 PROCSPEC_TARGET(KilledWaiterOnCondition);
+
+// A waiter that is killed while it holds the Event's internal lock (the
+// mutex of its table of waiters): it signals the handshake from there and
+// blocks until killed.
+void SignalThenBlock() {
+  SignalBlocking();
+  BlockUntilKilled();
+}
+
+void WaiterKilledHoldingEventLock(procspec::Event event,
+                                  HandshakeChild handshake) {
+  g_blocking_handshake = &handshake;
+  procspec::sync_internal::SetWaitTableLockedHook(SignalThenBlock);
+  procspec::Exit(event.wait() ? 0 : 1);
+}
+PROCSPEC_TARGET(WaiterKilledHoldingEventLock);
 
 // Checkers: one line per step, written as soon as the step returns, so that a
 // checker stuck in a step shows which.
@@ -127,12 +144,19 @@ bool JoinedWithin(procspec::Process& p, absl::Duration timeout) {
 
 template <typename Object>
 void ExpectKilledWaiterWedgesNobody(Kind kind, Death death,
-                                    const Object& object) {
+                                    const Object& object,
+                                    bool holding_lock = false) {
   // The waiter that dies.
   ASSERT_OK_AND_ASSIGN(Handshake first, Handshake::Create());
   std::optional<procspec::Process> doomed;
   if constexpr (std::is_same_v<Object, procspec::Event>) {
-    doomed.emplace(KilledWaiterOnEvent, std::tuple{object, first.ChildSide()});
+    if (holding_lock) {
+      doomed.emplace(WaiterKilledHoldingEventLock,
+                     std::tuple{object, first.ChildSide()});
+    } else {
+      doomed.emplace(KilledWaiterOnEvent,
+                     std::tuple{object, first.ChildSide()});
+    }
   } else {
     doomed.emplace(KilledWaiterOnCondition,
                    std::tuple{object, first.ChildSide()});
@@ -226,6 +250,22 @@ CONFORMANCE_TEST(KilledWaiter, EventWaiterTerminated,
                  "robustness.sync.killed_waiter") {
   ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
   ExpectKilledWaiterWedgesNobody(Kind::kEvent, Death::kTerminate, event);
+}
+
+// Killed while it holds the Event's internal lock (CPython's Event would
+// leave its Condition's Lock held for ever).
+CONFORMANCE_TEST(KilledWaiter, EventWaiterKilledHoldingItsLock,
+                 "robustness.sync.killed_waiter") {
+  ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
+  ExpectKilledWaiterWedgesNobody(Kind::kEvent, Death::kKill, event,
+                                 /*holding_lock=*/true);
+}
+
+CONFORMANCE_TEST(KilledWaiter, EventWaiterTerminatedHoldingItsLock,
+                 "robustness.sync.killed_waiter") {
+  ASSERT_OK_AND_ASSIGN(procspec::Event event, procspec::Event::Create());
+  ExpectKilledWaiterWedgesNobody(Kind::kEvent, Death::kTerminate, event,
+                                 /*holding_lock=*/true);
 }
 
 CONFORMANCE_TEST(KilledWaiter, ConditionWaiterKilled,
