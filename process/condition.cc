@@ -1,12 +1,13 @@
-// Condition and Event: CPython's synchronize.py logic over SemLocks. A
-// Condition is its lock plus three semaphores (sleepers, wakers, and the one
-// waiters block on), so that notify() in one process wakes a wait() in
-// another; an Event is a Condition(Lock()) and a Semaphore(0) as its flag.
+// Condition and Event over a table of waiters in shared memory
+// (process/internal/waiter_table.h). A Condition is its lock (CPython's
+// rules: an RLock by default, or the Lock or RLock given) and a table; an
+// Event is a flag and a table under the table's robust mutex. Unlike
+// CPython's (semaphores counting sleepers and wakers, with notify() waiting
+// for the woken), a waiter that dies in wait() wedges nobody.
+#include <atomic>
 #include <climits>
-#include <cmath>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,7 +20,9 @@
 #include "absl/time/time.h"
 #include "platform/shared_memory.h"
 #include "process/errors.h"
+#include "process/internal/deadline.h"
 #include "process/internal/semlock.h"
+#include "process/internal/waiter_table.h"
 #include "process/synchronize.h"
 
 namespace procspec {
@@ -27,9 +30,14 @@ namespace sync_internal {
 
 struct ConditionState {
   std::shared_ptr<SemLock> lock;
-  std::shared_ptr<SemLock> sleeping;  // Semaphore(0): one per waiter
-  std::shared_ptr<SemLock> woken;     // Semaphore(0): one per woken waiter
-  std::shared_ptr<SemLock> wait;      // Semaphore(0): what waiters block on
+  std::shared_ptr<platform::SharedRegion> region;  // holds the table
+  std::size_t offset = 0;                          // of the table
+  WaiterTable waiters;
+};
+
+struct EventState {
+  std::shared_ptr<platform::SharedRegion> region;  // the table at offset 0
+  WaiterTable waiters;
 };
 
 namespace {
@@ -37,47 +45,35 @@ namespace {
 using platform::SharedRegion;
 using platform::SharedSemaphore;
 
-// A region for `count` semaphores.
-absl::StatusOr<std::shared_ptr<SharedRegion>> MakeRegion(int count) {
+// A region with a waiter table at offset 0 and `extra` more bytes after it.
+absl::StatusOr<std::shared_ptr<SharedRegion>> MakeTableRegion(
+    std::size_t extra, WaiterTable& table) {
   absl::StatusOr<SharedRegion> region =
-      platform::CreateSharedRegion(count * SharedSemaphore::kSize);
+      platform::CreateSharedRegion(WaiterTable::Size() + extra);
   if (!region.ok()) return OSError(region.status());
+  absl::StatusOr<WaiterTable> made = WaiterTable::Init(region->data());
+  if (!made.ok()) return made.status();
+  table = *made;
   return std::make_shared<SharedRegion>(*std::move(region));
 }
 
-// Semaphore(0) at slot `slot` of `region`.
-absl::StatusOr<std::shared_ptr<SemLock>> CounterAt(
-    const std::shared_ptr<SharedRegion>& region, int slot) {
-  return SemLock::CreateIn(region, slot * SharedSemaphore::kSize,
-                           SemLock::Kind::kSemaphore, 0,
-                           SharedSemaphore::MaxValue());
-}
-
-// A ConditionState for `lock` (nullptr: make `lock_kind` in the same region
-// as the three counters).
+// A ConditionState for `lock` (nullptr: make a `lock_kind` lock in the
+// table's region).
 absl::StatusOr<std::shared_ptr<ConditionState>> MakeState(
-    std::shared_ptr<SemLock> lock, SemLock::Kind lock_kind,
-    std::shared_ptr<SharedRegion>* region_out = nullptr, int extra_slots = 0) {
-  const int own_lock = lock == nullptr ? 1 : 0;
-  absl::StatusOr<std::shared_ptr<SharedRegion>> region =
-      MakeRegion(3 + own_lock + extra_slots);
-  if (!region.ok()) return region.status();
+    std::shared_ptr<SemLock> lock, SemLock::Kind lock_kind) {
   auto state = std::make_shared<ConditionState>();
-  if (own_lock) {
+  const std::size_t extra = lock == nullptr ? SharedSemaphore::kSize : 0;
+  absl::StatusOr<std::shared_ptr<SharedRegion>> region =
+      MakeTableRegion(extra, state->waiters);
+  if (!region.ok()) return region.status();
+  if (lock == nullptr) {
     absl::StatusOr<std::shared_ptr<SemLock>> made =
-        SemLock::CreateIn(*region, 3 * SharedSemaphore::kSize, lock_kind, 1, 1);
+        SemLock::CreateIn(*region, WaiterTable::Size(), lock_kind, 1, 1);
     if (!made.ok()) return made.status();
     lock = *std::move(made);
   }
   state->lock = std::move(lock);
-  std::shared_ptr<SemLock>* counters[] = {&state->sleeping, &state->woken,
-                                          &state->wait};
-  for (int slot = 0; slot < 3; ++slot) {
-    absl::StatusOr<std::shared_ptr<SemLock>> counter = CounterAt(*region, slot);
-    if (!counter.ok()) return counter.status();
-    *counters[slot] = *std::move(counter);
-  }
-  if (region_out != nullptr) *region_out = *region;
+  state->region = *std::move(region);
   return state;
 }
 
@@ -85,34 +81,97 @@ absl::Status Empty() {
   return absl::FailedPreconditionError("an empty Condition handle");
 }
 
+std::atomic<void (*)()> g_wait_blocking_hook{nullptr};
+std::atomic<void (*)()> g_wait_table_locked_hook{nullptr};
+
+void RunHook(const std::atomic<void (*)()>& slot) {
+  if (void (*hook)() = slot.load(std::memory_order_acquire)) hook();
+}
+
 }  // namespace
+
+void SetWaitBlockingHook(void (*hook)()) {
+  g_wait_blocking_hook.store(hook, std::memory_order_release);
+}
+
+void SetWaitTableLockedHook(void (*hook)()) {
+  g_wait_table_locked_hook.store(hook, std::memory_order_release);
+}
 
 ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state) {
   if (state == nullptr) return ConditionWire();
   return ConditionWire{.lock = SaveSemLock(state->lock),
-                       .sleeping = SaveSemLock(state->sleeping),
-                       .woken = SaveSemLock(state->woken),
-                       .wait = SaveSemLock(state->wait)};
+                       .waiters = SendRegion(state->region.get(), 0)};
 }
 
 std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire) {
-  auto state = std::make_shared<ConditionState>();
-  state->lock = LoadSemLock(wire.lock);
-  state->sleeping = LoadSemLock(wire.sleeping);
-  state->woken = LoadSemLock(wire.woken);
-  state->wait = LoadSemLock(wire.wait);
-  if (state->lock == nullptr && state->sleeping == nullptr) return nullptr;
-  if (state->lock == nullptr || state->sleeping == nullptr ||
-      state->woken == nullptr || state->wait == nullptr) {
+  std::shared_ptr<SemLock> lock = LoadSemLock(wire.lock);
+  std::shared_ptr<SharedRegion> region =
+      ReceiveRegion(wire.waiters, WaiterTable::Size());
+  if (lock == nullptr && region == nullptr) return nullptr;
+  if (lock == nullptr || region == nullptr) {
     throw std::runtime_error("a received Condition is incomplete");
   }
+  if (wire.waiters.offset != 0) {
+    throw std::runtime_error("a received Condition has a bad offset");
+  }
+  auto state = std::make_shared<ConditionState>();
+  state->lock = std::move(lock);
+  state->waiters = WaiterTable::At(region->data());
+  state->region = std::move(region);
   return state;
+}
+
+RegionRef SaveEvent(const std::shared_ptr<EventState>& state) {
+  if (state == nullptr) return RegionRef();
+  return SendRegion(state->region.get(), 0);
+}
+
+std::shared_ptr<EventState> LoadEvent(const RegionRef& wire) {
+  std::shared_ptr<SharedRegion> region =
+      ReceiveRegion(wire, WaiterTable::Size());
+  if (region == nullptr) return nullptr;
+  if (wire.offset != 0) {
+    throw std::runtime_error("a received Event has a bad offset");
+  }
+  auto state = std::make_shared<EventState>();
+  state->waiters = WaiterTable::At(region->data());
+  state->region = std::move(region);
+  return state;
+}
+
+// Waits on `table` (its lock held by `hold`, released while blocked) until
+// notified or `deadline`: true if notified. The table lock is held again on
+// return. `release` runs after this thread counts as a waiter, before it
+// blocks (a Condition releases its own lock there); `reacquire` after.
+absl::StatusOr<bool> WaitInTable(const WaiterTable& table,
+                                 std::optional<WaiterTable::TableLock>& hold,
+                                 absl::Time deadline,
+                                 const std::function<absl::Status()>& release) {
+  absl::StatusOr<int> slot = table.Enter();
+  if (!slot.ok()) return slot.status();
+  RunHook(g_wait_table_locked_hook);
+  hold.reset();
+  absl::Status released = release();
+  if (released.ok()) {
+    RunHook(g_wait_blocking_hook);
+    table.Block(*slot, deadline);
+  }
+  hold.emplace(table);
+  // A table that cannot be locked again: the slot stays taken (until a
+  // notification finds this thread gone).
+  if (!hold->status().ok()) return hold->status();
+  const bool notified = table.Leave(*slot);
+  if (!released.ok()) return released;
+  return notified;
 }
 
 }  // namespace sync_internal
 
 using sync_internal::ConditionState;
+using sync_internal::EventState;
 using sync_internal::SemLock;
+using sync_internal::WaiterTable;
 
 absl::StatusOr<Condition> Condition::Create() {
   absl::StatusOr<std::shared_ptr<ConditionState>> state =
@@ -139,8 +198,12 @@ absl::StatusOr<Condition> Condition::Create(RLock lock) {
   return Condition(*std::move(state));
 }
 
-bool Condition::acquire(bool block, std::optional<double> timeout) const {
+WaitResult Condition::acquire(bool block, std::optional<double> timeout) const {
   if (state_ == nullptr) return false;
+  if (block) {
+    if (absl::Status checked = internal::CheckTimeout(timeout); !checked.ok())
+      return checked;
+  }
   return state_->lock->Acquire(block, timeout);
 }
 
@@ -155,34 +218,38 @@ absl::StatusOr<bool> Condition::wait(std::optional<double> timeout) const {
   if (!state.lock->IsMine()) {
     return AssertionError("must acquire() condition before using wait()");
   }
-  // This thread is going to sleep.
-  if (absl::Status status = state.sleeping->Release(); !status.ok()) {
-    return status;
-  }
-  // Release the lock, all of an RLock's levels.
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
+  std::optional<WaiterTable::TableLock> hold;
+  hold.emplace(state.waiters);
+  if (!hold->status().ok()) return hold->status();
+  // Released once this thread counts as a waiter, so that a notify() after
+  // the release (which needs the lock) reaches it: all of an RLock's levels.
   const int count = state.lock->Count();
-  for (int i = 0; i < count; ++i) {
-    if (absl::Status status = state.lock->Release(); !status.ok()) {
-      return status;
-    }
-  }
-  // Wait for a notification or the timeout.
-  const bool notified = state.wait->Acquire(true, timeout);
-  // This thread has woken; take the lock back as it was.
-  absl::Status woken = state.woken->Release();
-  for (int i = 0; i < count; ++i) state.lock->Acquire(true, std::nullopt);
-  if (!woken.ok()) return woken;
+  absl::StatusOr<bool> notified = sync_internal::WaitInTable(
+      state.waiters, hold, *deadline, [&state, count]() -> absl::Status {
+        for (int i = 0; i < count; ++i) {
+          if (absl::Status status = state.lock->Release(); !status.ok())
+            return status;
+        }
+        return absl::OkStatus();
+      });
+  hold.reset();
+  // Take the lock back as it was (the levels this thread still holds, if a
+  // release failed half-way, are not released twice).
+  const int held = state.lock->IsMine() ? state.lock->Count() : 0;
+  for (int i = held; i < count; ++i) state.lock->Acquire(true, std::nullopt);
   return notified;
 }
 
 absl::StatusOr<bool> Condition::WaitFor(const std::function<bool()>& predicate,
                                         std::optional<double> timeout) const {
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   bool result = predicate();
   if (result) return result;
   std::optional<absl::Time> end;
-  if (timeout.has_value()) {
-    end = absl::Now() + absl::Seconds(std::isnan(*timeout) ? 0.0 : *timeout);
-  }
+  if (timeout.has_value()) end = *deadline;
   std::optional<double> wait_time;
   while (!result) {
     if (end.has_value()) {
@@ -201,33 +268,9 @@ absl::Status Condition::notify(int n) const {
   if (state_ == nullptr) return sync_internal::Empty();
   ConditionState& state = *state_;
   if (!state.lock->IsMine()) return AssertionError("lock is not owned");
-  // CPython asserts that nobody is blocked on a token left over.
-  if (state.wait->Acquire(false, std::nullopt)) return AssertionError("");
-  // Account for the waiters that timed out since the last notify: take one
-  // sleeper off for every woken one, and rezero woken.
-  while (state.woken->Acquire(false, std::nullopt)) {
-    if (!state.sleeping->Acquire(false, std::nullopt)) {
-      return AssertionError(
-          "notify: Bug in sleeping_count.acquire- res should not be False");
-    }
-  }
-  int sleepers = 0;
-  while (sleepers < n && state.sleeping->Acquire(false, std::nullopt)) {
-    // Wake up one sleeper.
-    if (absl::Status status = state.wait->Release(); !status.ok()) {
-      return status;
-    }
-    ++sleepers;
-  }
-  if (sleepers > 0) {
-    // Wait for each woken sleeper to say so.
-    for (int i = 0; i < sleepers; ++i) {
-      state.woken->Acquire(true, std::nullopt);
-    }
-    // Rezero wait in case some waiters timed out just now.
-    while (state.wait->Acquire(false, std::nullopt)) {
-    }
-  }
+  WaiterTable::TableLock hold(state.waiters);
+  if (!hold.status().ok()) return hold.status();
+  (void)state.waiters.Notify(n);
   return absl::OkStatus();
 }
 
@@ -235,64 +278,61 @@ absl::Status Condition::notify_all() const { return notify(INT_MAX); }
 
 std::string Condition::repr() const {
   if (state_ == nullptr) return "<Condition(unknown, unknown)>";
-  return absl::StrCat(
-      "<Condition(", sync_internal::LockRepr(state_->lock.get()), ", ",
-      state_->sleeping->GetValue() - state_->woken->GetValue(), ")>");
+  int waiting = 0;
+  {
+    WaiterTable::TableLock hold(state_->waiters);
+    if (hold.status().ok()) waiting = state_->waiters.Waiting();
+  }
+  return absl::StrCat("<Condition(",
+                      sync_internal::LockRepr(state_->lock.get()), ", ",
+                      waiting, ")>");
 }
 
 // ---- Event
 
 absl::StatusOr<Event> Event::Create() {
-  // One region: the three counters, the Condition's Lock and the flag.
-  std::shared_ptr<platform::SharedRegion> region;
-  absl::StatusOr<std::shared_ptr<ConditionState>> state =
-      sync_internal::MakeState(nullptr, SemLock::Kind::kSemaphore, &region,
-                               /*extra_slots=*/1);
-  if (!state.ok()) return state.status();
-  absl::StatusOr<std::shared_ptr<SemLock>> flag = SemLock::CreateIn(
-      region, 4 * platform::SharedSemaphore::kSize, SemLock::Kind::kSemaphore,
-      0, platform::SharedSemaphore::MaxValue());
-  if (!flag.ok()) return flag.status();
-  return Event(Condition(*std::move(state)), Semaphore(*std::move(flag)));
+  auto state = std::make_shared<EventState>();
+  absl::StatusOr<std::shared_ptr<platform::SharedRegion>> region =
+      sync_internal::MakeTableRegion(0, state->waiters);
+  if (!region.ok()) return region.status();
+  state->region = *std::move(region);
+  return Event(std::move(state));
 }
 
 bool Event::is_set() const {
-  if (!cond_.valid()) return false;
-  std::scoped_lock hold(cond_);
-  if (flag_.acquire(false)) {
-    (void)flag_.release();
-    return true;
-  }
-  return false;
+  if (state_ == nullptr) return false;
+  WaiterTable::TableLock hold(state_->waiters);
+  return hold.status().ok() && state_->waiters.flag();
 }
 
 void Event::set() const {
-  if (!cond_.valid()) return;
-  std::scoped_lock hold(cond_);
-  (void)flag_.acquire(false);
-  (void)flag_.release();
-  (void)cond_.notify_all();
+  if (state_ == nullptr) return;
+  WaiterTable::TableLock hold(state_->waiters);
+  if (!hold.status().ok()) return;
+  state_->waiters.set_flag(true);
+  (void)state_->waiters.Notify(INT_MAX);
 }
 
 void Event::clear() const {
-  if (!cond_.valid()) return;
-  std::scoped_lock hold(cond_);
-  (void)flag_.acquire(false);
+  if (state_ == nullptr) return;
+  WaiterTable::TableLock hold(state_->waiters);
+  if (hold.status().ok()) state_->waiters.set_flag(false);
 }
 
-bool Event::wait(std::optional<double> timeout) const {
-  if (!cond_.valid()) return false;
-  std::scoped_lock hold(cond_);
-  if (flag_.acquire(false)) {
-    (void)flag_.release();
-  } else {
-    (void)cond_.wait(timeout);
-  }
-  if (flag_.acquire(false)) {
-    (void)flag_.release();
-    return true;
-  }
-  return false;
+WaitResult Event::wait(std::optional<double> timeout) const {
+  if (state_ == nullptr) return false;
+  const WaiterTable& table = state_->waiters;
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
+  std::optional<WaiterTable::TableLock> hold;
+  hold.emplace(table);
+  if (!hold->status().ok()) return hold->status();
+  if (table.flag()) return true;
+  absl::StatusOr<bool> waited = sync_internal::WaitInTable(
+      table, hold, *deadline, [] { return absl::OkStatus(); });
+  if (!waited.ok()) return waited.status();
+  // As CPython: the flag as it is now (set() then clear() in between: false).
+  return table.flag();
 }
 
 }  // namespace procspec

@@ -19,6 +19,7 @@
 #include "process/errors.h"
 #include "process/frame.h"
 #include "process/inherited_handle.h"
+#include "process/internal/deadline.h"
 #include "process/internal/type_name.h"
 
 namespace procspec {
@@ -296,15 +297,12 @@ absl::StatusOr<std::string> Connection::recv_bytes(
 
 absl::StatusOr<bool> Connection::poll(std::optional<double> timeout) {
   if (absl::Status status = CheckReadable(); !status.ok()) return status;
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   if (state_->end > state_->start) return true;
-  absl::Time deadline = absl::InfiniteFuture();
-  if (timeout.has_value()) {
-    deadline = *timeout > 0 ? absl::Now() + absl::Seconds(*timeout)
-                            : absl::InfinitePast();
-  }
   const platform::NativeHandle handles[] = {state_->read.get()};
   absl::StatusOr<std::vector<std::size_t>> ready =
-      platform::WaitReadable(handles, deadline);
+      platform::WaitReadable(handles, *deadline);
   if (!ready.ok()) return OSError(ready.status().message());
   return !ready->empty();
 }

@@ -46,8 +46,10 @@ namespace connection {
 
 absl::StatusOr<std::vector<Handle>> wait(const std::vector<Handle>& handles,
                                          std::optional<double> timeout) {
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
   absl::StatusOr<std::vector<std::size_t>> ready =
-      platform::WaitReadable(handles, internal::DeadlineAfter(timeout));
+      platform::WaitReadable(handles, *deadline);
   if (!ready.ok()) return ready.status();
   std::vector<Handle> result;
   for (std::size_t index : *ready) result.push_back(handles[index]);

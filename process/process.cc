@@ -218,7 +218,9 @@ absl::Status Process::Wait(absl::Time deadline) {
 }
 
 absl::Status Process::join(std::optional<double> timeout) {
-  return Wait(DeadlineAfter(timeout));
+  absl::StatusOr<absl::Time> deadline = internal::TimeoutDeadline(timeout);
+  if (!deadline.ok()) return deadline.status();
+  return Wait(*deadline);
 }
 
 absl::Status Process::join(absl::Duration timeout) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "process/errors.h"
 #include "process/frame.h"
 #include "process/inherited_handle.h"
+#include "process/internal/deadline.h"
 #include "process/internal/queue_exit.h"
 
 namespace procspec {
@@ -299,12 +301,20 @@ class Core {
     return *feeder_;
   }
 
-  // Starts the feeder thread, with `feeder.mu` held, on the first put.
-  void StartFeederLocked(Feeder& feeder) {
-    if (feeder.started) return;
+  // Starts the feeder thread, with `feeder.mu` held, on the first put. When
+  // the thread cannot be created (no memory for its stack, RLIMIT_NPROC),
+  // RuntimeError "can't start new thread", CPython's text, and the feeder
+  // stays unstarted, so that the next put() tries again.
+  absl::Status StartFeederLocked(Feeder& feeder) {
+    if (feeder.started) return absl::OkStatus();
+    try {
+      feeder.thread = std::thread(FeederMain, feeder_, resources_);
+    } catch (const std::system_error&) {
+      return RuntimeError("can't start new thread");
+    }
     feeder.started = true;
     RegisterFeeder(feeder_);
-    feeder.thread = std::thread(FeederMain, feeder_, resources_);
+    return absl::OkStatus();
   }
 
   Feeder* OwnFeeder() {
@@ -596,11 +606,9 @@ std::shared_ptr<Core> Load(const Wire& wire) {
   return core;
 }
 
-absl::Time Deadline(bool block, std::optional<double> timeout) {
+absl::StatusOr<absl::Time> Deadline(bool block, std::optional<double> timeout) {
   if (!block) return absl::InfinitePast();
-  if (!timeout.has_value()) return absl::InfiniteFuture();
-  if (*timeout <= 0) return absl::InfinitePast();
-  return absl::Now() + absl::Seconds(*timeout);
+  return internal::TimeoutDeadline(timeout);
 }
 
 }  // namespace queue_internal
@@ -686,7 +694,11 @@ absl::Status Queue::PutBody(std::string_view body, absl::Time deadline) {
   if (!core_->resources().Slots().Wait(deadline)) return QueueFull();
   queue_internal::Feeder& feeder = core_->LocalFeeder();
   std::lock_guard<std::mutex> lock(feeder.mu);
-  core_->StartFeederLocked(feeder);
+  if (absl::Status started = core_->StartFeederLocked(feeder); !started.ok()) {
+    // Not accepted: nothing would ever write it. The slot goes back.
+    (void)core_->resources().Slots().Post();
+    return started;
+  }
   frame::AppendRecords(feeder.pending, body, platform::AtomicPipeWriteSize());
   if (joinable_) {
     TaskLock task_lock(core_->resources());

@@ -93,8 +93,9 @@ class CoreHandle {
   std::shared_ptr<Core> core_;
 };
 
-// The deadline for CPython's (block, timeout).
-absl::Time Deadline(bool block, std::optional<double> timeout);
+// The deadline for CPython's (block, timeout); ValueError for a NaN timeout
+// when blocking (block=false ignores the timeout, as CPython does).
+absl::StatusOr<absl::Time> Deadline(bool block, std::optional<double> timeout);
 
 // Serializes `value` into this thread's scratch buffer.
 template <typename T>
@@ -121,14 +122,20 @@ class Queue : public queue_internal::CoreHandle {
   Queue() = default;
 
   // Waits for a free slot (for ever; at most `timeout` seconds; not at all
-  // with block=false): queue.Full when none came. ValueError "Queue
-  // <...> is closed" after close(). The item is written by the feeder thread.
+  // with block=false): queue.Full when none came; a NaN timeout is ValueError
+  // "cannot convert float NaN to integer". ValueError "Queue
+  // <...> is closed" after close(). The item is written by the feeder thread;
+  // when that thread cannot be started, RuntimeError "can't start new thread"
+  // and the item is not accepted (the next put() tries again).
   template <typename T>
   absl::Status put(const T& item, bool block = true,
                    std::optional<double> timeout = std::nullopt) {
+    absl::StatusOr<absl::Time> deadline =
+        queue_internal::Deadline(block, timeout);
+    if (!deadline.ok()) return deadline.status();
     absl::StatusOr<std::string_view> body = queue_internal::Serialize(item);
     if (!body.ok()) return body.status();
-    return PutBody(*body, queue_internal::Deadline(block, timeout));
+    return PutBody(*body, *deadline);
   }
   template <typename T>
   absl::Status put_nowait(const T& item) {
@@ -141,12 +148,13 @@ class Queue : public queue_internal::CoreHandle {
   template <typename T>
   absl::StatusOr<T> get(bool block = true,
                         std::optional<double> timeout = std::nullopt) {
+    absl::StatusOr<absl::Time> deadline =
+        queue_internal::Deadline(block, timeout);
+    if (!deadline.ok()) return deadline.status();
     absl::StatusOr<T> result = QueueEmpty();
-    absl::Status status =
-        GetBody(queue_internal::Deadline(block, timeout),
-                [&result](std::string_view body) {
-                  result = connection_internal::ParseValue<T>(body);
-                });
+    absl::Status status = GetBody(*deadline, [&result](std::string_view body) {
+      result = connection_internal::ParseValue<T>(body);
+    });
     if (!status.ok()) return status;
     return result;
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "platform/shared_memory.h"
 #include "process/errors.h"
+#include "process/internal/deadline.h"
 #include "process/internal/semlock.h"
 #include "process/synchronize.h"
 
@@ -105,6 +106,10 @@ absl::StatusOr<RobustLock> RobustLock::Create() {
 absl::StatusOr<RobustLock::AcquireResult> RobustLock::acquire(
     bool block, std::optional<double> timeout) const {
   if (state_ == nullptr) return Empty();
+  if (block) {
+    if (absl::Status checked = internal::CheckTimeout(timeout); !checked.ok())
+      return checked;
+  }
   absl::StatusOr<platform::RobustMutex::LockResult> result =
       state_->mutex.Lock(sync_internal::DeadlineFor(block, timeout));
   if (!result.ok()) {

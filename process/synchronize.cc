@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "platform/shared_memory.h"
+#include "process/internal/deadline.h"
 #include "process/internal/semlock.h"
 #include "process/process.h"
 
@@ -20,8 +21,14 @@ using sync_internal::SemLock;
 
 namespace sync_internal {
 
-bool SemLockHandle::acquire(bool block, std::optional<double> timeout) const {
+WaitResult SemLockHandle::acquire(bool block,
+                                  std::optional<double> timeout) const {
   if (semlock_ == nullptr) return false;
+  // block=false ignores the timeout, as CPython does.
+  if (block) {
+    if (absl::Status checked = internal::CheckTimeout(timeout); !checked.ok())
+      return checked;
+  }
   return semlock_->Acquire(block, timeout);
 }
 

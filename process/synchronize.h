@@ -42,10 +42,30 @@ namespace procspec {
 
 class Condition;
 
+// What a timed acquire() or Event::wait() returns: CPython's True or False, or
+// the exception CPython would raise instead (ValueError "cannot convert float
+// NaN to integer" for a NaN timeout). It converts to bool, false on an error,
+// so that `if (lock.acquire())` reads as in Python; status() tells an error
+// from a timeout.
+class WaitResult {
+ public:
+  WaitResult(bool value) : value_(value) {}  // NOLINT: stands for a bool
+  WaitResult(absl::Status error)             // NOLINT: or for an exception
+      : status_(std::move(error)) {}
+  operator bool() const { return value_; }  // NOLINT: used as a bool
+  bool ok() const { return status_.ok(); }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  bool value_ = false;
+  absl::Status status_;
+};
+
 namespace sync_internal {
 
 class SemLock;
 struct ConditionState;
+struct EventState;
 struct RobustState;
 
 // A region and where an object lives in it, as sent to a child: `handle` is
@@ -70,11 +90,13 @@ struct SemLockWire {
   }
 };
 
+// A Condition's lock and its table of waiters.
 struct ConditionWire {
-  SemLockWire lock, sleeping, woken, wait;
+  SemLockWire lock;
+  RegionRef waiters;
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(lock, sleeping, woken, wait);
+    archive(lock, waiters);
   }
 };
 
@@ -84,8 +106,20 @@ SemLockWire SaveSemLock(const std::shared_ptr<SemLock>& semlock);
 // handles name it. Throws std::runtime_error on a bad wire.
 std::shared_ptr<SemLock> LoadSemLock(const SemLockWire& wire);
 
+// Test-only: `hook` runs in Condition.wait() and Event.wait() once the
+// calling thread counts as a waiter and has released the lock, just before it
+// blocks (nullptr: nothing runs). How a test knows that a waiter is blocked.
+void SetWaitBlockingHook(void (*hook)());
+// Test-only: `hook` runs in Condition.wait() and Event.wait() once the
+// calling thread counts as a waiter, while it still holds the mutex of the
+// object's table of waiters (Event's internal lock). How a test kills a
+// process that holds it.
+void SetWaitTableLockedHook(void (*hook)());
+
 ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state);
 std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire);
+RegionRef SaveEvent(const std::shared_ptr<EventState>& state);
+std::shared_ptr<EventState> LoadEvent(const RegionRef& wire);
 RegionRef SaveRobust(const std::shared_ptr<RobustState>& state);
 std::shared_ptr<RobustState> LoadRobust(const RegionRef& wire);
 
@@ -95,10 +129,11 @@ class SemLockHandle {
  public:
   // Waits until the semaphore can be decremented (for ever without a timeout;
   // at most `timeout` seconds with one, a negative timeout counting as 0) and
-  // returns true, or false if it could not. With block=false only tries (the
-  // timeout is ignored).
-  bool acquire(bool block = true,
-               std::optional<double> timeout = std::nullopt) const;
+  // returns true, or false if it could not; a NaN timeout is ValueError
+  // "cannot convert float NaN to integer" (robustness.timeouts.nan). With
+  // block=false only tries (the timeout is ignored).
+  WaitResult acquire(bool block = true,
+                     std::optional<double> timeout = std::nullopt) const;
   // Increments the semaphore. Lock and BoundedSemaphore: ValueError
   // "semaphore or lock released too many times" when it is at its initial
   // value; RLock: AssertionError "attempt to release recursive lock not owned
@@ -191,7 +226,6 @@ class Semaphore : public sync_internal::SemLockHandle {
   std::string repr() const;
 
  protected:
-  friend class Event;
   explicit Semaphore(std::shared_ptr<sync_internal::SemLock> semlock)
       : SemLockHandle(std::move(semlock)) {}
 };
@@ -212,8 +246,10 @@ class BoundedSemaphore : public Semaphore {
 };
 
 // A condition variable shared by processes (CPython's
-// multiprocessing.Condition: a lock, plus semaphores counting sleepers and
-// wakers, so that notify() wakes waiters in any process).
+// multiprocessing.Condition): a lock, plus a table of waiters in shared memory
+// (CPython: semaphores counting sleepers and wakers), so that notify() wakes
+// waiters in any process, and a waiter killed in wait() wedges nobody
+// (robustness.sync.killed_waiter).
 class Condition {
  public:
   // Condition(lock=None): a new RLock.
@@ -225,8 +261,8 @@ class Condition {
   Condition() = default;
 
   // The lock's acquire() and release().
-  bool acquire(bool block = true,
-               std::optional<double> timeout = std::nullopt) const;
+  WaitResult acquire(bool block = true,
+                     std::optional<double> timeout = std::nullopt) const;
   absl::Status release() const;
   void lock() const { (void)acquire(); }
   bool try_lock() const { return acquire(false); }
@@ -235,7 +271,8 @@ class Condition {
   // Releases the lock (all of an RLock's levels), waits until notified or
   // `timeout` seconds pass, reacquires the lock and returns false on timeout.
   // AssertionError "must acquire() condition before using wait()" unless this
-  // thread holds the lock.
+  // thread holds the lock; OSError [Errno 28] (the lock still held) when
+  // WaiterTable::kSlots (1024) threads wait on it already.
   absl::StatusOr<bool> wait(std::optional<double> timeout = std::nullopt) const;
   // Waits until `predicate()` is true or `timeout` passes, returning its last
   // value (true at once, lock held or not, if it already is).
@@ -246,9 +283,10 @@ class Condition {
     return WaitFor(std::function<bool()>(std::forward<Predicate>(predicate)),
                    timeout);
   }
-  // Wakes up to `n` waiting processes or threads, and returns once they have
-  // woken. AssertionError "lock is not owned" unless this thread holds the
-  // lock.
+  // Wakes up to `n` waiting processes or threads, the longest waiting first
+  // (a waiter that died is skipped). Returns at once (CPython returns once
+  // the woken have said so). AssertionError "lock is not owned" unless this
+  // thread holds the lock.
   absl::Status notify(int n = 1) const;
   absl::Status notify_all() const;
 
@@ -270,7 +308,6 @@ class Condition {
   }
 
  private:
-  friend class Event;
   explicit Condition(std::shared_ptr<sync_internal::ConditionState> state)
       : state_(std::move(state)) {}
   absl::StatusOr<bool> WaitFor(const std::function<bool()>& predicate,
@@ -279,8 +316,11 @@ class Condition {
   std::shared_ptr<sync_internal::ConditionState> state_;
 };
 
-// A flag shared by processes (CPython's multiprocessing.Event: a
-// Condition(Lock()) and a Semaphore(0) as the flag). Starts clear.
+// A flag shared by processes (CPython's multiprocessing.Event). Starts clear.
+// CPython builds it from a Condition(Lock()) and a Semaphore(0); here it is a
+// flag beside a table of waiters under one robust mutex, so that a process
+// killed while it waits, or while it holds that mutex, wedges nobody
+// (robustness.sync.killed_waiter).
 class Event {
  public:
   static absl::StatusOr<Event> Create();
@@ -291,26 +331,28 @@ class Event {
   void set() const;
   void clear() const;
   // Returns true at once if the flag is set; else waits until it is set (true)
-  // or `timeout` seconds have passed (false, never earlier).
-  bool wait(std::optional<double> timeout = std::nullopt) const;
+  // or `timeout` seconds have passed (false, never earlier). A NaN timeout:
+  // ValueError "cannot convert float NaN to integer".
+  WaitResult wait(std::optional<double> timeout = std::nullopt) const;
 
-  bool valid() const { return cond_.valid(); }
+  bool valid() const { return state_ != nullptr; }
 
   template <class Archive>
   void save(Archive& archive) const {
-    archive(cond_, flag_);
+    archive(sync_internal::SaveEvent(state_));
   }
   template <class Archive>
   void load(Archive& archive) {
-    archive(cond_, flag_);
+    sync_internal::RegionRef wire;
+    archive(wire);
+    state_ = sync_internal::LoadEvent(wire);
   }
 
  private:
-  Event(Condition cond, Semaphore flag)
-      : cond_(std::move(cond)), flag_(std::move(flag)) {}
+  explicit Event(std::shared_ptr<sync_internal::EventState> state)
+      : state_(std::move(state)) {}
 
-  Condition cond_;
-  Semaphore flag_;
+  std::shared_ptr<sync_internal::EventState> state_;
 };
 
 // Beyond CPython: a lock that tells its next acquirer that the previous

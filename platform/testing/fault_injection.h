@@ -24,6 +24,13 @@ namespace procspec::platform::testing {
 // calls. For a test's child only: the filter is inherited by every descendant.
 absl::Status DenyProcessCreation();
 
+// Irreversibly makes every later attempt of the calling process to create a
+// thread (clone with CLONE_THREAD) fail with EAGAIN, as RLIMIT_NPROC or
+// RLIMIT_AS make pthread_create fail; clone3 fails with ENOSYS, as above.
+// Processes can still be created. A seccomp filter; Unimplemented where the OS
+// cannot filter system calls. For a test's child only.
+absl::Status DenyThreadCreation();
+
 // An interval timer that interrupts this process with a signal (SIGALRM, with
 // a handler that does nothing, installed without SA_RESTART so that blocking
 // calls fail with EINTR) every `period` while the object lives. The previous

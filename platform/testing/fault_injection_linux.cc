@@ -111,6 +111,33 @@ absl::Status DenyProcessCreation() {
 #endif
 }
 
+absl::Status DenyThreadCreation() {
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
+  constexpr std::uint32_t kDeny =
+      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
+  constexpr std::uint32_t kNoClone3 =
+      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
+  // As DenyProcessCreation, with the CLONE_THREAD test reversed.
+  sock_filter filter[] = {
+      /* 0*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      /* 2*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 3*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 4*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      /* 5*/ BPF_STMT(BPF_RET | BPF_K, kNoClone3),
+      /* 6*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
+      /* 7*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)),
+      /* 8*/ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+      /* 9*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
+      /*10*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  return linux_testing::InstallSeccompFilter(filter);
+#else
+  return absl::UnimplementedError("DenyThreadCreation: unknown architecture");
+#endif
+}
+
 struct SignalStorm::Saved {
   struct sigaction action = {};
   itimerval timer = {};

@@ -49,8 +49,6 @@ Received& GetReceived() {
 
 absl::Time DeadlineFor(bool block, std::optional<double> timeout) {
   if (!block) return absl::InfinitePast();
-  // CPython turns a NaN into a failing sem_timedwait; here it is a try.
-  if (timeout.has_value() && std::isnan(*timeout)) return absl::InfinitePast();
   return internal::DeadlineAfter(timeout);
 }
 

@@ -24,7 +24,8 @@ namespace procspec::sync_internal {
 
 // The deadline of acquire(block, timeout): InfinitePast for a non-blocking
 // call (try only), InfiniteFuture without a timeout, else now + timeout, a
-// negative (or NaN) timeout counting as 0, as CPython does.
+// negative timeout counting as 0, as CPython does. A NaN timeout is the
+// caller's to refuse first (internal::CheckTimeout).
 absl::Time DeadlineFor(bool block, std::optional<double> timeout);
 
 // In the parent, while a bootstrap is serialized: the reference to send for
