@@ -402,7 +402,8 @@ absl::Status WriteAll(NativeHandle handle, std::string_view data);
 absl::StatusOr<std::string> ReadSome(NativeHandle handle,
                                      std::size_t max_bytes);
 // Reads exactly `size` bytes, or fails with OutOfRange on a premature end of
-// file.
+// file. The buffer grows as bytes arrive (internal/growing_read.h): a `size`
+// that the other end announced and never sends costs no memory.
 absl::StatusOr<std::string> ReadExactly(NativeHandle handle, std::size_t size);
 
 // Waits until one of `handles` is readable (or at end of file) or `deadline`
