@@ -306,7 +306,9 @@ class Backend {
   // Shared memory (platform/shared_memory.h): a close-on-exec descriptor of
   // `size` zeroed bytes that no name in the file system refers to, readable
   // and writable by this user only. "posix": shm_open of a random name
-  // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
+  // (O_CREAT|O_EXCL, mode 0600) unlinked at once, both by a helper process
+  // forked for the purpose (shared_memory.h: no SIGKILL of the caller can
+  // leave the name); "linux": memfd_create.
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
 
   // The timed waits of SharedSemaphore and RobustMutex (shared_memory.h), for
