@@ -22,6 +22,7 @@
 #include "absl/types/span.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
+#include "platform/internal/growing_read.h"
 #include "platform/internal/posix_io.h"
 #include "platform/platform.h"
 
@@ -73,18 +74,17 @@ absl::StatusOr<std::string> ReadSome(NativeHandle handle,
 }
 
 absl::StatusOr<std::string> ReadExactly(NativeHandle handle, std::size_t size) {
-  std::string data;
-  data.reserve(size);
-  while (data.size() < size) {
-    absl::StatusOr<std::string> chunk = ReadSome(handle, size - data.size());
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->empty()) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "end of file after ", data.size(), " of ", size, " bytes"));
-    }
-    data += *chunk;
-  }
-  return data;
+  // `size` often comes from the other end: the buffer grows as bytes arrive.
+  return internal::ReadGrowing(
+      size,
+      [handle](char* buffer,
+               std::size_t capacity) -> absl::StatusOr<std::size_t> {
+        while (true) {
+          const ssize_t got = read(static_cast<int>(handle), buffer, capacity);
+          if (got >= 0) return static_cast<std::size_t>(got);
+          if (errno != EINTR) return internal::ErrnoError(errno, "read");
+        }
+      });
 }
 
 absl::StatusOr<std::vector<std::size_t>> WaitReadable(

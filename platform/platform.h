@@ -307,7 +307,9 @@ class Backend {
   // Shared memory (platform/shared_memory.h): a close-on-exec descriptor of
   // `size` zeroed bytes that no name in the file system refers to, readable
   // and writable by this user only. "posix": shm_open of a random name
-  // (O_CREAT|O_EXCL, mode 0600) unlinked at once; "linux": memfd_create.
+  // (O_CREAT|O_EXCL, mode 0600) unlinked at once, both by a helper process
+  // forked for the purpose (shared_memory.h: no SIGKILL of the caller can
+  // leave the name); "linux": memfd_create.
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
 
   // The timed waits of SharedSemaphore and RobustMutex (shared_memory.h), for
@@ -403,7 +405,8 @@ absl::Status WriteAll(NativeHandle handle, std::string_view data);
 absl::StatusOr<std::string> ReadSome(NativeHandle handle,
                                      std::size_t max_bytes);
 // Reads exactly `size` bytes, or fails with OutOfRange on a premature end of
-// file.
+// file. The buffer grows as bytes arrive (internal/growing_read.h): a `size`
+// that the other end announced and never sends costs no memory.
 absl::StatusOr<std::string> ReadExactly(NativeHandle handle, std::size_t size);
 
 // Waits until one of `handles` is readable (or at end of file) or `deadline`

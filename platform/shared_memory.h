@@ -10,9 +10,13 @@
 //   SharedSemaphore same = SharedSemaphore::At(mine->data());
 //
 // A region is anonymous: "linux" makes it with memfd_create(MFD_CLOEXEC);
-// "posix" with shm_open of a random name (O_CREAT|O_EXCL, mode 0600) that it
-// unlinks at once, so nothing is ever left in /dev/shm or the file system. The
-// memory lives as long as a descriptor or a mapping of it does, in any process.
+// "posix" with shm_open of a random name (O_CREAT|O_EXCL, mode 0600) that is
+// unlinked at once by the process that made it: a short-lived helper forked
+// for each region, in a process group of its own, which passes the
+// descriptor back over a socket pair. A SIGKILL of the caller at any instant
+// does not reach the helper, so nothing is ever left in /dev/shm or the file
+// system. The memory lives as long as a descriptor or a mapping of it does,
+// in any process.
 #ifndef PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 #define PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 

@@ -80,7 +80,13 @@ absl::StatusOr<SpawnedContext> Receive(NativeHandle channel,
   if (!backend.ok()) return backend.status();
   // The parent's backend, for this process and its own children.
   if (absl::Status s = SelectBackend(header->backend); !s.ok()) return s;
+  // The size is the header's word: ReadExactly grows its buffer as the
+  // payload arrives, so a size that is never sent costs nothing.
   absl::StatusOr<std::string> payload = ReadExactly(channel, header->size);
+  if (absl::IsOutOfRange(payload.status())) {
+    return absl::OutOfRangeError(
+        absl::StrCat("truncated bootstrap: ", payload.status().message()));
+  }
   if (!payload.ok()) return payload.status();
   // Not read to end of file: the size says where the payload ends, and the
   // payload's own framing says whether it is whole.

@@ -237,17 +237,20 @@ absl::StatusOr<std::string_view> Connection::ReceiveFrame(
       if (s.start == s.end) s.start = s.end = 0;
       return body;
     }
-    // Room for at least what the frame needs, and for a read-ahead.
-    const std::size_t needed = static_cast<std::size_t>(decoded.needed);
+    // Room for the next read. The buffer grows as bytes arrive, never to a
+    // length a header announced: when it is full, by what it holds (doubling)
+    // or a read-ahead, whichever is more, up to what the frame needs.
+    const auto needed = static_cast<std::size_t>(decoded.needed);
     if (s.start > 0 &&
         (s.in.size() - s.start < needed || s.end == s.in.size())) {
       std::memmove(s.in.data(), s.in.data() + s.start, s.end - s.start);
       s.end -= s.start;
       s.start = 0;
     }
-    if (s.in.size() < std::max(needed, kReadAhead)) {
+    if (s.end == s.in.size()) {
+      const std::size_t grown = s.in.size() + std::max(kReadAhead, s.in.size());
       try {
-        s.in.resize(std::max(needed, kReadAhead));
+        s.in.resize(std::max(kReadAhead, std::min(needed, grown)));
       } catch (const std::exception&) {
         return BadMessageLength();
       }
@@ -257,6 +260,8 @@ absl::StatusOr<std::string_view> Connection::ReceiveFrame(
     if (got.error != 0) return ErrnoStatus(got.error);
     if (got.bytes == 0) {
       const bool partial = s.end > s.start;
+      // Nothing more will come: release what a truncated frame grew.
+      s.in = std::string();
       s.start = s.end = 0;
       if (partial) return OSError("got end of file during message");
       return EOFError();

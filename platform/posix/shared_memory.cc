@@ -1,12 +1,16 @@
 // Shared memory and process-shared synchronization objects: POSIX.1-2008 only
-// (shm_open, mmap, sem_t, robust pthread mutexes).
+// (shm_open, mmap, sem_t, robust pthread mutexes; fork and a socket pair for
+// the helper that owns each shm_open name while it exists).
 #include "platform/shared_memory.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +18,14 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +34,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
+#include "platform/internal/fork_registry.h"
+#include "platform/internal/posix_io.h"
 #include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
 #include "platform/posix/posix_backend.h"
@@ -88,6 +98,146 @@ std::string RandomShmName() {
   return absl::StrFormat("/procspec-%d-%016x", getpid(), generator());
 }
 
+// ---- Making the object without leaving its name behind
+//
+// shm_open needs a name, and the name lives in /dev/shm until shm_unlink: a
+// process SIGKILLed between the two calls would leave it there for ever. So
+// the two calls are made by a helper forked for the purpose, in a process
+// group of its own: a SIGKILL of this process (or of its process group) does
+// not reach it, and it finishes its unlink whatever happens to its parent.
+// It passes the descriptor back over a socket pair and exits; this process
+// reaps it by its pid.
+
+// What the helper sends: the errno of shm_open or shm_unlink (0 with the
+// descriptor attached).
+struct HelperReply {
+  int error = 0;
+};
+
+union HelperControl {
+  cmsghdr align;
+  char bytes[CMSG_SPACE(sizeof(int))];
+};
+
+// In the forked helper: only async-signal-safe calls (the parent may have had
+// other threads), and no return.
+[[noreturn]] void RunShmHelper(int socket, const char* name) {
+  // Out of the parent's process group, before the name exists.
+  (void)setpgid(0, 0);
+  HelperReply reply;
+  HelperControl control;
+  std::memset(&control, 0, sizeof(control));
+  iovec iov{&reply, sizeof(reply)};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  const int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    reply.error = errno;
+  } else if (shm_unlink(name) != 0) {
+    reply.error = errno;
+  } else {
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof(control.bytes);
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  }
+  // A parent that is gone is no error of the helper's (MSG_NOSIGNAL: no
+  // SIGPIPE); the name is unlinked already.
+  while (sendmsg(socket, &message, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+  _exit(0);
+}
+
+// Reaps the helper `pid`. ECHILD: already reaped (SIGCHLD ignored, or a
+// handler of the program's that waits for any child); its work was done.
+void ReapHelper(pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The helper's reply for `name`: the descriptor, close-on-exec; nullopt if no
+// helper can be forked (EAGAIN under RLIMIT_NPROC, a filter that denies it).
+absl::StatusOr<std::optional<UniqueHandle>> OpenUnlinkedByHelper(
+    const std::string& name) {
+  UniqueHandle mine, theirs;
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+      return internal::ErrnoError(errno, "socketpair");
+    mine.reset(fds[0]);
+    theirs.reset(fds[1]);
+    if (absl::Status s = internal::SetCloseOnExec(fds[0]); !s.ok()) return s;
+    if (absl::Status s = internal::SetCloseOnExec(fds[1]); !s.ok()) return s;
+    pid = fork();
+    if (pid == 0) RunShmHelper(fds[1], name.c_str());
+  }
+  if (pid < 0) return std::nullopt;
+  theirs.reset();
+  HelperReply reply;
+  reply.error = EIO;  // if the helper died before it replied
+  std::size_t got = 0;
+  std::vector<UniqueHandle> handles;
+  while (got < sizeof(reply)) {
+    const NativeHandle wait_on[] = {mine.get()};
+    absl::StatusOr<std::vector<std::size_t>> ready =
+        WaitReadable(wait_on, absl::InfiniteFuture());
+    if (!ready.ok()) break;
+    // Received descriptors are inheritable until FD_CLOEXEC is set: no fork
+    // of this library may happen in between.
+    std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    HelperControl control;
+    iovec iov{reinterpret_cast<char*>(&reply) + got, sizeof(reply) - got};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof(control.bytes);
+    const ssize_t n = recvmsg(static_cast<int>(mine.get()), &message, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+         header = CMSG_NXTHDR(&message, header)) {
+      if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+        continue;
+      const std::size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+        (void)internal::SetCloseOnExec(fd);
+        handles.emplace_back(fd);
+      }
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  ReapHelper(pid);
+  if (got < sizeof(reply)) {
+    return internal::ErrnoError(EIO, "shared memory helper");
+  }
+  if (reply.error != 0) return internal::ErrnoError(reply.error, "shm_open");
+  if (handles.size() != 1)
+    return internal::ErrnoError(EIO, "shared memory helper");
+  return std::optional<UniqueHandle>(std::move(handles[0]));
+}
+
+// shm_open then shm_unlink in this process: only when no helper can be
+// forked, when a SIGKILL between the two calls would leave the name.
+absl::StatusOr<UniqueHandle> OpenUnlinkedHere(const std::string& name) {
+  // shm_open sets FD_CLOEXEC itself (POSIX), atomically.
+  const int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return internal::ErrnoError(errno, "shm_open");
+  UniqueHandle handle(fd);
+  if (shm_unlink(name.c_str()) != 0)
+    return internal::ErrnoError(errno, "shm_unlink");
+  return handle;
+}
+
 }  // namespace
 
 namespace posix {
@@ -98,20 +248,24 @@ absl::StatusOr<UniqueHandle> PosixBackend::CreateSharedMemory(
     return absl::InvalidArgumentError(
         "[Errno 22] Invalid argument: empty shared memory");
   for (int attempt = 0; attempt < 100; ++attempt) {
+    // Named after this process, made in this one (the helper's copy of the
+    // generator would not move on).
     const std::string name = RandomShmName();
-    // shm_open sets FD_CLOEXEC itself (POSIX), atomically.
-    const int fd = shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST || errno == EINTR) continue;
-      return internal::ErrnoError(errno, "shm_open");
+    absl::StatusOr<std::optional<UniqueHandle>> made =
+        OpenUnlinkedByHelper(name);
+    if (!made.ok()) {
+      if (absl::IsAlreadyExists(made.status())) continue;  // EEXIST
+      return made.status();
     }
-    UniqueHandle handle(fd);
-    // At once: the object lives on through the descriptor, and nothing is left
-    // in /dev/shm whatever happens to this process.
-    if (shm_unlink(name.c_str()) != 0) {
-      return internal::ErrnoError(errno, "shm_unlink");
+    absl::StatusOr<UniqueHandle> handle =
+        made->has_value() ? std::move(**made) : OpenUnlinkedHere(name);
+    if (!handle.ok()) {
+      if (absl::IsAlreadyExists(handle.status())) continue;  // EEXIST
+      return handle.status();
     }
-    if (absl::Status status = Resize(fd, size); !status.ok()) return status;
+    if (absl::Status status = Resize(static_cast<int>(handle->get()), size);
+        !status.ok())
+      return status;
     return handle;
   }
   return absl::AlreadyExistsError(
