@@ -137,10 +137,12 @@ class ParentWatch {
 struct ForkOptions {
   // Opt-in, beyond CPython: the child is killed (SIGKILL) when its parent dies,
   // however the parent dies. Backends that cannot do it fail with
-  // Unimplemented. Under "linux" (the kernel's PR_SET_PDEATHSIG) the parent is
-  // the *thread* that called Fork: fork from a thread that lives as long as the
-  // parent process does. Under "posix" it is the parent process, and destroying
-  // the ChildProcess while the child runs counts as the parent's death.
+  // Unimplemented. The parent is the process, never the thread that called
+  // Fork: a thread in the child waits for the parent to end (on "linux" on a
+  // pidfd of the parent, on "posix" on the parent-watch pipe) and kills the
+  // child. Under "posix" destroying the ChildProcess while the child runs also
+  // counts as the parent's death. A program the child execs is no longer
+  // watched.
   bool die_with_parent = false;
 };
 

@@ -9,8 +9,9 @@
 //  - The parent watch is a pidfd of the parent, opened by the child; no pipe
 //  stays open in the
 //    parent per child.
-//  - die_with_parent is PR_SET_PDEATHSIG (which fires when the forking *thread*
-//  ends).
+//  - die_with_parent is a thread in the child blocked on a pidfd of the parent
+//    (readable once the whole parent process has ended; PR_SET_PDEATHSIG would
+//    fire when the forking *thread* ends).
 // On a kernel without pidfds (before 5.3) sentinels and parent watches fall
 // back to pipes.
 #ifndef PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -50,14 +52,15 @@ constexpr int kChildBugExitCode = 70;
   ExitImmediately(kChildBugExitCode);
 }
 
+// Threads started by KillSelfWhenReadableLocked in this process.
+std::atomic<int> watcher_threads{0};
+
 // Runs in a thread of a child forked with die_with_parent: `watch` is a
-// duplicate of the parent watch's read end, which reaches end of file when the
-// parent is gone.
+// duplicate of a descriptor that becomes readable when the parent is gone (a
+// parent-watch pipe's read end, or a pidfd of the parent).
 void KillSelfWhenParentEnds(int watch) {
-  char byte;
-  while (true) {
-    const ssize_t got = read(watch, &byte, 1);
-    if (got == 0 || (got < 0 && errno != EINTR)) break;
+  pollfd entry = {watch, POLLIN, 0};
+  while (poll(&entry, 1, -1) < 0 && errno == EINTR) {
   }
   kill(getpid(), SIGKILL);
 }
@@ -328,6 +331,8 @@ void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
   // The parent's descriptors for its other children and for its own parent
   // watch.
   internal::CloseRegisteredInChildLocked();
+  // Threads are not copied by fork(): the parent's watcher is not here.
+  watcher_threads.store(0);
   plumbing.sentinel_read.reset();
   plumbing.watch_write.reset();
   // Kept open until this process exits, so that the parent's sentinel fires
@@ -427,8 +432,11 @@ absl::Status PosixBackend::KillSelfWhenReadableLocked(NativeHandle handle) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot start a thread: ", error.what()));
   }
+  watcher_threads.fetch_add(1);
   return absl::OkStatus();
 }
+
+int PosixBackend::WatcherThreads() { return watcher_threads.load(); }
 
 absl::StatusOr<std::unique_ptr<ParentWatch>> PosixBackend::WatchParentLocked(
     Pid parent, ForkPlumbing& plumbing) {

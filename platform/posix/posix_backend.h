@@ -99,6 +99,9 @@ class PosixBackend : public Backend {
   // (SIGKILL) once `handle` is readable (a parent watch's read end: end of
   // file when the watched process has gone). The thread reads a duplicate.
   static absl::Status KillSelfWhenReadableLocked(NativeHandle handle);
+  // How many threads KillSelfWhenReadableLocked has started in this process
+  // (0 or 1): they hold no lock, so the fork warning need not count them.
+  static int WatcherThreads();
   // In the child after fork(): the watch on `parent`.
   virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
       Pid parent, ForkPlumbing& plumbing);
