@@ -164,6 +164,8 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
   return PipeEnds{UniqueHandle(fds[0]), UniqueHandle(fds[1])};
 }
 
+bool LinuxBackend::AdoptCanFailAfterFork() const { return has_pidfd_; }
+
 absl::StatusOr<posix::ForkPlumbing> LinuxBackend::PrepareLocked(
     const ForkOptions& options) {
   if (!has_pidfd_) return PosixBackend::PrepareLocked(options);

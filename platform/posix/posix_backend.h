@@ -84,6 +84,11 @@ class PosixBackend : public Backend {
 
   // A close-on-exec pipe.
   virtual absl::StatusOr<PipeEnds> MakePipeLocked();
+  // Whether AdoptLocked can fail after fork() (it needs something it can only
+  // make then). If so, `Fork` makes the child wait for a go-ahead (a byte on a
+  // pipe made before fork()) before it runs anything, and kills it while it
+  // still waits if AdoptLocked fails: a failed start has run no target.
+  virtual bool AdoptCanFailAfterFork() const { return false; }
   // Before fork(): the descriptors a new child needs.
   virtual absl::StatusOr<ForkPlumbing> PrepareLocked(
       const ForkOptions& options);
@@ -122,9 +127,11 @@ class PosixBackend : public Backend {
       const ForkOptions& options, Requester* requester,
       absl::FunctionRef<int(ChildContext&)> child_main);
   // The child's side of `Fork`, from fork() to _exit().
+  // `go_ahead`, if valid, is the read end of the pipe the parent writes one
+  // byte to once it manages the child; end of file means it gave up.
   [[noreturn]] void RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
                              const ForkOptions& options, ForkPlumbing& plumbing,
-                             Requester* requester,
+                             UniqueHandle go_ahead, Requester* requester,
                              absl::FunctionRef<int(ChildContext&)> child_main);
 };
 
