@@ -50,6 +50,11 @@ struct ExitStatus {
   bool signaled = false;  // true: killed by `value`; false: exited with code
                           // `value` (0..255).
   int value = 0;
+  // The child has ended, but something else in this process reaped it (a
+  // SIGCHLD handler calling waitpid(-1), or SIGCHLD set to SIG_IGN, when the
+  // kernel reaps it): its status is lost, and `signaled` and `value` mean
+  // nothing.
+  bool collected_elsewhere = false;
 
   // CPython's Process.exitcode: the exit code, or -N for a death by signal N.
   int exitcode() const { return signaled ? -value : value; }
@@ -106,14 +111,19 @@ class ChildProcess {
   // event-driven (no polling loop). Reaps the child the first time it is seen
   // to have exited and caches the status. Returns nullopt if the child is still
   // running at `deadline`; a deadline in the past polls without blocking.
-  // `absl::InfiniteFuture()` waits for ever. EINTR is retried. Fails (Internal)
-  // if something else in this process reaped the child, e.g. with SIGCHLD
-  // ignored.
+  // `absl::InfiniteFuture()` waits for ever. EINTR is retried. What tells is
+  // the child's exit itself, never its descriptors: a child that closed its
+  // sentinel early (an exec, a loop closing descriptors) or a grandchild that
+  // holds it changes neither the answer nor when it comes. A past deadline
+  // never blocks. A child that something else in this process reaped (a
+  // SIGCHLD handler, SIGCHLD ignored) has ended: its status, cached like any
+  // other, says `collected_elsewhere`.
   virtual absl::StatusOr<std::optional<ExitStatus>> Wait(
       absl::Time deadline) = 0;
 
-  // Sends `signal` to the child unless it has been reaped, in which case it
-  // does nothing and returns OK. Does not wait.
+  // Sends `signal` to the child unless it has been reaped (by this object or by
+  // anything else in this process), in which case it does nothing and returns
+  // OK. Does not wait.
   virtual absl::Status SendSignal(Signal signal) = 0;
 
   // A handle that becomes readable when the child exits (pidfd, or the read end

@@ -61,6 +61,9 @@ class PidfdChildProcess final : public posix::PosixChildProcess {
   }
 
  protected:
+  // A pidfd becomes readable exactly when the child has ended, whatever
+  // happens to the child's descriptors.
+  bool SentinelIsExact() const override { return true; }
   absl::Status DeliverLocked(int signal_number) override {
     if (SendSignalToPidfd(sentinel(), signal_number) == 0 || errno == ESRCH) {
       return absl::OkStatus();
@@ -190,7 +193,8 @@ absl::Status LinuxBackend::ArmDieWithParentLocked(
   // parent that started the child from a short-lived thread lives on. A pidfd
   // of the parent becomes readable only when the whole parent process has
   // ended, so a thread blocked on it watches the process.
-  if (!has_pidfd_) return PosixBackend::ArmDieWithParentLocked(parent, plumbing);
+  if (!has_pidfd_)
+    return PosixBackend::ArmDieWithParentLocked(parent, plumbing);
   UniqueHandle pidfd(OpenPidfd(parent));
   if (!pidfd.valid() && errno != ESRCH)
     return internal::ErrnoError(errno, "pidfd_open");

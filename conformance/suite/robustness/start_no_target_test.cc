@@ -82,8 +82,8 @@ void RobustnessStartUnderDescriptorLimit(InheritedHandle report_pipe,
         started.push_back(std::move(p));
       } else {
         failed.push_back(absl::StrCat(i));
-        messages.push_back(absl::StrCat(procspec::PythonExceptionType(s), ": ",
-                                        s.message()));
+        messages.push_back(
+            absl::StrCat(procspec::PythonExceptionType(s), ": ", s.message()));
       }
     }
     report.Add("started", absl::StrCat(started.size()));
@@ -95,9 +95,8 @@ void RobustnessStartUnderDescriptorLimit(InheritedHandle report_pipe,
     for (auto& p : started) {
       (void)p->join();
       absl::StatusOr<std::optional<int>> code = p->exitcode();
-      exitcodes.push_back(code.ok() && code->has_value()
-                              ? absl::StrCat(**code)
-                              : "?");
+      exitcodes.push_back(code.ok() && code->has_value() ? absl::StrCat(**code)
+                                                         : "?");
     }
     report.Add("exitcodes", absl::StrJoin(exitcodes, ","));
     started.clear();
@@ -149,8 +148,8 @@ CONFORMANCE_TEST(StartNoTarget, FailedStartRanNoTarget,
             absl::StrJoin(std::vector<std::string>(started, "0"), ","))
       << text;
   for (absl::string_view message : absl::StrSplit(report["messages"], '|')) {
-    EXPECT_TRUE(absl::StartsWith(message,
-                                 "OSError: [Errno 24] Too many open files"))
+    EXPECT_TRUE(
+        absl::StartsWith(message, "OSError: [Errno 24] Too many open files"))
         << text;
   }
 }
