@@ -128,7 +128,9 @@ class ChildProcess {
 
   // A handle that becomes readable when the child exits (pidfd, or the read end
   // of a pipe that the child's exit closes). Owned by this object; valid until
-  // it is destroyed.
+  // it is destroyed. Its number never changes (as CPython's sentinel); a pipe
+  // the child closed early (an exec) is made, once Wait has seen that, to
+  // refer to a pipe that becomes readable at the child's exit.
   virtual NativeHandle sentinel() const = 0;
 };
 

@@ -217,6 +217,17 @@ absl::StatusOr<NativeHandle> PosixChildProcess::ExitEventLocked() {
   }
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (!started.ok()) return started;
+  {
+    // The sentinel's number now names the helper's pipe too: it becomes
+    // readable when the child ends, whatever the child did with its end.
+    // Under the fork mutex, as dup2 leaves the copy inheritable until
+    // FD_CLOEXEC is set again. If it fails, the sentinel merely stays early.
+    std::lock_guard<std::mutex> fork_lock(internal::ForkMutex());
+    if (dup2(static_cast<int>(read_end.get()),
+             static_cast<int>(sentinel_.get())) >= 0) {
+      (void)internal::SetCloseOnExec(sentinel_.get());
+    }
+  }
   exit_event_ = std::move(read_end);
   return exit_event_.get();
 }

@@ -42,6 +42,10 @@ class PosixChildProcess : public ChildProcess {
   Pid pid() const override { return pid_; }
   absl::StatusOr<std::optional<ExitStatus>> Wait(absl::Time deadline) override;
   absl::Status SendSignal(Signal signal) override;
+  // Once the sentinel pipe has fired early (see above), its descriptor is
+  // made to refer to the helper thread's pipe (same number), so that a caller
+  // polling it (connection.wait, a fork server's loop) waits for the child's
+  // exit instead of finding it readable at once.
   NativeHandle sentinel() const override { return sentinel_.get(); }
 
  protected:
