@@ -50,6 +50,11 @@ struct ExitStatus {
   bool signaled = false;  // true: killed by `value`; false: exited with code
                           // `value` (0..255).
   int value = 0;
+  // The child has ended, but something else in this process reaped it (a
+  // SIGCHLD handler calling waitpid(-1), or SIGCHLD set to SIG_IGN, when the
+  // kernel reaps it): its status is lost, and `signaled` and `value` mean
+  // nothing.
+  bool collected_elsewhere = false;
 
   // CPython's Process.exitcode: the exit code, or -N for a death by signal N.
   int exitcode() const { return signaled ? -value : value; }
@@ -106,19 +111,26 @@ class ChildProcess {
   // event-driven (no polling loop). Reaps the child the first time it is seen
   // to have exited and caches the status. Returns nullopt if the child is still
   // running at `deadline`; a deadline in the past polls without blocking.
-  // `absl::InfiniteFuture()` waits for ever. EINTR is retried. Fails (Internal)
-  // if something else in this process reaped the child, e.g. with SIGCHLD
-  // ignored.
+  // `absl::InfiniteFuture()` waits for ever. EINTR is retried. What tells is
+  // the child's exit itself, never its descriptors: a child that closed its
+  // sentinel early (an exec, a loop closing descriptors) or a grandchild that
+  // holds it changes neither the answer nor when it comes. A past deadline
+  // never blocks. A child that something else in this process reaped (a
+  // SIGCHLD handler, SIGCHLD ignored) has ended: its status, cached like any
+  // other, says `collected_elsewhere`.
   virtual absl::StatusOr<std::optional<ExitStatus>> Wait(
       absl::Time deadline) = 0;
 
-  // Sends `signal` to the child unless it has been reaped, in which case it
-  // does nothing and returns OK. Does not wait.
+  // Sends `signal` to the child unless it has been reaped (by this object or by
+  // anything else in this process), in which case it does nothing and returns
+  // OK. Does not wait.
   virtual absl::Status SendSignal(Signal signal) = 0;
 
   // A handle that becomes readable when the child exits (pidfd, or the read end
   // of a pipe that the child's exit closes). Owned by this object; valid until
-  // it is destroyed.
+  // it is destroyed. Its number never changes (as CPython's sentinel); a pipe
+  // the child closed early (an exec) is made, once Wait has seen that, to
+  // refer to a pipe that becomes readable at the child's exit.
   virtual NativeHandle sentinel() const = 0;
 };
 
@@ -137,10 +149,12 @@ class ParentWatch {
 struct ForkOptions {
   // Opt-in, beyond CPython: the child is killed (SIGKILL) when its parent dies,
   // however the parent dies. Backends that cannot do it fail with
-  // Unimplemented. Under "linux" (the kernel's PR_SET_PDEATHSIG) the parent is
-  // the *thread* that called Fork: fork from a thread that lives as long as the
-  // parent process does. Under "posix" it is the parent process, and destroying
-  // the ChildProcess while the child runs counts as the parent's death.
+  // Unimplemented. The parent is the process, never the thread that called
+  // Fork: a thread in the child waits for the parent to end (on "linux" on a
+  // pidfd of the parent, on "posix" on the parent-watch pipe) and kills the
+  // child. Under "posix" destroying the ChildProcess while the child runs also
+  // counts as the parent's death. A program the child execs is no longer
+  // watched.
   bool die_with_parent = false;
 };
 

@@ -27,6 +27,15 @@ using internal::ProcessState;
 
 constexpr absl::string_view kClosed = "process object is closed";
 
+// exitcode of a child that something else in this process reaped (a host's
+// SIGCHLD handler, or SIGCHLD ignored): it has ended, but its status is lost.
+// CPython's poll() would say None for ever (and is_alive() True).
+absl::Status StatusCollectedElsewhere() {
+  return OSError(absl::FailedPreconditionError(
+      "[Errno 10] No child processes: the exit status was collected by another "
+      "waiter in this process (a SIGCHLD handler, or SIGCHLD ignored)"));
+}
+
 // The exit status if the child has been reaped or can be reaped without
 // blocking.
 std::optional<platform::ExitStatus> Poll(ChildRecord& record) {
@@ -282,6 +291,7 @@ absl::StatusOr<std::optional<int>> Process::exitcode() {
   if (child == nullptr || !CreatedByThisProcess()) return std::optional<int>();
   std::optional<platform::ExitStatus> status = Poll(*child);
   if (!status.has_value()) return std::optional<int>();
+  if (status->collected_elsewhere) return StatusCollectedElsewhere();
   return std::optional<int>(status->exitcode());
 }
 
@@ -376,7 +386,7 @@ std::string Process::repr() {
   } else if (std::optional<platform::ExitStatus> exit = Poll(*child);
              exit.has_value()) {
     status = "stopped";
-    code = exit->exitcode();
+    if (!exit->collected_elsewhere) code = exit->exitcode();
   } else {
     status = "started";
   }

@@ -141,12 +141,14 @@ class Process {
 
   // Waits until the child ends, or at most `timeout` seconds (0 or negative:
   // does not block). Returns OK on timeout too, as CPython returns None; check
-  // exitcode() or is_alive().
+  // exitcode() or is_alive(). It waits for the child's exit itself, not for its
+  // descriptors to close (a grandchild may hold them).
   absl::Status join(std::optional<double> timeout = std::nullopt);
   absl::Status join(absl::Duration timeout);
 
   // True from start() until the child is seen to have ended; reaps it without
-  // blocking.
+  // blocking. A child that something else in this process reaped (a SIGCHLD
+  // handler, SIGCHLD ignored) has ended: False.
   absl::StatusOr<bool> is_alive();
 
   // SIGTERM / SIGKILL; neither waits. Nothing is sent once the exit status is
@@ -161,7 +163,10 @@ class Process {
   absl::Status close();
 
   // None (nullopt) before start and while running; the exit code, or -N for
-  // death by signal N.
+  // death by signal N. For a child that something else in this process reaped
+  // (a SIGCHLD handler, SIGCHLD ignored), whose status is lost:
+  // ChildProcessError "[Errno 10] No child processes: the exit status was
+  // collected by another waiter in this process (...)".
   absl::StatusOr<std::optional<int>> exitcode();
   // The child's pid (None before start); in the child itself, its own pid.
   // ident() == pid().

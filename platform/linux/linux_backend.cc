@@ -5,7 +5,6 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +61,9 @@ class PidfdChildProcess final : public posix::PosixChildProcess {
   }
 
  protected:
+  // A pidfd becomes readable exactly when the child has ended, whatever
+  // happens to the child's descriptors.
+  bool SentinelIsExact() const override { return true; }
   absl::Status DeliverLocked(int signal_number) override {
     if (SendSignalToPidfd(sentinel(), signal_number) == 0 || errno == ESRCH) {
       return absl::OkStatus();
@@ -154,7 +156,9 @@ std::optional<int> LinuxBackend::ThreadCount() const {
       threads < 1) {
     return std::nullopt;
   }
-  return threads;
+  // The die_with_parent watcher holds no lock a forked child could need: it
+  // is not one of the threads the fork warning is about.
+  return std::max(1, threads - WatcherThreads());
 }
 
 absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
@@ -162,6 +166,8 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
   if (pipe2(fds, O_CLOEXEC) != 0) return internal::ErrnoError(errno, "pipe2");
   return PipeEnds{UniqueHandle(fds[0]), UniqueHandle(fds[1])};
 }
+
+bool LinuxBackend::AdoptCanFailAfterFork() const { return has_pidfd_; }
 
 absl::StatusOr<posix::ForkPlumbing> LinuxBackend::PrepareLocked(
     const ForkOptions& options) {
@@ -181,15 +187,21 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> LinuxBackend::AdoptLocked(
       child, internal::RegisteredHandle::AdoptLocked(UniqueHandle(pidfd)));
 }
 
-absl::Status LinuxBackend::ArmDieWithParentLocked(Pid parent,
-                                                  posix::ForkPlumbing&) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-    return internal::ErrnoError(errno, "prctl(PR_SET_PDEATHSIG)");
-  }
-  // The parent may have died between fork() and prctl(), before there was
-  // anything to fire.
-  if (getppid() != parent) kill(getpid(), SIGKILL);
-  return absl::OkStatus();
+absl::Status LinuxBackend::ArmDieWithParentLocked(
+    Pid parent, posix::ForkPlumbing& plumbing) {
+  // Not PR_SET_PDEATHSIG: it fires when the *thread* that forked ends, and a
+  // parent that started the child from a short-lived thread lives on. A pidfd
+  // of the parent becomes readable only when the whole parent process has
+  // ended, so a thread blocked on it watches the process.
+  if (!has_pidfd_)
+    return PosixBackend::ArmDieWithParentLocked(parent, plumbing);
+  UniqueHandle pidfd(OpenPidfd(parent));
+  if (!pidfd.valid() && errno != ESRCH)
+    return internal::ErrnoError(errno, "pidfd_open");
+  // Still our parent after pidfd_open: the pidfd names it. Otherwise it ended
+  // before there was anything to watch it with.
+  if (!pidfd.valid() || getppid() != parent) kill(getpid(), SIGKILL);
+  return KillSelfWhenReadableLocked(pidfd.get());
 }
 
 absl::StatusOr<std::unique_ptr<ParentWatch>> LinuxBackend::WatchParentLocked(

@@ -9,8 +9,12 @@
 //  - The parent watch is a pidfd of the parent, opened by the child; no pipe
 //  stays open in the
 //    parent per child.
-//  - die_with_parent is PR_SET_PDEATHSIG (which fires when the forking *thread*
-//  ends).
+//  - die_with_parent is a thread in the child blocked on a pidfd of the parent
+//    (readable once the whole parent process has ended; PR_SET_PDEATHSIG would
+//    fire when the forking *thread* ends).
+//  - A forked child waits for the parent's go-ahead before it runs anything:
+//    the child's pidfd can only be opened after fork(), and if that fails the
+//    parent kills the child before any target has run.
 // On a kernel without pidfds (before 5.3) sentinels and parent watches fall
 // back to pipes.
 #ifndef PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
@@ -49,6 +53,7 @@ class LinuxBackend final : public posix::PosixBackend {
 
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;
+  bool AdoptCanFailAfterFork() const override;
   absl::StatusOr<posix::ForkPlumbing> PrepareLocked(
       const ForkOptions& options) override;
   absl::StatusOr<std::unique_ptr<ChildProcess>> AdoptLocked(

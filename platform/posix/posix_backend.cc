@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -50,16 +52,29 @@ constexpr int kChildBugExitCode = 70;
   ExitImmediately(kChildBugExitCode);
 }
 
+// Threads started by KillSelfWhenReadableLocked in this process.
+std::atomic<int> watcher_threads{0};
+
 // Runs in a thread of a child forked with die_with_parent: `watch` is a
-// duplicate of the parent watch's read end, which reaches end of file when the
-// parent is gone.
+// duplicate of a descriptor that becomes readable when the parent is gone (a
+// parent-watch pipe's read end, or a pidfd of the parent).
 void KillSelfWhenParentEnds(int watch) {
-  char byte;
-  while (true) {
-    const ssize_t got = read(watch, &byte, 1);
-    if (got == 0 || (got < 0 && errno != EINTR)) break;
+  pollfd entry = {watch, POLLIN, 0};
+  while (poll(&entry, 1, -1) < 0 && errno == EINTR) {
   }
   kill(getpid(), SIGKILL);
+}
+
+// In a child after fork(): blocks until the parent's go-ahead (one byte) on
+// `go_ahead`; exits at once, having run nothing, if the parent gave up on it
+// (end of file).
+void AwaitGoAhead(const UniqueHandle& go_ahead) {
+  char byte;
+  ssize_t got;
+  do {
+    got = read(static_cast<int>(go_ahead.get()), &byte, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) ExitImmediately(kChildBugExitCode);
 }
 
 }  // namespace
@@ -299,35 +314,64 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::ForkImpl(
     plumbing->watch_read.reset();
     plumbing->watch_write.reset();
   }
+  PipeEnds go_ahead;
+  if (AdoptCanFailAfterFork()) {
+    absl::StatusOr<PipeEnds> pipe = MakePipeLocked();
+    // CPython's os.pipe() failing: OSError, e.g. "[Errno 24] Too many open
+    // files" under a descriptor limit.
+    if (!pipe.ok()) return pipe.status();
+    go_ahead = *std::move(pipe);
+  }
   const Pid parent = CurrentPid();
   const pid_t pid = fork();
   // CPython's os.fork(): BlockingIOError "[Errno 11] Resource temporarily
   // unavailable" under RLIMIT_NPROC. The plumbing is closed on return.
   if (pid < 0) return internal::OsError(errno);
-  if (pid == 0)
-    RunChild(lock, parent, options, *plumbing, requester, child_main);
-
+  if (pid == 0) {
+    go_ahead.write.reset();
+    RunChild(lock, parent, options, *plumbing, std::move(go_ahead.read),
+             requester, child_main);
+  }
+  // Frees a descriptor for AdoptLocked under a descriptor limit.
+  go_ahead.read.reset();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);
-  // Nobody could ever wait for this child; do not leave it running or as a
-  // zombie. Unless it is already gone (ESRCH: auto-reaped because SIGCHLD is
+  if (child.ok()) {
+    if (go_ahead.write.valid()) {
+      // The child waits with the read end open, so this cannot block, and a
+      // SIGPIPE (a child already killed by someone) is not ours.
+      (void)WriteToChild(static_cast<int>(go_ahead.write.get()), "g");
+    }
+    return child;
+  }
+  // Nobody could ever wait for this child: do not leave it running or as a
+  // zombie. With a go-ahead pipe it is still waiting for the byte, having run
+  // nothing: it is killed before the write end closes. Unless it is already
+  // gone (ESRCH: killed by someone and auto-reaped because SIGCHLD is
   // ignored), when its pid may name a stranger by now.
-  if (!child.ok() && !absl::IsNotFound(child.status())) {
+  if (!absl::IsNotFound(child.status())) {
     kill(pid, SIGKILL);
+    go_ahead.write.reset();
     int wait_status;
     while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
     }
   }
-  return child;
+  return child.status();
 }
 
 void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
                             const ForkOptions& options, ForkPlumbing& plumbing,
-                            Requester* requester,
+                            UniqueHandle go_ahead, Requester* requester,
                             absl::FunctionRef<int(ChildContext&)> child_main) {
   // The parent's descriptors for its other children and for its own parent
   // watch.
   internal::CloseRegisteredInChildLocked();
+  // Threads are not copied by fork(): the parent's watcher is not here.
+  watcher_threads.store(0);
+  if (go_ahead.valid()) {
+    AwaitGoAhead(go_ahead);
+    go_ahead.reset();
+  }
   plumbing.sentinel_read.reset();
   plumbing.watch_write.reset();
   // Kept open until this process exits, so that the parent's sentinel fires
@@ -427,8 +471,11 @@ absl::Status PosixBackend::KillSelfWhenReadableLocked(NativeHandle handle) {
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot start a thread: ", error.what()));
   }
+  watcher_threads.fetch_add(1);
   return absl::OkStatus();
 }
+
+int PosixBackend::WatcherThreads() { return watcher_threads.load(); }
 
 absl::StatusOr<std::unique_ptr<ParentWatch>> PosixBackend::WatchParentLocked(
     Pid parent, ForkPlumbing& plumbing) {

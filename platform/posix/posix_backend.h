@@ -84,6 +84,11 @@ class PosixBackend : public Backend {
 
   // A close-on-exec pipe.
   virtual absl::StatusOr<PipeEnds> MakePipeLocked();
+  // Whether AdoptLocked can fail after fork() (it needs something it can only
+  // make then). If so, `Fork` makes the child wait for a go-ahead (a byte on a
+  // pipe made before fork()) before it runs anything, and kills it while it
+  // still waits if AdoptLocked fails: a failed start has run no target.
+  virtual bool AdoptCanFailAfterFork() const { return false; }
   // Before fork(): the descriptors a new child needs.
   virtual absl::StatusOr<ForkPlumbing> PrepareLocked(
       const ForkOptions& options);
@@ -99,6 +104,9 @@ class PosixBackend : public Backend {
   // (SIGKILL) once `handle` is readable (a parent watch's read end: end of
   // file when the watched process has gone). The thread reads a duplicate.
   static absl::Status KillSelfWhenReadableLocked(NativeHandle handle);
+  // How many threads KillSelfWhenReadableLocked has started in this process
+  // (0 or 1): they hold no lock, so the fork warning need not count them.
+  static int WatcherThreads();
   // In the child after fork(): the watch on `parent`.
   virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
       Pid parent, ForkPlumbing& plumbing);
@@ -119,9 +127,11 @@ class PosixBackend : public Backend {
       const ForkOptions& options, Requester* requester,
       absl::FunctionRef<int(ChildContext&)> child_main);
   // The child's side of `Fork`, from fork() to _exit().
+  // `go_ahead`, if valid, is the read end of the pipe the parent writes one
+  // byte to once it manages the child; end of file means it gave up.
   [[noreturn]] void RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
                              const ForkOptions& options, ForkPlumbing& plumbing,
-                             Requester* requester,
+                             UniqueHandle go_ahead, Requester* requester,
                              absl::FunctionRef<int(ChildContext&)> child_main);
 };
 
