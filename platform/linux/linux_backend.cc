@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -161,6 +162,11 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return internal::ErrnoError(errno, "pipe2");
   return PipeEnds{UniqueHandle(fds[0]), UniqueHandle(fds[1])};
+}
+
+int LinuxBackend::AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                                     int lowest) {
+  return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
 absl::StatusOr<posix::ForkPlumbing> LinuxBackend::PrepareLocked(

@@ -49,6 +49,9 @@ class LinuxBackend final : public posix::PosixBackend {
 
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;
+  // glibc's posix_spawn_file_actions_addclosefrom_np: one action, no scan.
+  int AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                         int lowest) override;
   absl::StatusOr<posix::ForkPlumbing> PrepareLocked(
       const ForkOptions& options) override;
   absl::StatusOr<std::unique_ptr<ChildProcess>> AdoptLocked(

@@ -15,9 +15,14 @@
 //            has one (a pidfd); then the message.
 //   status:  on the per-child status pipe, one i64: the exit code, or -N for a
 //            death by signal N; then end of file.
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -403,8 +408,12 @@ class PosixForkServer final : public ForkServer {
   std::mutex mu_;
 };
 
-// The server's record of a child it forked.
+// The server's record of a child it forked, until it is reaped.
 struct Served {
+  Pid pid = 0;
+  // Kept for the descriptors the backend made for the child; the server reaps
+  // the child by its pid, not through this object (whose sentinel a
+  // grandchild may hold open long after the child has exited).
   std::unique_ptr<ChildProcess> child;
   internal::RegisteredHandle status;
 };
@@ -421,6 +430,143 @@ void Report(Served& served, const ExitStatus& status) {
   // The requester may have gone; nothing to do then.
   (void)WriteToChild(static_cast<int>(served.status.get()), Bytes(code));
   served.status.Reset();
+}
+
+// ---- The server's own signal handling. The server is this library's process,
+// so it may own SIGCHLD: whatever the host did with it (SIG_IGN makes the
+// kernel reap children at once; a waitpid(-1) handler reaps them behind the
+// server's back), the server installs its own handler, which only writes a
+// byte to a self-pipe, and reaps each of its children by pid. A served child
+// gets the dispositions and mask the server started with back before it runs
+// anything of the program's (as CPython's forkserver restores its handlers in
+// each child).
+
+// The self-pipe's write end and the server's pid (a served child inherits the
+// handler until it restores the host's: it must not write to a descriptor
+// number that means something else there).
+int g_child_signal_pipe = -1;
+pid_t g_server_pid = 0;
+
+extern "C" void OnChildSignal(int) {
+  const int saved_errno = errno;
+  if (getpid() == g_server_pid) {
+    const char byte = 0;
+    // Non-blocking: a full pipe already says "a child changed state".
+    (void)write(g_child_signal_pipe, &byte, 1);
+  }
+  errno = saved_errno;
+}
+
+struct HostSignals {
+  struct sigaction child;
+  struct sigaction interrupt;
+  sigset_t mask;
+};
+
+// Installs the server's handlers; returns what the host had.
+HostSignals TakeOverSignals() {
+  HostSignals host;
+  struct sigaction on_child {};
+  on_child.sa_handler = OnChildSignal;
+  sigemptyset(&on_child.sa_mask);
+  on_child.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &on_child, &host.child);
+  // As CPython's server: a Ctrl-C meant for the program does not end the
+  // server.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &host.interrupt);
+  sigset_t child_only;
+  sigemptyset(&child_only);
+  sigaddset(&child_only, SIGCHLD);
+  pthread_sigmask(SIG_UNBLOCK, &child_only, &host.mask);
+  return host;
+}
+
+void RestoreHostSignals(const HostSignals& host) {
+  sigaction(SIGCHLD, &host.child, nullptr);
+  sigaction(SIGINT, &host.interrupt, nullptr);
+  pthread_sigmask(SIG_SETMASK, &host.mask, nullptr);
+}
+
+absl::Status SetNonBlocking(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+    return internal::ErrnoError(errno, "fcntl(O_NONBLOCK)");
+  return absl::OkStatus();
+}
+
+// Reads whatever the handler wrote: the pipe is only a wake-up.
+void DrainChildSignals(NativeHandle read_end) {
+  char bytes[64];
+  while (read(static_cast<int>(read_end), bytes, sizeof(bytes)) > 0) {
+  }
+}
+
+// Reaps every child of `children` that has ended (waitpid by pid, WNOHANG:
+// never another's child), reports its status and forgets it.
+void ReapEnded(std::vector<Served>& children) {
+  for (auto it = children.begin(); it != children.end();) {
+    int wait_status = 0;
+    pid_t result;
+    do {
+      result = waitpid(static_cast<pid_t>(it->pid), &wait_status, WNOHANG);
+    } while (result < 0 && errno == EINTR);
+    if (result == 0) {
+      ++it;
+      continue;
+    }
+    // Reaped: report it. Not reapable by us (an error): end of file says
+    // "unknown", 255.
+    if (result > 0) Report(*it, internal::DecodeWaitStatus(wait_status));
+    it = children.erase(it);
+  }
+}
+
+// The soft limit on descriptors, raised to the hard one: the server receives
+// a request's descriptors whatever limit the program had when it started the
+// server. Returns the new soft limit (at most `kScanLimit`).
+constexpr rlim_t kScanLimit = rlim_t{1} << 20;
+rlim_t RaiseDescriptorLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  const rlim_t highest = std::max(before, limit.rlim_cur);
+  return highest == RLIM_INFINITY || highest > kScanLimit ? kScanLimit
+                                                          : highest;
+}
+
+// Closes every descriptor below `limit` but `keep`: a forked server starts
+// with every descriptor the program had open without close-on-exec, which
+// would reach every child it forks. POSIX has no closefrom(): poll() says which
+// descriptors are open (POLLNVAL for the others), many at a time.
+void CloseDescriptorsExcept(const std::vector<NativeHandle>& keep,
+                            rlim_t limit) {
+  const std::size_t batch =
+      static_cast<std::size_t>(std::min<rlim_t>(limit, 1024));
+  std::vector<pollfd> fds(batch);
+  for (rlim_t first = 0; first < limit; first += batch) {
+    const std::size_t count =
+        static_cast<std::size_t>(std::min<rlim_t>(batch, limit - first));
+    for (std::size_t i = 0; i < count; ++i)
+      fds[i] = pollfd{static_cast<int>(first + i), 0, 0};
+    int ready;
+    do {
+      ready = poll(fds.data(), count, 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready < 0) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      const int fd = fds[i].fd;
+      if (fd <= 2 || (fds[i].revents & POLLNVAL) != 0) continue;
+      if (std::find(keep.begin(), keep.end(), fd) != keep.end()) continue;
+      close(fd);
+    }
+  }
 }
 
 }  // namespace
@@ -476,34 +622,39 @@ absl::StatusOr<std::unique_ptr<ForkServer>> PosixBackend::SpawnForkServer(
 
 void PosixBackend::ServeForks(UniqueHandle channel_end,
                               ServedChildMain child_main) {
-  // As CPython's server: a Ctrl-C meant for the program does not end the
-  // server (the children get the default back).
-  signal(SIGINT, SIG_IGN);
-  internal::RegisteredHandle channel;
+  const HostSignals host = TakeOverSignals();
+  const rlim_t descriptor_limit = RaiseDescriptorLimit();
+  internal::RegisteredHandle channel, signal_read, signal_write;
   {
     std::lock_guard<std::mutex> lock(internal::ForkMutex());
+    // Registered, so that no served child holds them.
     channel = internal::RegisteredHandle::AdoptLocked(std::move(channel_end));
+    absl::StatusOr<PipeEnds> signals = MakePipeLocked();
+    if (!signals.ok()) ServerFails(signals.status().ToString());
+    signal_read =
+        internal::RegisteredHandle::AdoptLocked(std::move(signals->read));
+    signal_write =
+        internal::RegisteredHandle::AdoptLocked(std::move(signals->write));
+    // Only this process's own descriptors (the registered ones: the
+    // channel, the self-pipe, its sentinel and parent watch) stay open.
+    CloseDescriptorsExcept(internal::RegisteredLocked(), descriptor_limit);
   }
+  for (NativeHandle end : {signal_read.get(), signal_write.get()}) {
+    if (absl::Status s = SetNonBlocking(static_cast<int>(end)); !s.ok())
+      ServerFails(s.ToString());
+  }
+  g_child_signal_pipe = static_cast<int>(signal_write.get());
+  g_server_pid = getpid();
   std::vector<Served> children;
   while (true) {
-    std::vector<NativeHandle> handles = {channel.get()};
-    for (const Served& served : children)
-      handles.push_back(served.child->sentinel());
+    const NativeHandle handles[] = {channel.get(), signal_read.get()};
     absl::StatusOr<std::vector<std::size_t>> ready =
         WaitReadable(handles, absl::InfiniteFuture());
     if (!ready.ok()) ServerFails(ready.status().ToString());
-    // Children first, highest index first so that erasing keeps the others'.
-    for (auto it = ready->rbegin(); it != ready->rend(); ++it) {
-      if (*it == 0) continue;
-      Served& served = children[*it - 1];
-      absl::StatusOr<std::optional<ExitStatus>> status =
-          served.child->Wait(absl::InfinitePast());
-      if (status.ok() && !status->has_value()) continue;
-      // Reaped: report it. Not reapable by us (an error): end of file says
-      // "unknown", 255.
-      if (status.ok()) Report(served, **status);
-      children.erase(children.begin() + static_cast<std::ptrdiff_t>(*it - 1));
-    }
+    // Children first: drained before the reaping, so that a child ending
+    // meanwhile leaves a byte for the next round.
+    DrainChildSignals(signal_read.get());
+    ReapEnded(children);
     if ((*ready)[0] != 0) continue;
 
     std::vector<UniqueHandle> fds;
@@ -540,7 +691,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     absl::StatusOr<std::unique_ptr<ChildProcess>> child =
         ForkForRequester(header->requester, std::move(fds[1]), options,
                          [&](ChildContext& context) {
-                           signal(SIGINT, SIG_DFL);
+                           RestoreHostSignals(host);
                            context.handles = std::move(passed);
                            return child_main(*payload, context);
                          });
@@ -565,6 +716,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
       (void)SendWithHandles(channel.get(), message, {});
     }
     if (child.ok()) {
+      served.pid = reply.pid;
       served.child = *std::move(child);
       children.push_back(std::move(served));
     }

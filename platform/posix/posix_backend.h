@@ -12,6 +12,8 @@
 #ifndef PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
 #define PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
 
+#include <spawn.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -107,6 +109,12 @@ class PosixBackend : public Backend {
   // procfs mounted). A port overrides it (sysctl KERN_PROC_PATHNAME,
   // _NSGetExecutablePath).
   virtual absl::StatusOr<std::string> OwnExecutable();
+  // Adds to `actions` what closes, in a spawned process, every descriptor
+  // numbered `lowest` or above that would otherwise cross the exec. 0, or an
+  // errno value. The default finds them one by one (POSIX has no "close
+  // from" action); a backend whose C library has one overrides it.
+  virtual int AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                                 int lowest);
 
  private:
   // A fork server's requester, whom a child it forks watches instead of the
