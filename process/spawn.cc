@@ -131,7 +131,9 @@ std::string get_executable() {
   return executable.path;
 }
 
-void Init(int /*argc*/, char** /*argv*/, InitOptions options) {
+void Init(int argc, char** argv, InitOptions options) {
+  // Where the spawn start method finds this program (sys.executable).
+  if (argc > 0 && argv != nullptr) platform::RecordProgramPath(argv[0]);
   if (platform::IsSpawnedChild()) internal::Bootstrap::RunSpawned();
   if (options.start_forkserver ||
       get_start_method(/*allow_none=*/true) == "forkserver") {

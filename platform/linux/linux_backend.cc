@@ -1,6 +1,7 @@
 #include "platform/linux/linux_backend.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <spawn.h>
@@ -162,6 +163,14 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return internal::ErrnoError(errno, "pipe2");
   return PipeEnds{UniqueHandle(fds[0]), UniqueHandle(fds[1])};
+}
+
+absl::StatusOr<std::string> LinuxBackend::OwnExecutable() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t length = readlink("/proc/self/exe", path.data(), path.size());
+  if (length < 0) return internal::ErrnoError(errno, "readlink /proc/self/exe");
+  path.resize(static_cast<std::size_t>(length));
+  return path;
 }
 
 int LinuxBackend::AddCloseFromAction(posix_spawn_file_actions_t* actions,

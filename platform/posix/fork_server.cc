@@ -5,14 +5,14 @@
 //
 // Wire format (native byte order: both ends are the same program on the same
 // machine), over a SOCK_STREAM unix socketpair:
-//   request: u64 payload size, i64 requester pid, u64 flags (1: the child
-//            dies with the requester), with SCM_RIGHTS {status
-//            pipe's write end, parent-watch pipe's read end, the descriptors
-//            passed to the child...}; then the payload (encoded and decoded
-//            by internal/wire.h).
-//   reply:   i64 child pid (0 if the fork failed), i64 absl status code, u64
-//            message size, with SCM_RIGHTS {process handle} where the backend
-//            has one (a pidfd); then the message.
+//   request: the header of internal/wire.h (a fork or a signal request); a
+//            fork request's descriptors by SCM_RIGHTS in batches (the first
+//            with the header, each further one with one byte of its own),
+//            then its payload.
+//   reply:   i64 child pid (0 if the fork failed, and for a signal request),
+//            i64 absl status code, i64 errno (0 if none), u64 message size,
+//            with SCM_RIGHTS {process handle} where the backend has one (a
+//            pidfd); then the message.
 //   status:  on the per-child status pipe, one i64: the exit code, or -N for a
 //            death by signal N; then end of file.
 #include <fcntl.h>
@@ -40,7 +40,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "absl/time/time.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
@@ -51,7 +55,8 @@
 namespace procspec::platform::posix {
 namespace {
 
-constexpr std::size_t kMaxHandles = internal::kMaxForkServerRequestHandles;
+constexpr std::size_t kHandlesPerMessage =
+    internal::kForkServerHandlesPerMessage;
 constexpr std::uint64_t kMaxPayload = internal::kMaxForkServerPayload;
 // CPython: a child whose status never arrived (the server died) reports 255.
 constexpr int kUnknownStatusExitCode = 255;
@@ -59,6 +64,7 @@ constexpr int kUnknownStatusExitCode = 255;
 struct ReplyHeader {
   std::int64_t pid;
   std::int64_t code;
+  std::int64_t error_number;
   std::uint64_t message_size;
 };
 
@@ -76,7 +82,7 @@ absl::StatusOr<std::pair<UniqueHandle, UniqueHandle>> MakeSocketPairLocked() {
 
 union ControlBuffer {
   cmsghdr align;
-  char bytes[CMSG_SPACE(sizeof(int) * kMaxHandles)];
+  char bytes[CMSG_SPACE(sizeof(int) * kHandlesPerMessage)];
 };
 
 // Sends all of `data`, with `handles` attached to its first byte. Never raises
@@ -116,11 +122,13 @@ absl::Status SendWithHandles(NativeHandle socket, std::string_view data,
 
 // One recvmsg into `buffer`: the bytes received (0 at end of file); the
 // descriptors that came with them are appended to `handles`, close-on-exec.
-// Call it once the socket is readable, with ForkMutex() held, so that no fork
-// of this library sees a received descriptor before it is close-on-exec.
+// `*truncated` is set if some could not be received (the kernel drops what
+// this process has no room for: EMFILE). Call it once the socket is readable,
+// with ForkMutex() held, so that no fork of this library sees a received
+// descriptor before it is close-on-exec.
 absl::StatusOr<std::size_t> ReceiveOnceLocked(
     NativeHandle socket, char* buffer, std::size_t size,
-    std::vector<UniqueHandle>* handles) {
+    std::vector<UniqueHandle>* handles, bool* truncated) {
   ControlBuffer control;
   iovec iov{buffer, size};
   msghdr message{};
@@ -144,15 +152,16 @@ absl::StatusOr<std::size_t> ReceiveOnceLocked(
       handles->emplace_back(fds[i]);
     }
   }
-  if (message.msg_flags & MSG_CTRUNC)
-    return absl::InternalError("received descriptors were truncated");
+  if (message.msg_flags & MSG_CTRUNC) *truncated = true;
   return static_cast<std::size_t>(got);
 }
 
-// Receives exactly `size` bytes (a header) and the descriptors sent with them.
-// nullopt at end of file before the first byte.
+// Receives exactly `size` bytes (a header) and the descriptors sent with them
+// (`*truncated` as ReceiveOnceLocked). nullopt at end of file before the first
+// byte.
 absl::StatusOr<std::optional<std::string>> ReceiveHeader(
-    NativeHandle socket, std::size_t size, std::vector<UniqueHandle>* handles) {
+    NativeHandle socket, std::size_t size, std::vector<UniqueHandle>* handles,
+    bool* truncated) {
   std::string data(size, '\0');
   std::size_t got = 0;
   while (got < size) {
@@ -163,7 +172,8 @@ absl::StatusOr<std::optional<std::string>> ReceiveHeader(
     absl::StatusOr<std::size_t> chunk;
     {
       std::lock_guard<std::mutex> lock(internal::ForkMutex());
-      chunk = ReceiveOnceLocked(socket, data.data() + got, size - got, handles);
+      chunk = ReceiveOnceLocked(socket, data.data() + got, size - got, handles,
+                                truncated);
     }
     if (!chunk.ok()) return chunk.status();
     if (*chunk == 0) {
@@ -187,15 +197,129 @@ T FromBytes(const std::string& bytes) {
   return value;
 }
 
+// The requester's end of the channel, shared by the ForkServer and every
+// child it started (whose signals the server delivers where there is no
+// process handle). One request at a time.
+struct Channel {
+  std::mutex mu;
+  // Invalid once the ForkServer has closed it (the server then exits).
+  internal::RegisteredHandle socket;
+};
+
+// A request: the header with the first batch of `handles`, one byte with
+// each further batch, then `payload`.
+absl::Status SendRequest(NativeHandle socket,
+                         const internal::ForkServerRequest& request,
+                         absl::Span<const NativeHandle> handles,
+                         std::string_view payload) {
+  const std::size_t first = std::min(handles.size(), kHandlesPerMessage);
+  if (absl::Status s = SendWithHandles(
+          socket, internal::EncodeForkServerRequest(request),
+          std::vector<NativeHandle>(handles.begin(), handles.begin() + first));
+      !s.ok()) {
+    return s;
+  }
+  for (std::size_t at = first; at < handles.size(); at += kHandlesPerMessage) {
+    const std::size_t end = std::min(handles.size(), at + kHandlesPerMessage);
+    if (absl::Status s = SendWithHandles(
+            socket, std::string(1, '\0'),
+            std::vector<NativeHandle>(handles.begin() + at,
+                                      handles.begin() + end));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (payload.empty()) return absl::OkStatus();
+  return SendWithHandles(socket, payload, {});
+}
+
+struct Reply {
+  ReplyHeader header;
+  std::string message;
+  // The process handle, if one came.
+  std::vector<UniqueHandle> handles;
+};
+
+// The server's reply; Unavailable if the server has gone.
+absl::StatusOr<Reply> ReceiveReply(NativeHandle socket) {
+  Reply reply;
+  // A handle this process has no room for is dropped by the kernel: the child
+  // is then signalled through the server instead.
+  bool truncated = false;
+  absl::StatusOr<std::optional<std::string>> header =
+      ReceiveHeader(socket, sizeof(ReplyHeader), &reply.handles, &truncated);
+  if (!header.ok() || !header->has_value())
+    return absl::UnavailableError("the fork server has gone");
+  reply.header = FromBytes<ReplyHeader>(**header);
+  if (reply.header.message_size > 0) {
+    absl::StatusOr<std::string> text = ReadExactly(
+        socket, static_cast<std::size_t>(std::min<std::uint64_t>(
+                    reply.header.message_size, kMaxPayload)));
+    if (!text.ok()) return absl::UnavailableError("the fork server has gone");
+    reply.message = *std::move(text);
+  }
+  return reply;
+}
+
+// The error a reply without a child stands for: an OS error (errno) as the
+// fork start method reports it (CPython's os.fork: BlockingIOError "[Errno
+// 11] Resource temporarily unavailable"), anything else with the server's
+// message.
+absl::Status ReplyError(const Reply& reply) {
+  if (reply.header.error_number > 0 && reply.header.error_number < 4096)
+    return internal::OsError(static_cast<int>(reply.header.error_number));
+  const std::int64_t code = reply.header.code;
+  return absl::Status(code > 0 && code <= 16 ? static_cast<absl::StatusCode>(code)
+                                             : absl::StatusCode::kUnknown,
+                      absl::StrCat("fork server: ", reply.message));
+}
+
+// Has the server send `signal_number` to its child `pid`, unless it has
+// reaped it. Nothing is sent once the server has gone: the child's status is
+// then "unknown" (255) to this process, and its pid may name anyone.
+absl::Status SignalThroughServer(Channel& channel, Pid pid, int signal_number) {
+  std::lock_guard<std::mutex> lock(channel.mu);
+  if (!channel.socket.valid()) return absl::OkStatus();
+  internal::ForkServerRequest request;
+  request.requester = CurrentPid();
+  request.kind = internal::kForkServerSignal;
+  request.target = pid;
+  request.signal = signal_number;
+  if (!SendRequest(channel.socket.get(), request, {}, {}).ok())
+    return absl::OkStatus();
+  absl::StatusOr<Reply> reply = ReceiveReply(channel.socket.get());
+  if (!reply.ok()) return absl::OkStatus();
+  if (reply->header.error_number != 0) {
+    return internal::ErrnoError(static_cast<int>(reply->header.error_number),
+                                "kill");
+  }
+  return absl::OkStatus();
+}
+
+// The errno of a status made by internal::OsError or ErrnoError ("[Errno N]
+// ..."), or 0.
+std::int64_t ErrorNumberOf(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (!absl::ConsumePrefix(&message, "[Errno ")) return 0;
+  const std::size_t end = message.find(']');
+  int number = 0;
+  if (end == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, end), &number) || number <= 0) {
+    return 0;
+  }
+  return number;
+}
+
 // A child forked by a fork server on this process's request. Its status comes
 // through the status pipe, whose read end is the sentinel.
 class RelayedChildProcess final : public ChildProcess {
  public:
-  RelayedChildProcess(PosixBackend& backend, Pid pid,
-                      internal::RegisteredHandle status,
+  RelayedChildProcess(PosixBackend& backend, std::shared_ptr<Channel> channel,
+                      Pid pid, internal::RegisteredHandle status,
                       internal::RegisteredHandle watch,
                       internal::RegisteredHandle process_handle)
       : backend_(backend),
+        channel_(std::move(channel)),
         pid_(pid),
         creator_(CurrentPid()),
         status_pipe_(std::move(status)),
@@ -263,11 +387,10 @@ class RelayedChildProcess final : public ChildProcess {
       return internal::ErrnoError(error, "pidfd_send_signal");
     }
     // No process handle (POSIX): between the server reaping the child and
-    // this process reading its status, the pid could be reused; CPython's
-    // forkserver accepts the same window.
-    if (kill(static_cast<pid_t>(pid_), number) == 0 || errno == ESRCH)
-      return absl::OkStatus();
-    return internal::ErrnoError(errno, "kill");
+    // this process reading its status, the pid could already name another
+    // process (CPython's forkserver signals it then). Only the server knows
+    // whether it has reaped the child: it delivers the signal.
+    return SignalThroughServer(*channel_, pid_, number);
   }
 
  private:
@@ -279,6 +402,7 @@ class RelayedChildProcess final : public ChildProcess {
   }
 
   PosixBackend& backend_;
+  const std::shared_ptr<Channel> channel_;
   const Pid pid_;
   const Pid creator_;
   const internal::RegisteredHandle status_pipe_;
@@ -295,13 +419,19 @@ class PosixForkServer final : public ForkServer {
       : backend_(backend),
         creator_(CurrentPid()),
         server_(std::move(server)),
-        channel_(std::move(channel)) {}
+        channel_(std::make_shared<Channel>()) {
+    channel_->socket = std::move(channel);
+  }
 
   ~PosixForkServer() override {
     if (CurrentPid() != creator_) return;
     // End of file tells the server to exit; then it is reaped, not left a
-    // zombie.
-    channel_.Reset();
+    // zombie. The children it served keep the (closed) channel: their signals
+    // go nowhere from now on.
+    {
+      std::lock_guard<std::mutex> lock(channel_->mu);
+      channel_->socket.Reset();
+    }
     (void)server_->Wait(absl::InfiniteFuture());
   }
 
@@ -325,8 +455,8 @@ class PosixForkServer final : public ForkServer {
       return absl::FailedPreconditionError(absl::StrCat(
           "the fork server ", server_->pid(), " serves process ", creator_));
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!IsRunning()) return Gone();
+    std::lock_guard<std::mutex> lock(channel_->mu);
+    if (!channel_->socket.valid() || !IsRunning()) return Gone();
     internal::RegisteredHandle status_read, status_write, watch_read,
         watch_write;
     {
@@ -345,50 +475,33 @@ class PosixForkServer final : public ForkServer {
       watch_write =
           internal::RegisteredHandle::AdoptLocked(std::move(watch->write));
     }
-    const std::string header = internal::EncodeForkServerRequest(
-        {.size = payload.size(),
-         .requester = CurrentPid(),
-         .flags = options.die_with_parent
-                      ? internal::kForkServerDieWithRequester
-                      : 0});
     std::vector<NativeHandle> attached = {status_write.get(), watch_read.get()};
     attached.insert(attached.end(), passed.begin(), passed.end());
-    // One message, so that the server wakes once and finds the payload
-    // behind the header.
-    std::string request = header;
-    request.append(payload.data(), payload.size());
-    absl::Status sent = SendWithHandles(channel_.get(), request, attached);
+    internal::ForkServerRequest request;
+    request.size = payload.size();
+    request.requester = CurrentPid();
+    request.flags =
+        options.die_with_parent ? internal::kForkServerDieWithRequester : 0;
+    request.handles = attached.size();
+    absl::Status sent =
+        SendRequest(channel_->socket.get(), request, attached, payload);
     // The server holds the status pipe's write end and the child the watch's
     // read end; copies here would hide the server's and the child's ends.
     status_write.Reset();
     watch_read.Reset();
     if (!sent.ok()) return Gone();
 
-    std::vector<UniqueHandle> handles;
-    absl::StatusOr<std::optional<std::string>> reply =
-        ReceiveHeader(channel_.get(), sizeof(ReplyHeader), &handles);
-    if (!reply.ok() || !reply->has_value()) return Gone();
-    const auto reply_header = FromBytes<ReplyHeader>(**reply);
-    std::string message;
-    if (reply_header.message_size > 0) {
-      absl::StatusOr<std::string> text = ReadExactly(
-          channel_.get(), static_cast<std::size_t>(std::min<std::uint64_t>(
-                              reply_header.message_size, kMaxPayload)));
-      if (!text.ok()) return Gone();
-      message = *std::move(text);
-    }
-    if (reply_header.pid <= 0) {
-      return absl::Status(static_cast<absl::StatusCode>(reply_header.code),
-                          absl::StrCat("fork server: ", message));
-    }
+    absl::StatusOr<Reply> reply = ReceiveReply(channel_->socket.get());
+    if (!reply.ok()) return Gone();
+    if (reply->header.pid <= 0) return ReplyError(*reply);
     internal::RegisteredHandle process_handle;
-    if (!handles.empty()) {
+    if (!reply->handles.empty()) {
       std::lock_guard<std::mutex> fork_lock(internal::ForkMutex());
       process_handle =
-          internal::RegisteredHandle::AdoptLocked(std::move(handles[0]));
+          internal::RegisteredHandle::AdoptLocked(std::move(reply->handles[0]));
     }
     return std::make_unique<RelayedChildProcess>(
-        backend_, reply_header.pid, std::move(status_read),
+        backend_, channel_, reply->header.pid, std::move(status_read),
         std::move(watch_write), std::move(process_handle));
   }
 
@@ -403,9 +516,7 @@ class PosixForkServer final : public ForkServer {
   PosixBackend& backend_;
   const Pid creator_;
   const std::unique_ptr<ChildProcess> server_;
-  internal::RegisteredHandle channel_;
-  // One request at a time on the channel.
-  std::mutex mu_;
+  const std::shared_ptr<Channel> channel_;
 };
 
 // The server's record of a child it forked, until it is reaped.
@@ -522,6 +633,25 @@ void ReapEnded(std::vector<Served>& children) {
     if (result > 0) Report(*it, internal::DecodeWaitStatus(wait_status));
     it = children.erase(it);
   }
+}
+
+// A signal request: sends it to the child `request.target` unless that child
+// has ended (reaped first, so that a child that has just exited gets nothing)
+// or is not one this server has unreaped. 0, or the errno of kill().
+std::int64_t SignalServed(std::vector<Served>& children,
+                          const internal::ForkServerRequest& request) {
+  ReapEnded(children);
+  const auto it = std::find_if(
+      children.begin(), children.end(),
+      [&](const Served& served) { return served.pid == request.target; });
+  if (it == children.end()) return 0;
+  // Unreaped, so the pid still names the child (at worst a zombie).
+  if (kill(static_cast<pid_t>(request.target),
+           static_cast<int>(request.signal)) == 0 ||
+      errno == ESRCH) {
+    return 0;
+  }
+  return errno;
 }
 
 // The soft limit on descriptors, raised to the hard one: the server receives
@@ -658,24 +788,57 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
     if ((*ready)[0] != 0) continue;
 
     std::vector<UniqueHandle> fds;
+    bool truncated = false;
     absl::StatusOr<std::optional<std::string>> request = ReceiveHeader(
-        channel.get(), internal::EncodeForkServerRequest({}).size(), &fds);
+        channel.get(), internal::EncodeForkServerRequest({}).size(), &fds,
+        &truncated);
     if (!request.ok()) ServerFails(request.status().ToString());
     // The requester closed its end or exited: CPython's server exits too. Its
     // children keep running, orphaned.
     if (!request->has_value()) ExitImmediately(0);
+    // A malformed header leaves no way to find the next request: the stream
+    // is lost.
     absl::StatusOr<internal::ForkServerRequest> header =
-        internal::DecodeForkServerRequest(**request, fds.size());
+        internal::DecodeForkServerRequest(**request);
     if (!header.ok()) ServerFails(std::string(header.status().message()));
+    if (header->kind == internal::kForkServerSignal) {
+      ReplyHeader reply{0, 0, 0, 0};
+      reply.error_number = SignalServed(children, *header);
+      (void)SendWithHandles(channel.get(), Bytes(reply), {});
+      continue;
+    }
+    for (std::size_t batch = 0;
+         batch < internal::ForkServerHandleBatches(header->handles); ++batch) {
+      absl::StatusOr<std::optional<std::string>> marker =
+          ReceiveHeader(channel.get(), 1, &fds, &truncated);
+      if (!marker.ok()) ServerFails(marker.status().ToString());
+      if (!marker->has_value()) ExitImmediately(0);
+    }
+    absl::StatusOr<std::string> payload =
+        ReadExactly(channel.get(), static_cast<std::size_t>(header->size));
+    if (!payload.ok()) ServerFails(payload.status().ToString());
+    // One request that cannot be served is answered with its error; the
+    // server goes on with the next. Descriptors the kernel could not give
+    // this process (its limit, even raised to the hard one, is reached) are
+    // EMFILE, as a failed open or dup would be.
+    if (truncated || fds.size() != header->handles) {
+      const absl::Status failed =
+          truncated ? internal::OsError(EMFILE)
+                    : absl::InvalidArgumentError(absl::StrCat(
+                          "malformed request: ", fds.size(), " of ",
+                          header->handles, " descriptors came"));
+      ReplyHeader reply{0, static_cast<std::int64_t>(failed.code()),
+                        ErrorNumberOf(failed), failed.message().size()};
+      if (SendWithHandles(channel.get(), Bytes(reply), {}).ok())
+        (void)SendWithHandles(channel.get(), std::string(failed.message()), {});
+      continue;
+    }
     // The descriptors for the child: moved into it after the fork, closed
     // here at the end of this round (before the next fork), so that no other
     // child of the server holds them.
     std::vector<UniqueHandle> passed;
     for (std::size_t i = 2; i < fds.size(); ++i)
       passed.push_back(std::move(fds[i]));
-    absl::StatusOr<std::string> payload =
-        ReadExactly(channel.get(), static_cast<std::size_t>(header->size));
-    if (!payload.ok()) ServerFails(payload.status().ToString());
 
     Served served;
     {
@@ -695,7 +858,7 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
                            context.handles = std::move(passed);
                            return child_main(*payload, context);
                          });
-    ReplyHeader reply{0, 0, 0};
+    ReplyHeader reply{0, 0, 0, 0};
     std::string message;
     UniqueHandle process_handle;
     if (child.ok()) {
@@ -705,6 +868,9 @@ void PosixBackend::ServeForks(UniqueHandle channel_end,
       process_handle = OpenProcessHandle(reply.pid);
     } else {
       reply.code = static_cast<std::int64_t>(child.status().code());
+      // fork() failing (EAGAIN under RLIMIT_NPROC): the requester reports it
+      // as the fork start method does.
+      reply.error_number = ErrorNumberOf(child.status());
       message = std::string(child.status().message());
       reply.message_size = message.size();
     }

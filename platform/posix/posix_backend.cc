@@ -168,10 +168,21 @@ int PosixBackend::AddCloseFromAction(posix_spawn_file_actions_t* actions,
 }
 
 absl::StatusOr<std::string> PosixBackend::OwnExecutable() {
-  std::string path(PATH_MAX, '\0');
+  // POSIX has no call for it, and /proc is not POSIX (macOS has none, the
+  // BSDs mount it only optionally): the path procspec::Init found from
+  // argv[0], as CPython's sys.executable.
+  std::string path = ProgramPath();
+  if (!path.empty()) return path;
+  // A program that never called Init: the /proc/self/exe link where there is
+  // one.
+  path.assign(PATH_MAX, '\0');
   const ssize_t length = readlink("/proc/self/exe", path.data(), path.size());
-  if (length < 0) return internal::ErrnoError(errno, "readlink /proc/self/exe");
-  path.resize(length);
+  if (length < 0) {
+    return absl::FailedPreconditionError(
+        "the program's path is unknown: procspec::Init(argc, argv) records it "
+        "from argv[0] (or set_executable names the program)");
+  }
+  path.resize(static_cast<std::size_t>(length));
   return path;
 }
 

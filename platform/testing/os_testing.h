@@ -116,6 +116,8 @@ int KillSignalNumber();
 // The path of the running executable (so a test can re-execute itself with
 // --child=NAME).
 absl::StatusOr<std::string> CurrentExecutable();
+// `path` with every symbolic link and "." or ".." resolved (realpath()).
+absl::StatusOr<std::string> RealPath(const std::string& path);
 
 // Runs `argv` (argv[0] a path or a name found on PATH) with stdout and stderr
 // captured, waits for it and returns both and its exit status. Stdin is the

@@ -295,6 +295,14 @@ absl::Status IgnoreSignal(int signal_number) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return Errno(absl::StrCat("realpath ", path));
+  std::string result(resolved);
+  free(resolved);
+  return result;
+}
+
 int ChildSignalNumber() { return SIGCHLD; }
 
 namespace {
