@@ -147,8 +147,8 @@ std::map<std::string, std::string> ForkServerSeeds() {
   signal.kind = platform::internal::kForkServerSignal;
   signal.target = 42;
   signal.signal = 15;
-  seeds["signal"] =
-      std::string(1, '\0') + platform::internal::EncodeForkServerRequest(signal);
+  seeds["signal"] = std::string(1, '\0') +
+                    platform::internal::EncodeForkServerRequest(signal);
   return seeds;
 }
 

@@ -108,8 +108,7 @@ void RecordProgramPath(const char* argv0) {
   const char* path = std::getenv("PATH");
   recorded.path = internal::ResolveProgramPath(
       argv0, CurrentDirectory(),
-      path == nullptr ? std::nullopt
-                      : std::optional<std::string_view>(path));
+      path == nullptr ? std::nullopt : std::optional<std::string_view>(path));
 }
 
 std::string ProgramPath() {

@@ -151,8 +151,7 @@ absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
     return Malformed(absl::StrCat("unknown flags ", request.flags));
   if (request.kind == kForkServerSignal) {
     if (request.size != 0 || request.handles != 0 || request.flags != 0) {
-      return Malformed(
-          "a signal request with a payload, descriptors or flags");
+      return Malformed("a signal request with a payload, descriptors or flags");
     }
     if (request.target <= 0)
       return Malformed(absl::StrCat("target pid ", request.target));
@@ -178,10 +177,9 @@ absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
 
 std::size_t ForkServerHandleBatches(std::uint64_t handles) {
   if (handles <= kForkServerHandlesPerMessage) return 0;
-  return static_cast<std::size_t>(
-      (handles - kForkServerHandlesPerMessage + kForkServerHandlesPerMessage -
-       1) /
-      kForkServerHandlesPerMessage);
+  return static_cast<std::size_t>((handles - kForkServerHandlesPerMessage +
+                                   kForkServerHandlesPerMessage - 1) /
+                                  kForkServerHandlesPerMessage);
 }
 
 }  // namespace procspec::platform::internal

@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>

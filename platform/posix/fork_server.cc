@@ -44,8 +44,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/types/span.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "platform/internal/errors.h"
 #include "platform/internal/fork_registry.h"
 #include "platform/internal/posix_io.h"
@@ -221,10 +221,10 @@ absl::Status SendRequest(NativeHandle socket,
   }
   for (std::size_t at = first; at < handles.size(); at += kHandlesPerMessage) {
     const std::size_t end = std::min(handles.size(), at + kHandlesPerMessage);
-    if (absl::Status s = SendWithHandles(
-            socket, std::string(1, '\0'),
-            std::vector<NativeHandle>(handles.begin() + at,
-                                      handles.begin() + end));
+    if (absl::Status s =
+            SendWithHandles(socket, std::string(1, '\0'),
+                            std::vector<NativeHandle>(handles.begin() + at,
+                                                      handles.begin() + end));
         !s.ok()) {
       return s;
     }
@@ -252,9 +252,9 @@ absl::StatusOr<Reply> ReceiveReply(NativeHandle socket) {
     return absl::UnavailableError("the fork server has gone");
   reply.header = FromBytes<ReplyHeader>(**header);
   if (reply.header.message_size > 0) {
-    absl::StatusOr<std::string> text = ReadExactly(
-        socket, static_cast<std::size_t>(std::min<std::uint64_t>(
-                    reply.header.message_size, kMaxPayload)));
+    absl::StatusOr<std::string> text =
+        ReadExactly(socket, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                reply.header.message_size, kMaxPayload)));
     if (!text.ok()) return absl::UnavailableError("the fork server has gone");
     reply.message = *std::move(text);
   }
@@ -269,8 +269,9 @@ absl::Status ReplyError(const Reply& reply) {
   if (reply.header.error_number > 0 && reply.header.error_number < 4096)
     return internal::OsError(static_cast<int>(reply.header.error_number));
   const std::int64_t code = reply.header.code;
-  return absl::Status(code > 0 && code <= 16 ? static_cast<absl::StatusCode>(code)
-                                             : absl::StatusCode::kUnknown,
+  return absl::Status(code > 0 && code <= 16
+                          ? static_cast<absl::StatusCode>(code)
+                          : absl::StatusCode::kUnknown,
                       absl::StrCat("fork server: ", reply.message));
 }
 

@@ -249,10 +249,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   pid_t pid = -1;
   if (error == 0) {
     // The bootstrap pipe is the first descriptor passed.
-    std::vector<std::string> env = ChildEnvironment(absl::StrCat(
-        kSpawnMarkerVariable, "=",
-        internal::FormatSpawnMarker(
-            {.fd = kFirstPassedDescriptor, .key = key})));
+    std::vector<std::string> env = ChildEnvironment(
+        absl::StrCat(kSpawnMarkerVariable, "=",
+                     internal::FormatSpawnMarker(
+                         {.fd = kFirstPassedDescriptor, .key = key})));
     std::vector<char*> c_argv = CStrings(argv);
     std::vector<char*> c_env = CStrings(env);
     error = posix_spawn(&pid, executable.c_str(), &actions, nullptr,

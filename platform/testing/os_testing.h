@@ -6,9 +6,9 @@
 #define PROCSPEC_PLATFORM_TESTING_OS_TESTING_H_
 
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"

@@ -98,9 +98,9 @@ void RobustnessServerUnderLowLimit(InheritedHandle report_pipe, int low,
                                    bool low_hard) {
   Report report;
   absl::StatusOr<std::pair<long, long>> before = os::DescriptorLimit();
-  absl::Status lowered =
-      before.ok() ? os::SetDescriptorLimit(low, low_hard ? low : -1)
-                  : before.status();
+  absl::Status lowered = before.ok()
+                             ? os::SetDescriptorLimit(low, low_hard ? low : -1)
+                             : before.status();
   if (!lowered.ok()) {
     report.Add("error", lowered.ToString());
   } else {
@@ -132,14 +132,15 @@ std::map<std::string, std::string> RunLowLimitHelper(int low, bool low_hard,
       std::tuple{InheritedHandle(pipe->write.get()), low, low_hard},
       InContext("fork"));
   KillOnExit guard(helper);
-  if (absl::Status s = helper.start(); !s.ok()) return {{"error", s.ToString()}};
+  if (absl::Status s = helper.start(); !s.ok())
+    return {{"error", s.ToString()}};
   pipe->write.reset();
   absl::StatusOr<std::string> read = ReadToEnd(pipe->read.get());
   absl::StatusOr<int> code = JoinSoon(helper);
   *text = read.ok() ? *read : read.status().ToString();
   std::map<std::string, std::string> report = ParseReport(*text);
-  report["helper_exitcode"] = code.ok() ? absl::StrCat(*code)
-                                        : code.status().ToString();
+  report["helper_exitcode"] =
+      code.ok() ? absl::StrCat(*code) : code.status().ToString();
   return report;
 }
 
@@ -175,8 +176,7 @@ CONFORMANCE_TEST(ForkServerLimits, RequestBeyondTheServersLimitFailsAlone,
   EXPECT_EQ(report["error"], "") << text;
   EXPECT_EQ(report["first"], "0") << text;
   EXPECT_EQ(report["locks"], "ok") << text;
-  EXPECT_EQ(report["many"], "OSError: [Errno 24] Too many open files")
-      << text;
+  EXPECT_EQ(report["many"], "OSError: [Errno 24] Too many open files") << text;
   EXPECT_EQ(report["after"], "0") << text;
   EXPECT_EQ(report["same_server"], "yes") << text;
 }
@@ -217,8 +217,8 @@ CONFORMANCE_TEST(ForkServerLimits, ServerForkFailureKeepsItsErrno,
   EXPECT_EQ(exitcode, 0) << text;
   std::map<std::string, std::string> report = ParseReport(text);
   if (report["deny"] != "ok") {
-    CONFORMANCE_REQUIRE(Unsupported(
-        absl::StrCat("cannot make fork() fail: ", report["deny"])));
+    CONFORMANCE_REQUIRE(
+        Unsupported(absl::StrCat("cannot make fork() fail: ", report["deny"])));
   }
   EXPECT_EQ(report["type"], "BlockingIOError") << text;
   EXPECT_EQ(report["message"], "[Errno 11] Resource temporarily unavailable")
