@@ -165,18 +165,31 @@ Result DecodeSpawnStream(std::string_view bytes) {
 }
 
 Result DecodeForkServerStream(std::string_view bytes) {
+  // The first byte: how many descriptors the server received (the kernel may
+  // drop some; the header says how many were sent).
   if (bytes.empty()) return Rejected("empty");
-  const std::size_t handle_count = static_cast<std::uint8_t>(bytes[0]);
+  const std::size_t received = static_cast<std::uint8_t>(bytes[0]);
   bytes.remove_prefix(1);
   const std::size_t header_size =
       platform::internal::EncodeForkServerRequest({}).size();
   // ReceiveHeader: exactly header_size bytes, or end of file.
   if (bytes.size() < header_size) return Rejected("truncated header");
   absl::StatusOr<platform::internal::ForkServerRequest> request =
-      platform::internal::DecodeForkServerRequest(bytes.substr(0, header_size),
-                                                  handle_count);
+      platform::internal::DecodeForkServerRequest(bytes.substr(0, header_size));
   if (!request.ok()) return Rejected(std::string(request.status().message()));
-  const std::string_view rest = bytes.substr(header_size);
+  if (request->kind == platform::internal::kForkServerSignal) {
+    if (received != 0) return Rejected("descriptors with a signal request");
+    return Result{Outcome::kAccepted, ""};
+  }
+  if (received != request->handles) {
+    return Rejected("the descriptors received are not those the header says");
+  }
+  std::string_view rest = bytes.substr(header_size);
+  // One byte per further batch of descriptors, then the payload.
+  const std::size_t batches =
+      platform::internal::ForkServerHandleBatches(request->handles);
+  if (rest.size() < batches) return Rejected("truncated descriptor batches");
+  rest.remove_prefix(batches);
   if (rest.size() < request->size) return Rejected("truncated payload");
   return RestoreAndRun(std::string(rest.substr(0, request->size)));
 }

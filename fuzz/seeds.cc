@@ -123,24 +123,32 @@ std::map<std::string, std::string> ForkServerSeeds() {
     std::unique_ptr<Process> process = make();
     std::vector<platform::NativeHandle> handles;
     const std::string payload = PayloadOf(*process, "forkserver", &handles);
-    // The status pipe and the parent watch, then the passed descriptors.
-    const char handle_count = static_cast<char>(2 + handles.size());
-    seeds[name] =
-        std::string(1, handle_count) +
-        platform::internal::EncodeForkServerRequest(
-            {.size = payload.size(), .requester = platform::CurrentPid()}) +
-        payload;
+    // The status pipe and the parent watch, then the passed descriptors (one
+    // batch: no marker bytes).
+    const std::size_t handle_count = 2 + handles.size();
+    platform::internal::ForkServerRequest request;
+    request.size = payload.size();
+    request.requester = platform::CurrentPid();
+    request.handles = handle_count;
+    seeds[name] = std::string(1, static_cast<char>(handle_count)) +
+                  platform::internal::EncodeForkServerRequest(request) +
+                  payload;
     if (name == "no_args") {
       // The same request asking that the child die with the requester.
+      request.flags = platform::internal::kForkServerDieWithRequester;
       seeds["die_with_requester"] =
-          std::string(1, handle_count) +
-          platform::internal::EncodeForkServerRequest(
-              {.size = payload.size(),
-               .requester = platform::CurrentPid(),
-               .flags = platform::internal::kForkServerDieWithRequester}) +
-          payload;
+          std::string(1, static_cast<char>(handle_count)) +
+          platform::internal::EncodeForkServerRequest(request) + payload;
     }
   }
+  // A signal request (SIGTERM to pid 42): no descriptors, no payload.
+  platform::internal::ForkServerRequest signal;
+  signal.requester = platform::CurrentPid();
+  signal.kind = platform::internal::kForkServerSignal;
+  signal.target = 42;
+  signal.signal = 15;
+  seeds["signal"] = std::string(1, '\0') +
+                    platform::internal::EncodeForkServerRequest(signal);
   return seeds;
 }
 

@@ -1,16 +1,25 @@
 // Process identity and the standard streams.
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "platform/internal/errors.h"
+#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
 
 namespace procspec::platform {
@@ -28,6 +37,85 @@ std::atomic<Pid> g_pid{0};
 void ForgetPidInChild() { g_pid.store(0, std::memory_order_relaxed); }
 
 }  // namespace
+
+namespace {
+
+struct RecordedPath {
+  std::mutex mu;
+  bool recorded = false;
+  std::string path;
+};
+
+RecordedPath& Recorded() {
+  static auto* recorded = new RecordedPath();
+  return *recorded;
+}
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+         access(path.c_str(), X_OK) == 0;
+}
+
+std::string CurrentDirectory() {
+  std::string buffer(PATH_MAX, '\0');
+  if (getcwd(buffer.data(), buffer.size()) == nullptr) return "";
+  buffer.resize(std::strlen(buffer.c_str()));
+  return buffer;
+}
+
+std::string Absolute(const std::string& path, const std::string& cwd) {
+  if (!path.empty() && path[0] == '/') return path;
+  if (cwd.empty()) return "";
+  return cwd == "/" ? "/" + path : cwd + "/" + path;
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string ResolveProgramPath(std::string_view argv0, std::string_view cwd,
+                               std::optional<std::string_view> path_variable) {
+  const std::string name(argv0);
+  const std::string directory(cwd);
+  if (name.empty()) return "";
+  if (name.find('/') != std::string::npos) return Absolute(name, directory);
+  // POSIX: an unset PATH searches an implementation-defined path; CPython
+  // uses os.defpath, "/bin:/usr/bin".
+  const std::string_view search = path_variable.value_or("/bin:/usr/bin");
+  std::size_t start = 0;
+  while (start <= search.size()) {
+    std::size_t end = search.find(':', start);
+    if (end == std::string_view::npos) end = search.size();
+    // An empty entry is the current directory.
+    std::string entry(search.substr(start, end - start));
+    if (entry.empty()) entry = ".";
+    const std::string candidate = Absolute(entry + "/" + name, directory);
+    if (!candidate.empty() && IsExecutableFile(candidate)) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+}  // namespace internal
+
+void RecordProgramPath(const char* argv0) {
+  if (argv0 == nullptr) return;
+  RecordedPath& recorded = Recorded();
+  std::lock_guard<std::mutex> lock(recorded.mu);
+  if (recorded.recorded) return;
+  recorded.recorded = true;
+  const char* path = std::getenv("PATH");
+  recorded.path = internal::ResolveProgramPath(
+      argv0, CurrentDirectory(),
+      path == nullptr ? std::nullopt : std::optional<std::string_view>(path));
+}
+
+std::string ProgramPath() {
+  RecordedPath& recorded = Recorded();
+  std::lock_guard<std::mutex> lock(recorded.mu);
+  return recorded.path;
+}
 
 Pid CurrentPid() {
   Pid pid = g_pid.load(std::memory_order_relaxed);

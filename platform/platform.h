@@ -216,8 +216,10 @@ struct SpawnedContext {
 // The requester's ChildProcess has that pipe's read end as its sentinel; end of
 // file without a status (the server died) reports exit code 255.
 
-// The most descriptors one fork server request can pass to its child.
-inline constexpr std::size_t kMaxForkServerHandles = 32;
+// The most descriptors one fork server request can pass to its child (and one
+// spawned child can receive): far above what a program passes, and a bound on
+// what a server accepts from a request.
+inline constexpr std::size_t kMaxForkServerHandles = 1024;
 
 // What a fork server's child runs: returns the exit code. A plain function, so
 // that a server started as a fresh run of the program finds the same one.
@@ -235,9 +237,9 @@ class ForkServer {
   // Has the server fork a child that runs its ServedChildMain with `payload`.
   // The child's pid() is its real pid, but it is not this process's child: its
   // status comes from the server. `SendSignal` goes through the pidfd the
-  // server sent where there is one; otherwise it is kill(pid), which could
-  // reach a process that reused the pid between the server reaping the child
-  // and this process reading the status (CPython accepts the same window).
+  // server sent where there is one; otherwise the server delivers it, and
+  // sends nothing to a child it has reaped (so a reused pid is never
+  // reached, unlike CPython's kill(pid)).
   // `handles` (at most kMaxForkServerHandles) reach the child by SCM_RIGHTS,
   // as its `ChildContext::handles`; the server closes its copies once it has
   // forked the child, so no other child holds them. Unavailable if the server
@@ -363,6 +365,17 @@ absl::Status SelectBackend(std::string_view name);
 // -------------------------------------------------------
 
 Pid CurrentPid();
+
+// Records the path of this program for Backend::Spawn, found as CPython finds
+// sys.executable: `argv0` when it holds a '/' (a relative one taken against
+// the current directory, now), else the first executable file of that name
+// on $PATH. procspec::Init calls it with argv[0]; only the first call with a
+// non-null `argv0` counts, so that a later change of directory changes
+// nothing.
+void RecordProgramPath(const char* argv0);
+// What RecordProgramPath found; "" if nothing (or it was never called).
+std::string ProgramPath();
+
 namespace internal {
 // Defined in identity.cc, which registers (before main) the pthread_atfork
 // child handler that increments it.

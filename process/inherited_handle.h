@@ -34,7 +34,8 @@
 namespace procspec {
 
 // The most InheritedHandles one child can receive (a fork server request
-// carries them all in one message).
+// carries them in batches of SCM_RIGHTS messages; a spawned child's bootstrap
+// header lists them).
 inline constexpr std::size_t kMaxInheritedHandles =
     platform::kMaxForkServerHandles;
 

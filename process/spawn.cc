@@ -176,6 +176,8 @@ void Init(int argc, char** argv, InitOptions options) {
   // First: a spawned child ran with its parent's arguments, and passes them on
   // to its own children.
   RecordArguments(argc, argv);
+  // Where the spawn start method finds this program (sys.executable).
+  if (argc > 0 && argv != nullptr) platform::RecordProgramPath(argv[0]);
   if (platform::IsSpawnedChild()) internal::Bootstrap::RunSpawned();
   if (options.start_forkserver ||
       get_start_method(/*allow_none=*/true) == "forkserver") {

@@ -37,6 +37,8 @@ void CloseRegisteredInChildLocked() {
   Registered().clear();
 }
 
+std::vector<NativeHandle> RegisteredLocked() { return Registered(); }
+
 RegisteredHandle RegisteredHandle::AdoptLocked(UniqueHandle handle) {
   RegisteredHandle adopted;
   if (!handle.valid()) return adopted;

@@ -14,6 +14,7 @@
 #define PROCSPEC_PLATFORM_INTERNAL_FORK_REGISTRY_H_
 
 #include <mutex>
+#include <vector>
 
 #include "platform/platform.h"
 
@@ -30,6 +31,8 @@ void RegisterLocked(NativeHandle handle);
 // descriptor (they belong to the parent's other children and to the parent's
 // own parent watch) and forgets them.
 void CloseRegisteredInChildLocked();
+// The registered descriptors. Requires ForkMutex().
+std::vector<NativeHandle> RegisteredLocked();
 
 // A backend-owned descriptor: registered while open, unregistered and closed
 // together under ForkMutex(). Inert in a process other than the one that

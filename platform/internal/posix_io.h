@@ -3,6 +3,10 @@
 #ifndef PROCSPEC_PLATFORM_INTERNAL_POSIX_IO_H_
 #define PROCSPEC_PLATFORM_INTERNAL_POSIX_IO_H_
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -30,6 +34,12 @@ absl::StatusOr<bool> IsReadableNow(NativeHandle handle);
 // The ExitStatus that a waitpid() status word describes (exited or killed by a
 // signal).
 ExitStatus DecodeWaitStatus(int wait_status);
+
+// The path RecordProgramPath records for `argv0` with the current directory
+// `cwd` and $PATH `path_variable` (nullopt: unset); "" if none. Looks at the
+// file system (an executable regular file) only for a name without '/'.
+std::string ResolveProgramPath(std::string_view argv0, std::string_view cwd,
+                               std::optional<std::string_view> path_variable);
 
 }  // namespace procspec::platform::internal
 

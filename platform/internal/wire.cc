@@ -96,14 +96,26 @@ absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line) {
 
 namespace {
 
-// The request header: three 8-byte fields.
+// The request header: seven 8-byte fields.
 constexpr std::size_t kRequestSizeAt = 0;
 constexpr std::size_t kRequestRequesterAt = 8;
 constexpr std::size_t kRequestFlagsAt = 16;
-constexpr std::size_t kForkServerRequestSize = 24;
+constexpr std::size_t kRequestKindAt = 24;
+constexpr std::size_t kRequestHandlesAt = 32;
+constexpr std::size_t kRequestTargetAt = 40;
+constexpr std::size_t kRequestSignalAt = 48;
+constexpr std::size_t kForkServerRequestSize = 56;
 static_assert(sizeof(ForkServerRequest::size) == 8 &&
               sizeof(ForkServerRequest::requester) == 8 &&
-              sizeof(ForkServerRequest::flags) == 8);
+              sizeof(ForkServerRequest::flags) == 8 &&
+              sizeof(ForkServerRequest::kind) == 8 &&
+              sizeof(ForkServerRequest::handles) == 8 &&
+              sizeof(ForkServerRequest::target) == 8 &&
+              sizeof(ForkServerRequest::signal) == 8);
+
+absl::Status Malformed(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed request: ", why));
+}
 
 }  // namespace
 
@@ -112,39 +124,62 @@ std::string EncodeForkServerRequest(const ForkServerRequest& request) {
   std::memcpy(bytes.data() + kRequestSizeAt, &request.size, 8);
   std::memcpy(bytes.data() + kRequestRequesterAt, &request.requester, 8);
   std::memcpy(bytes.data() + kRequestFlagsAt, &request.flags, 8);
+  std::memcpy(bytes.data() + kRequestKindAt, &request.kind, 8);
+  std::memcpy(bytes.data() + kRequestHandlesAt, &request.handles, 8);
+  std::memcpy(bytes.data() + kRequestTargetAt, &request.target, 8);
+  std::memcpy(bytes.data() + kRequestSignalAt, &request.signal, 8);
   return bytes;
 }
 
 absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
-    std::string_view bytes, std::size_t handle_count) {
+    std::string_view bytes) {
   ForkServerRequest request;
   if (bytes.size() != kForkServerRequestSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed request: a header of ", bytes.size(),
-                     " bytes, not ", kForkServerRequestSize));
+    return Malformed(absl::StrCat("a header of ", bytes.size(), " bytes, not ",
+                                  kForkServerRequestSize));
   }
   std::memcpy(&request.size, bytes.data() + kRequestSizeAt, 8);
   std::memcpy(&request.requester, bytes.data() + kRequestRequesterAt, 8);
   std::memcpy(&request.flags, bytes.data() + kRequestFlagsAt, 8);
-  if (handle_count < 2 || handle_count > kMaxForkServerRequestHandles) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed request: ", handle_count, " descriptors (2 to ",
-                     kMaxForkServerRequestHandles, " expected)"));
+  std::memcpy(&request.kind, bytes.data() + kRequestKindAt, 8);
+  std::memcpy(&request.handles, bytes.data() + kRequestHandlesAt, 8);
+  std::memcpy(&request.target, bytes.data() + kRequestTargetAt, 8);
+  std::memcpy(&request.signal, bytes.data() + kRequestSignalAt, 8);
+  if (request.requester <= 0)
+    return Malformed(absl::StrCat("requester pid ", request.requester));
+  if ((request.flags & ~kForkServerDieWithRequester) != 0)
+    return Malformed(absl::StrCat("unknown flags ", request.flags));
+  if (request.kind == kForkServerSignal) {
+    if (request.size != 0 || request.handles != 0 || request.flags != 0) {
+      return Malformed("a signal request with a payload, descriptors or flags");
+    }
+    if (request.target <= 0)
+      return Malformed(absl::StrCat("target pid ", request.target));
+    if (request.signal <= 0 || request.signal >= 128)
+      return Malformed(absl::StrCat("signal number ", request.signal));
+    return request;
+  }
+  if (request.kind != kForkServerFork)
+    return Malformed(absl::StrCat("unknown kind ", request.kind));
+  if (request.handles < 2 || request.handles > kMaxForkServerRequestHandles) {
+    return Malformed(absl::StrCat(request.handles, " descriptors (2 to ",
+                                  kMaxForkServerRequestHandles, " expected)"));
   }
   if (request.size > kMaxForkServerPayload) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed request: a payload of ", request.size,
-                     " bytes (at most ", kMaxForkServerPayload, ")"));
+    return Malformed(absl::StrCat("a payload of ", request.size,
+                                  " bytes (at most ", kMaxForkServerPayload,
+                                  ")"));
   }
-  if (request.requester <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed request: requester pid ", request.requester));
-  }
-  if ((request.flags & ~kForkServerDieWithRequester) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed request: unknown flags ", request.flags));
-  }
+  if (request.target != 0 || request.signal != 0)
+    return Malformed("a fork request with a signal");
   return request;
+}
+
+std::size_t ForkServerHandleBatches(std::uint64_t handles) {
+  if (handles <= kForkServerHandlesPerMessage) return 0;
+  return static_cast<std::size_t>((handles - kForkServerHandlesPerMessage +
+                                   kForkServerHandlesPerMessage - 1) /
+                                  kForkServerHandlesPerMessage);
 }
 
 }  // namespace procspec::platform::internal

@@ -62,8 +62,9 @@ struct SpawnHeader {
   std::string handoff;
 };
 
-// The longest header line a child reads (without the newline).
-inline constexpr std::size_t kMaxSpawnHeader = 256;
+// The longest header line a child reads (without the newline): room for
+// kMaxForkServerHandles descriptor numbers.
+inline constexpr std::size_t kMaxSpawnHeader = 8192;
 // Far above any real bootstrap; a larger size is garbage, not a reason to
 // allocate.
 inline constexpr std::size_t kMaxSpawnPayload = std::size_t{1} << 30;
@@ -76,14 +77,30 @@ std::string FormatSpawnHeader(const SpawnHeader& header);
 absl::StatusOr<SpawnHeader> ParseSpawnHeader(std::string_view line);
 
 // ---- A fork server request: this header (native byte order: both ends are
-// the same program on the same machine) with SCM_RIGHTS {status pipe's write
-// end, parent-watch pipe's read end, the descriptors passed to the child...},
-// then `size` bytes of payload (a spawn bootstrap).
+// the same program on the same machine), then, for a fork request, `size`
+// bytes of payload (a spawn bootstrap). A fork request's descriptors travel by
+// SCM_RIGHTS: the first kForkServerHandlesPerMessage with the header, the
+// others in batches of as many, each attached to one byte that follows the
+// header (before the payload). They are {status pipe's write end,
+// parent-watch pipe's read end, the descriptors passed to the child...}.
+//
+// A signal request (kForkServerSignal) asks the server to send `signal` to
+// its child `target` unless it has reaped it already; it has no payload and
+// no descriptors.
+inline constexpr std::uint64_t kForkServerFork = 0;
+inline constexpr std::uint64_t kForkServerSignal = 1;
+
 struct ForkServerRequest {
   std::uint64_t size = 0;
   std::int64_t requester = 0;
   // kForkServerDieWithRequester, or 0; other bits are rejected.
   std::uint64_t flags = 0;
+  std::uint64_t kind = kForkServerFork;
+  // How many descriptors the request sends, in all.
+  std::uint64_t handles = 0;
+  // A signal request's child and signal number; 0 in a fork request.
+  std::int64_t target = 0;
+  std::int64_t signal = 0;
 };
 
 // The child is killed (SIGKILL) when the requester dies, however it dies
@@ -93,17 +110,25 @@ inline constexpr std::uint64_t kForkServerDieWithRequester = 1;
 // The status pipe, the parent watch, and the handles passed to the child.
 inline constexpr std::size_t kMaxForkServerRequestHandles =
     2 + kMaxForkServerHandles;
+// Descriptors per SCM_RIGHTS message (Linux takes at most 253 in one).
+inline constexpr std::size_t kForkServerHandlesPerMessage = 64;
 // As kMaxSpawnPayload.
 inline constexpr std::uint64_t kMaxForkServerPayload = std::uint64_t{1} << 30;
 
 // The header's bytes.
 std::string EncodeForkServerRequest(const ForkServerRequest& request);
-// `bytes`: the header as received; `handle_count`: the descriptors that came
-// with it. InvalidArgument for a header of the wrong size, fewer than 2 or
-// more than kMaxForkServerRequestHandles descriptors, a payload size above
-// kMaxForkServerPayload, a requester pid <= 0 or an unknown flag.
+// `bytes`: the header as received. InvalidArgument for a header of the wrong
+// size, an unknown kind or flag, a requester pid <= 0; for a fork request a
+// payload size above kMaxForkServerPayload, fewer than 2 or more than
+// kMaxForkServerRequestHandles descriptors, or a target or signal; for a
+// signal request a payload, descriptors, flags, a target pid <= 0 or a signal
+// number outside 1..127.
 absl::StatusOr<ForkServerRequest> DecodeForkServerRequest(
-    std::string_view bytes, std::size_t handle_count);
+    std::string_view bytes);
+
+// How many one-byte batch messages follow a header that sends `handles`
+// descriptors.
+std::size_t ForkServerHandleBatches(std::uint64_t handles);
 
 }  // namespace procspec::platform::internal
 

@@ -1,9 +1,11 @@
 #include "platform/linux/linux_backend.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -168,6 +170,19 @@ absl::StatusOr<PipeEnds> LinuxBackend::MakePipeLocked() {
 }
 
 bool LinuxBackend::AdoptCanFailAfterFork() const { return has_pidfd_; }
+
+absl::StatusOr<std::string> LinuxBackend::OwnExecutable() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t length = readlink("/proc/self/exe", path.data(), path.size());
+  if (length < 0) return internal::ErrnoError(errno, "readlink /proc/self/exe");
+  path.resize(static_cast<std::size_t>(length));
+  return path;
+}
+
+int LinuxBackend::AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                                     int lowest) {
+  return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
 
 absl::StatusOr<posix::ForkPlumbing> LinuxBackend::PrepareLocked(
     const ForkOptions& options) {

@@ -54,6 +54,11 @@ class LinuxBackend final : public posix::PosixBackend {
  protected:
   absl::StatusOr<PipeEnds> MakePipeLocked() override;
   bool AdoptCanFailAfterFork() const override;
+  // The /proc/self/exe link: the running file, whatever argv[0] said.
+  absl::StatusOr<std::string> OwnExecutable() override;
+  // glibc's posix_spawn_file_actions_addclosefrom_np: one action, no scan.
+  int AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                         int lowest) override;
   absl::StatusOr<posix::ForkPlumbing> PrepareLocked(
       const ForkOptions& options) override;
   absl::StatusOr<std::unique_ptr<ChildProcess>> AdoptLocked(

@@ -5,10 +5,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -36,6 +38,12 @@ extern char** environ;  // POSIX: declared by no header without _GNU_SOURCE
 
 namespace procspec::platform::posix {
 namespace {
+
+// A spawned child's first passed descriptor (after stdin, stdout, stderr).
+constexpr int kFirstPassedDescriptor = 3;
+// Descriptors above this are not looked for (a limit above it is taken to be
+// this).
+constexpr rlim_t kDescriptorScanLimit = rlim_t{1} << 20;
 
 // EX_SOFTWARE: the child could not run `child_main` to its end through no fault
 // of the OS.
@@ -134,11 +142,61 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 
 }  // namespace
 
+int PosixBackend::AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                                     int lowest) {
+  // POSIX has no "close from" action: one close action per descriptor that
+  // would cross the exec (open, without close-on-exec) from `lowest` up.
+  // poll() says which descriptors are open (POLLNVAL for the others), many at
+  // a time. Called with the fork mutex held, so the library opens none
+  // meanwhile; one that another thread of the program opens without
+  // close-on-exec at this very moment may still cross.
+  rlimit limit;
+  rlim_t highest = 1024;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) highest = limit.rlim_cur;
+  if (highest == RLIM_INFINITY || highest > kDescriptorScanLimit)
+    highest = kDescriptorScanLimit;
+  const rlim_t batch = std::min<rlim_t>(highest, 1024);
+  std::vector<pollfd> fds(static_cast<std::size_t>(batch));
+  for (rlim_t first = static_cast<rlim_t>(lowest); first < highest;
+       first += batch) {
+    const std::size_t count =
+        static_cast<std::size_t>(std::min<rlim_t>(batch, highest - first));
+    for (std::size_t i = 0; i < count; ++i)
+      fds[i] = pollfd{static_cast<int>(first + i), 0, 0};
+    int ready;
+    do {
+      ready = poll(fds.data(), count, 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready < 0) return errno;
+    for (std::size_t i = 0; i < count; ++i) {
+      if ((fds[i].revents & POLLNVAL) != 0) continue;
+      const int flags = fcntl(fds[i].fd, F_GETFD);
+      if (flags < 0 || (flags & FD_CLOEXEC) != 0) continue;
+      if (int error = posix_spawn_file_actions_addclose(actions, fds[i].fd);
+          error != 0) {
+        return error;
+      }
+    }
+  }
+  return 0;
+}
+
 absl::StatusOr<std::string> PosixBackend::OwnExecutable() {
-  std::string path(PATH_MAX, '\0');
+  // POSIX has no call for it, and /proc is not POSIX (macOS has none, the
+  // BSDs mount it only optionally): the path procspec::Init found from
+  // argv[0], as CPython's sys.executable.
+  std::string path = ProgramPath();
+  if (!path.empty()) return path;
+  // A program that never called Init: the /proc/self/exe link where there is
+  // one.
+  path.assign(PATH_MAX, '\0');
   const ssize_t length = readlink("/proc/self/exe", path.data(), path.size());
-  if (length < 0) return internal::ErrnoError(errno, "readlink /proc/self/exe");
-  path.resize(length);
+  if (length < 0) {
+    return absl::FailedPreconditionError(
+        "the program's path is unknown: procspec::Init(argc, argv) records it "
+        "from argv[0] (or set_executable names the program)");
+  }
+  path.resize(static_cast<std::size_t>(length));
   return path;
 }
 
@@ -165,36 +223,58 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   if (!plumbing.ok()) return plumbing.status();
   absl::StatusOr<PipeEnds> bootstrap = MakePipeLocked();
   if (!bootstrap.ok()) return bootstrap.status();
-  const int channel = static_cast<int>(bootstrap->read.get());
   const std::string key = internal::NewSpawnKey();
-  std::vector<std::string> env = ChildEnvironment(
-      absl::StrCat(kSpawnMarkerVariable, "=",
-                   internal::FormatSpawnMarker({.fd = channel, .key = key})));
 
-  // dup2(fd, fd) in a spawn file action clears FD_CLOEXEC (POSIX.1-2024,
-  // glibc): exactly these descriptors cross the exec.
-  posix_spawn_file_actions_t actions;
-  if (int error = posix_spawn_file_actions_init(&actions); error != 0)
-    return internal::ErrnoError(error, "posix_spawn_file_actions_init");
+  // Exactly these descriptors cross the exec, renumbered from 3 on, and every
+  // other descriptor from there up is closed in the new process, so that
+  // nothing the program opened without close-on-exec reaches the child
+  // (CPython's _posixsubprocess: close_fds=True, pass_fds).
   std::vector<NativeHandle> inherited = {bootstrap->read.get(),
                                          plumbing->sentinel_write.get(),
                                          plumbing->watch_read.get()};
   inherited.insert(inherited.end(), options.handles.begin(),
                    options.handles.end());
-  int error = 0;
-  for (NativeHandle handle : inherited) {
-    if (handle == kInvalidHandle || error != 0) continue;
-    error = posix_spawn_file_actions_adddup2(&actions, static_cast<int>(handle),
-                                             static_cast<int>(handle));
+  std::vector<int> child_number(inherited.size(), -1);
+  int first_closed = kFirstPassedDescriptor;
+  for (std::size_t i = 0; i < inherited.size(); ++i) {
+    if (inherited[i] != kInvalidHandle) child_number[i] = first_closed++;
   }
+  // Each is placed from a close-on-exec copy numbered above every target, so
+  // that placing one never overwrites the source of another. The copies close
+  // on return.
+  std::vector<UniqueHandle> copies;
+  posix_spawn_file_actions_t actions;
+  if (int error = posix_spawn_file_actions_init(&actions); error != 0)
+    return internal::ErrnoError(error, "posix_spawn_file_actions_init");
+  int error = 0;
+  for (std::size_t i = 0; i < inherited.size() && error == 0; ++i) {
+    if (child_number[i] < 0) continue;
+    const int copy =
+        fcntl(static_cast<int>(inherited[i]), F_DUPFD_CLOEXEC, first_closed);
+    if (copy < 0) {
+      error = errno;
+      break;
+    }
+    copies.emplace_back(copy);
+    // dup2 in a spawn file action clears FD_CLOEXEC on the target.
+    error = posix_spawn_file_actions_adddup2(&actions, copy, child_number[i]);
+  }
+  if (error == 0) error = AddCloseFromAction(&actions, first_closed);
   pid_t pid = -1;
   if (error == 0) {
+    // The bootstrap pipe is the first descriptor passed.
+    std::vector<std::string> env = ChildEnvironment(
+        absl::StrCat(kSpawnMarkerVariable, "=",
+                     internal::FormatSpawnMarker(
+                         {.fd = kFirstPassedDescriptor, .key = key})));
     std::vector<char*> c_argv = CStrings(argv);
     std::vector<char*> c_env = CStrings(env);
     error = posix_spawn(&pid, executable.c_str(), &actions, nullptr,
                         c_argv.data(), c_env.data());
   }
   posix_spawn_file_actions_destroy(&actions);
+  // Under the lock: no child forked meanwhile holds a copy.
+  copies.clear();
   if (error != 0) {
     // As CPython's subprocess: an exec failure names the file, a failure to
     // create the process (EAGAIN, ENOMEM) does not. Nothing was started, and
@@ -211,10 +291,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> PosixBackend::Spawn(
   fields.parent = CurrentPid();
   fields.die_with_parent = options.die_with_parent;
   fields.size = options.payload.size();
-  for (NativeHandle handle : options.handles)
-    fields.handles.push_back(static_cast<int>(handle));
-  fields.handoff = absl::StrCat(plumbing->sentinel_write.get(), " ",
-                                plumbing->watch_read.get());
+  // The child's numbers for them.
+  for (std::size_t i = 0; i < options.handles.size(); ++i)
+    fields.handles.push_back(child_number[3 + i]);
+  fields.handoff = absl::StrCat(child_number[1], " ", child_number[2]);
   const std::string header = internal::FormatSpawnHeader(fields);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       AdoptLocked(pid, *plumbing);

@@ -12,6 +12,8 @@
 #ifndef PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
 #define PROCSPEC_PLATFORM_POSIX_POSIX_BACKEND_H_
 
+#include <spawn.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -111,10 +113,18 @@ class PosixBackend : public Backend {
   virtual absl::StatusOr<std::unique_ptr<ParentWatch>> WatchParentLocked(
       Pid parent, ForkPlumbing& plumbing);
   // The path of this process's executable, for Spawn. POSIX has no call for
-  // it; the default reads the /proc/self/exe link (Linux, and the BSDs with
-  // procfs mounted). A port overrides it (sysctl KERN_PROC_PATHNAME,
-  // _NSGetExecutablePath).
+  // it; the default is what RecordProgramPath found from argv[0] at Init (no
+  // /proc: macOS has none, the BSDs mount it optionally), and only for a
+  // program that never called Init the /proc/self/exe link, where there is
+  // one. A backend with a better source overrides it (linux: /proc/self/exe;
+  // sysctl KERN_PROC_PATHNAME, _NSGetExecutablePath).
   virtual absl::StatusOr<std::string> OwnExecutable();
+  // Adds to `actions` what closes, in a spawned process, every descriptor
+  // numbered `lowest` or above that would otherwise cross the exec. 0, or an
+  // errno value. The default finds them one by one (POSIX has no "close
+  // from" action); a backend whose C library has one overrides it.
+  virtual int AddCloseFromAction(posix_spawn_file_actions_t* actions,
+                                 int lowest);
 
  private:
   // A fork server's requester, whom a child it forks watches instead of the

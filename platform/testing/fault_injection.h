@@ -23,6 +23,11 @@ namespace procspec::platform::testing {
 // be created. A seccomp filter; Unimplemented where the OS cannot filter system
 // calls. For a test's child only: the filter is inherited by every descendant.
 absl::Status DenyProcessCreation();
+// As DenyProcessCreation, for fork() only: a clone that shares the caller's
+// memory (a thread, posix_spawn's vfork-style clone) is still allowed, so a
+// process spawned afterwards runs and inherits the filter, and its own forks
+// fail with EAGAIN.
+absl::Status DenyForking();
 
 // Irreversibly makes every later attempt of the calling process to create a
 // thread (clone with CLONE_THREAD) fail with EAGAIN, as RLIMIT_NPROC or

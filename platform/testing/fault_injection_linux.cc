@@ -138,6 +138,52 @@ absl::Status DenyThreadCreation() {
 #endif
 }
 
+absl::Status DenyForking() {
+#ifdef PROCSPEC_SECCOMP_ARCH
+  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
+#else
+  return absl::UnimplementedError("DenyForking: unknown architecture");
+#endif
+#ifdef PROCSPEC_SECCOMP_ARCH
+#ifndef SYS_clone3
+#define SYS_clone3 435  // The same number on every architecture.
+#endif
+#ifdef SYS_fork
+  constexpr std::uint32_t kFork = SYS_fork;
+#else
+  constexpr std::uint32_t kFork = 0xffffffff;  // No such call here.
+#endif
+#ifdef SYS_vfork
+  constexpr std::uint32_t kVfork = SYS_vfork;
+#else
+  constexpr std::uint32_t kVfork = 0xffffffff;
+#endif
+  constexpr std::uint32_t kDeny =
+      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
+  constexpr std::uint32_t kNoClone3 =
+      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
+  // clone's flags are its first argument (the low 32 bits hold CLONE_THREAD);
+  // clone3's are behind a pointer a filter cannot follow, so clone3 reports
+  // ENOSYS and the C library retries with clone.
+  sock_filter filter[] = {
+      /* 0*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      /* 2*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 3*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 4*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      /* 5*/ BPF_STMT(BPF_RET | BPF_K, kNoClone3),
+      /* 6*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kFork, 4, 0),
+      /* 7*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kVfork, 3, 0),
+      /* 8*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
+      /* 9*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)),
+      /*10*/ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 1, 0),
+      /*11*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
+      /*12*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  return linux_testing::InstallSeccompFilter(filter);
+#endif
+}
+
 struct SignalStorm::Saved {
   struct sigaction action = {};
   itimerval timer = {};

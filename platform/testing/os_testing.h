@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -72,6 +73,27 @@ absl::StatusOr<ExitStatus> ReapPid(Pid pid);
 // Sets the calling process's disposition of `signal_number` to "ignore"
 // (SIG_IGN), e.g. so that a child keeps running after terminate().
 absl::Status IgnoreSignal(int signal_number);
+// The number of SIGCHLD.
+int ChildSignalNumber();
+// Installs a SIGCHLD handler that reaps every ended child of this process
+// (waitpid(-1, WNOHANG) in a loop), as some host programs do.
+absl::Status InstallReapAllHandler();
+// Sets the calling process's soft (and, with `hard`, hard) limit on open
+// descriptors (RLIMIT_NOFILE); unchanged where negative.
+absl::Status SetDescriptorLimit(long soft, long hard = -1);
+// The calling process's soft and hard descriptor limits.
+absl::StatusOr<std::pair<long, long>> DescriptorLimit();
+// Opens `path` for reading and writing (creating it) WITHOUT close-on-exec, as
+// code that knows nothing of this library does.
+absl::StatusOr<NativeHandle> OpenInheritable(const std::string& path);
+// Forks (fork(), not through the library) a process that holds every
+// descriptor of the caller, reads `gate` until end of file, then _exits 0:
+// what a target that starts a program of its own without closing descriptors
+// does. The new process first closes its copy of `close_first`, if valid (the
+// gate's write end, say). Returns its pid.
+absl::StatusOr<Pid> ForkUntilEndOfFile(
+    NativeHandle gate, NativeHandle close_first = kInvalidHandle);
+
 // Blocks until child `pid` of this process has ended, without reaping it: on
 // success it is a zombie (waitid with WNOWAIT; event-driven, no polling).
 absl::Status AwaitExitWithoutReaping(Pid pid);
@@ -94,6 +116,8 @@ int KillSignalNumber();
 // The path of the running executable (so a test can re-execute itself with
 // --child=NAME).
 absl::StatusOr<std::string> CurrentExecutable();
+// `path` with every symbolic link and "." or ".." resolved (realpath()).
+absl::StatusOr<std::string> RealPath(const std::string& path);
 
 // Runs `argv` (argv[0] a path or a name found on PATH) with stdout and stderr
 // captured, waits for it and returns both and its exit status. Stdin is the

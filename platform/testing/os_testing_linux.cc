@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -292,6 +293,73 @@ absl::Status IgnoreSignal(int signal_number) {
     return Errno(absl::StrCat("sigaction(", signal_number, ", SIG_IGN)"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return Errno(absl::StrCat("realpath ", path));
+  std::string result(resolved);
+  free(resolved);
+  return result;
+}
+
+int ChildSignalNumber() { return SIGCHLD; }
+
+namespace {
+extern "C" void ReapAllChildren(int) {
+  const int saved_errno = errno;
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  errno = saved_errno;
+}
+}  // namespace
+
+absl::Status InstallReapAllHandler() {
+  struct sigaction action = {};
+  action.sa_handler = ReapAllChildren;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  if (sigaction(SIGCHLD, &action, nullptr) != 0)
+    return Errno("sigaction(SIGCHLD)");
+  return absl::OkStatus();
+}
+
+absl::Status SetDescriptorLimit(long soft, long hard) {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return Errno("getrlimit");
+  if (soft >= 0) limit.rlim_cur = static_cast<rlim_t>(soft);
+  if (hard >= 0) limit.rlim_max = static_cast<rlim_t>(hard);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return Errno("setrlimit");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<long, long>> DescriptorLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return Errno("getrlimit");
+  return std::make_pair(static_cast<long>(limit.rlim_cur),
+                        static_cast<long>(limit.rlim_max));
+}
+
+absl::StatusOr<NativeHandle> OpenInheritable(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT, 0600);
+  if (fd < 0) return Errno(absl::StrCat("open ", path));
+  return fd;
+}
+
+absl::StatusOr<Pid> ForkUntilEndOfFile(NativeHandle gate,
+                                       NativeHandle close_first) {
+  const pid_t pid = fork();
+  if (pid < 0) return Errno("fork");
+  if (pid == 0) {
+    if (close_first != kInvalidHandle) close(static_cast<int>(close_first));
+    char byte;
+    while (true) {
+      const ssize_t got = read(static_cast<int>(gate), &byte, 1);
+      if (got == 0 || (got < 0 && errno != EINTR)) break;
+    }
+    _exit(0);
+  }
+  return pid;
 }
 
 absl::Status AwaitExitWithoutReaping(Pid pid) {
