@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "platform/platform.h"
 #include "process/context.h"
 #include "process/internal/bootstrap.h"
@@ -32,7 +33,25 @@ struct Registry {
   std::map<std::type_index, ClassEntry> classes ABSL_GUARDED_BY(mu);
   std::map<std::string, std::type_index, std::less<>> class_names
       ABSL_GUARDED_BY(mu);
+  // Name -> the file:line of every registration of a different function (or
+  // class) under it, first one first.
+  std::map<std::string, std::vector<std::string>, std::less<>> target_places
+      ABSL_GUARDED_BY(mu);
+  std::map<std::string, std::vector<std::string>, std::less<>> class_places
+      ABSL_GUARDED_BY(mu);
 };
+
+// "" for a name registered once, else the sentence that says where.
+std::string ConflictText(
+    const std::map<std::string, std::vector<std::string>, std::less<>>& places,
+    const std::string& name, const char* macro) {
+  auto it = places.find(name);
+  if (it == places.end() || it->second.size() < 2) return "";
+  return absl::StrCat(it->second.size(), " different ", macro,
+                      " registrations use the name '", name, "' (",
+                      absl::StrJoin(it->second, ", "),
+                      "): the child could not tell which to run; rename one");
+}
 
 Registry& GetRegistry() {
   static Registry* const registry = new Registry();
@@ -42,11 +61,13 @@ Registry& GetRegistry() {
 }  // namespace
 
 void RegisterTarget(ErasedFunction function, const char* name,
-                    Invoker invoker) {
+                    const char* where, Invoker invoker) {
   Registry& registry = GetRegistry();
   std::lock_guard<std::mutex> lock(registry.mu);
-  registry.target_names.emplace(function, name);
+  // The same function registered twice (a macro in a header) is one target.
+  if (!registry.target_names.emplace(function, name).second) return;
   registry.invokers.emplace(name, invoker);
+  registry.target_places[name].push_back(where);
 }
 
 const std::string* FindTargetName(ErasedFunction function) {
@@ -59,15 +80,31 @@ const std::string* FindTargetName(ErasedFunction function) {
 Invoker FindInvoker(const std::string& name) {
   Registry& registry = GetRegistry();
   std::lock_guard<std::mutex> lock(registry.mu);
+  if (!ConflictText(registry.target_places, name, "").empty()) return nullptr;
   auto it = registry.invokers.find(name);
   return it == registry.invokers.end() ? nullptr : it->second;
 }
 
-void RegisterClass(const std::type_info& type, ClassEntry entry) {
+void RegisterClass(const std::type_info& type, ClassEntry entry,
+                   const char* where) {
   Registry& registry = GetRegistry();
   std::lock_guard<std::mutex> lock(registry.mu);
+  if (registry.classes.count(std::type_index(type)) != 0) return;
   registry.class_names.emplace(entry.name, std::type_index(type));
+  registry.class_places[entry.name].push_back(where);
   registry.classes.emplace(std::type_index(type), std::move(entry));
+}
+
+std::string TargetConflict(const std::string& name) {
+  Registry& registry = GetRegistry();
+  std::lock_guard<std::mutex> lock(registry.mu);
+  return ConflictText(registry.target_places, name, "PROCSPEC_TARGET");
+}
+
+std::string ClassConflict(const std::string& name) {
+  Registry& registry = GetRegistry();
+  std::lock_guard<std::mutex> lock(registry.mu);
+  return ConflictText(registry.class_places, name, "PROCSPEC_PROCESS_CLASS");
 }
 
 const ClassEntry* FindClass(const std::type_info& type) {
@@ -80,6 +117,7 @@ const ClassEntry* FindClass(const std::type_info& type) {
 const ClassEntry* FindClass(const std::string& name) {
   Registry& registry = GetRegistry();
   std::lock_guard<std::mutex> lock(registry.mu);
+  if (!ConflictText(registry.class_places, name, "").empty()) return nullptr;
   auto it = registry.class_names.find(name);
   if (it == registry.class_names.end()) return nullptr;
   return &registry.classes.at(it->second);

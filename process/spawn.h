@@ -127,11 +127,21 @@ namespace spawn_internal {
 using ErasedFunction = void (*)();
 using Invoker = void (*)(const std::string& args, const Kwargs& kwargs);
 
-void RegisterTarget(ErasedFunction function, const char* name, Invoker invoker);
+// Targets and classes are keyed by the name written in the macro, which the
+// child looks up. Two different functions (or classes) registered under one
+// name, e.g. in two namespaces, would make the child run the wrong one: the
+// name is then ambiguous, and neither can be sent (`RegistrationConflict`).
+// `where` is the registering macro's file:line.
+void RegisterTarget(ErasedFunction function, const char* name,
+                    const char* where, Invoker invoker);
 // The registered name of `function`, or nullptr.
 const std::string* FindTargetName(ErasedFunction function);
-// The invoker registered as `name`, or nullptr.
+// The invoker registered as `name`, or nullptr (also for an ambiguous name).
 Invoker FindInvoker(const std::string& name);
+// "" if `name` names one target (or class), else why it cannot be sent:
+// every place that registered it.
+std::string TargetConflict(const std::string& name);
+std::string ClassConflict(const std::string& name);
 
 struct ClassEntry {
   std::string name;
@@ -139,7 +149,8 @@ struct ClassEntry {
   std::string (*save)(Process&);
   void (*load)(Process&, const std::string&);
 };
-void RegisterClass(const std::type_info& type, ClassEntry entry);
+void RegisterClass(const std::type_info& type, ClassEntry entry,
+                   const char* where);
 const ClassEntry* FindClass(const std::type_info& type);
 const ClassEntry* FindClass(const std::string& name);
 
@@ -257,7 +268,7 @@ void Invoke(const std::string& payload, const Kwargs& kwargs) {
 }
 
 template <auto F>
-bool RegisterTargetFunction(const char* name) {
+bool RegisterTargetFunction(const char* name, const char* where) {
   using Traits = FunctionTraits<decltype(F)>;
   static_assert(Traits::kIsFunction,
                 "PROCSPEC_TARGET: the target must be a function");
@@ -266,12 +277,12 @@ bool RegisterTargetFunction(const char* name) {
           std::tuple_size_v<typename Traits::Sent>,
       "PROCSPEC_TARGET: every parameter (after decay) must be serializable "
       "with cereal");
-  RegisterTarget(reinterpret_cast<ErasedFunction>(F), name, &Invoke<F>);
+  RegisterTarget(reinterpret_cast<ErasedFunction>(F), name, where, &Invoke<F>);
   return true;
 }
 
 template <typename C>
-bool RegisterProcessClass(const char* name) {
+bool RegisterProcessClass(const char* name, const char* where) {
   static_assert(std::is_base_of_v<Process, C>,
                 "PROCSPEC_PROCESS_CLASS: the class must derive from "
                 "procspec::Process");
@@ -291,7 +302,8 @@ bool RegisterProcessClass(const char* name) {
           [](Process& process, const std::string& data) {
             Load(data, static_cast<C&>(process));
           },
-      });
+      },
+      where);
   return true;
 }
 
@@ -356,18 +368,25 @@ inline constexpr bool kSpawnable = [] {
 
 #define PROCSPEC_SPAWN_CONCAT_(a, b) a##b
 #define PROCSPEC_SPAWN_CONCAT(a, b) PROCSPEC_SPAWN_CONCAT_(a, b)
+#define PROCSPEC_SPAWN_STRING_(x) #x
+#define PROCSPEC_SPAWN_STRING(x) PROCSPEC_SPAWN_STRING_(x)
+#define PROCSPEC_SPAWN_WHERE __FILE__ ":" PROCSPEC_SPAWN_STRING(__LINE__)
 
 // Registers the free function `function` as a spawn target named #function.
-// At namespace scope, after the function's declaration.
+// At namespace scope, after the function's declaration. The name must be
+// unique in the program: two functions registered under one name (say, in two
+// namespaces) can be sent by neither, and start() says where both are.
 #define PROCSPEC_TARGET(function)                           \
   [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT( \
       procspec_target_registered_, __COUNTER__) =           \
-      ::procspec::spawn_internal::RegisterTargetFunction<&function>(#function)
+      ::procspec::spawn_internal::RegisterTargetFunction<&function>( \
+          #function, PROCSPEC_SPAWN_WHERE)
 
 // Registers the Process subclass `Class` for the spawn start method.
 #define PROCSPEC_PROCESS_CLASS(Class)                       \
   [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT( \
       procspec_class_registered_, __COUNTER__) =            \
-      ::procspec::spawn_internal::RegisterProcessClass<Class>(#Class)
+      ::procspec::spawn_internal::RegisterProcessClass<Class>( \
+          #Class, PROCSPEC_SPAWN_WHERE)
 
 #endif  // PROCSPEC_PROCESS_SPAWN_H_

@@ -106,6 +106,17 @@ class UnregisteredPro : public Process {
   void run() override {}
 };
 
+// Two different functions registered under one name, as two namespaces
+// allow: the child could not tell them apart.
+namespace first {
+void SameName(int code) { Exit(code); }
+PROCSPEC_TARGET(SameName);
+}  // namespace first
+namespace second {
+void SameName(int code) { Exit(code + 1); }
+PROCSPEC_TARGET(SameName);
+}  // namespace second
+
 const Context* Spawn() { return *get_context("spawn"); }
 const Context* Fork() { return *get_context("fork"); }
 
@@ -346,6 +357,26 @@ TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
+}
+
+// A name registered for two functions is an error at start() that says where
+// both are, never the wrong function running in the child; fork needs no
+// registration and runs each.
+TEST_P(SpawnTest, TwoTargetsUnderOneNameAreAnErrorNotTheWrongFunction) {
+  for (auto* target : {&first::SameName, &second::SameName}) {
+    Process p(target, std::tuple{5}, {.context = Spawn()});
+    absl::Status started = p.start();
+    EXPECT_EQ(PythonExceptionType(started), "PicklingError") << started;
+    EXPECT_THAT(started.message(),
+                HasSubstr("2 different PROCSPEC_TARGET registrations use the "
+                          "name 'SameName' (process/spawn_test.cc:"))
+        << started;
+    EXPECT_THAT(p.repr(), HasSubstr(" initial"));
+  }
+  Process forked_first(first::SameName, std::tuple{5}, {.context = Fork()});
+  EXPECT_EQ(Run(forked_first), 5);
+  Process forked_second(second::SameName, std::tuple{5}, {.context = Fork()});
+  EXPECT_EQ(Run(forked_second), 6);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, SpawnTest,

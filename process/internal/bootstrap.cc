@@ -237,6 +237,11 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
                        "PROCSPEC_PROCESS_CLASS(",
                        class_name, ")"));
     }
+    if (std::string conflict = spawn_internal::ClassConflict(entry->name);
+        !conflict.empty()) {
+      return PicklingError(
+          absl::StrCat("Can't pickle <class '", class_name, "'>: ", conflict));
+    }
     data.class_name = entry->name;
     try {
       data.class_state = entry->save(process);
@@ -259,6 +264,11 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
       return PicklingError(
           "Can't pickle the target: it is not registered; add "
           "PROCSPEC_TARGET(<function>) at namespace scope");
+    }
+    if (std::string conflict = spawn_internal::TargetConflict(*name);
+        !conflict.empty()) {
+      return PicklingError(
+          absl::StrCat("Can't pickle the target: ", conflict));
     }
     data.target_name = *name;
     data.kwargs = target->kwargs;

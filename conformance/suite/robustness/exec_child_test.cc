@@ -47,14 +47,14 @@ PROCSPEC_TARGET(RobustnessExecSleep);
 
 // Leaves a grandchild that holds every descriptor of this process until
 // `gate` has a byte, says its pid on `report`, then exits 7.
-void RobustnessLeaveGrandchild(InheritedHandle gate, InheritedHandle report) {
+void RobustnessExecChildLeaveGrandchild(InheritedHandle gate, InheritedHandle report) {
   absl::StatusOr<procspec::Pid> grandchild =
       os::ForkGrandchildBlockedOn(gate.get());
   if (!grandchild.ok()) procspec::Exit(100);
   (void)platform::WriteAll(report.get(), absl::StrCat(*grandchild, "\n"));
   procspec::Exit(7);
 }
-PROCSPEC_TARGET(RobustnessLeaveGrandchild);
+PROCSPEC_TARGET(RobustnessExecChildLeaveGrandchild);
 
 template <typename Call>
 absl::Duration Timed(Call call) {
@@ -115,7 +115,7 @@ CONFORMANCE_TEST(ExecChild, JoinReturnsWhenTheChildExitsNotItsGrandchild,
     (void)platform::WriteAll(gate_write, "g");
   });
   ASSERT_OK_AND_ASSIGN(platform::PipeEnds report, platform::MakePipe());
-  procspec::Process p(RobustnessLeaveGrandchild,
+  procspec::Process p(RobustnessExecChildLeaveGrandchild,
                       std::tuple{InheritedHandle(gate.read.get()),
                                  InheritedHandle(report.write.get())});
   KillOnExit guard(p);
