@@ -56,6 +56,25 @@ void RobustnessCountedTarget(InheritedHandle ran, InheritedHandle gate,
 }
 PROCSPEC_TARGET(RobustnessCountedTarget);
 
+// The descriptor limit under which exactly `free` more descriptors can be
+// opened: new descriptors take the lowest free numbers, and a program run
+// outside Bazel may have holes below its highest open descriptor.
+int LimitLeavingFree(const std::vector<platform::NativeHandle>& open,
+                     int free) {
+  int limit = 0;
+  std::size_t next = 0;  // open is ascending
+  for (int left = free; left > 0 || (next < open.size() &&
+                                     open[next] == limit);
+       ++limit) {
+    if (next < open.size() && open[next] == limit) {
+      ++next;
+    } else {
+      --left;
+    }
+  }
+  return limit;
+}
+
 void RobustnessStartUnderDescriptorLimit(InheritedHandle report_pipe,
                                          std::string method) {
   Report report;
@@ -65,8 +84,7 @@ void RobustnessStartUnderDescriptorLimit(InheritedHandle report_pipe,
       os::OpenDescriptors();
   const absl::Status limited =
       ran.ok() && gate.ok() && open.ok()
-          ? os::SetDescriptorLimit(static_cast<int>(open->back()) + 1 +
-                                   kHeadroom)
+          ? os::SetDescriptorLimit(LimitLeavingFree(*open, kHeadroom))
           : absl::InternalError("setup failed");
   report.Add("setup", limited.ok() ? "ok" : limited.ToString());
   if (limited.ok()) {
