@@ -82,8 +82,11 @@ _ROBUSTNESS_RECORDS = [
     "//robustness:fuzz.json",
 ]
 
-def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY):
-    """`bazel run :name` runs every instance of `suite` and writes the conformance report."""
+def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY, **kwargs):
+    """`bazel run :name` runs every instance of `suite` and writes the conformance report.
+
+    **kwargs go to the cc_binary (e.g. visibility).
+    """
     args = ["--registry=$(rootpath %s)" % registry]
     args += ["--robustness_record=$(rootpath %s)" % record for record in _ROBUSTNESS_RECORDS]
     data = [registry] + _ROBUSTNESS_RECORDS
@@ -105,6 +108,7 @@ def conformance_report(name, suite, backends, start_methods, registry = _REGISTR
         args = args,
         data = data,
         deps = ["//conformance/reporting:report_main"],
+        **kwargs
     )
 
 def conformance_lint_test(name, suite, backends, start_methods, registry = _REGISTRY):
