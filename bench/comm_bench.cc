@@ -1,5 +1,5 @@
 // Pipe and Queue against the raw pipe floor, in the same binary and run
-// (issue 6's targets: Pipe round trip <= 1.3x a raw pipe ping-pong; Queue >= 1
+// (the targets: Pipe round trip <= 1.3x a raw pipe ping-pong; Queue >= 1
 // million small messages per second parent -> child). Interleaved rounds;
 // prints medians.
 //   bazel run -c opt //bench:comm_bench

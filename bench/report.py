@@ -40,7 +40,7 @@ ROWS = [
     ("start+join of 100 children at once, fork", "start_join_100",
      "start_join_100", "100 × fork, then 100 × waitpid", None, "(none set)",
      "start_join_100"),
-    # Issue 6's rows for the types that other branches bring; filled in when
+    # Rows for the types that later work brings; filled in when
     # process_bench registers them.
     ("Pipe round trip, 8-byte message", "pipe_round_trip", "pipe_round_trip",
      "raw pipe ping-pong", 1.3, "≤ 1.3× floor", "pipe_round_trip"),

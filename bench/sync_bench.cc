@@ -18,9 +18,9 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/sync_floor.h"
 #include "platform/platform.h"
 #include "platform/shared_memory.h"
-#include "bench/sync_floor.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
 #include "process/spawn.h"

@@ -1,6 +1,7 @@
 // The physical floors the synchronization benchmarks (bench/sync_bench.cc)
-// measure Lock against, in the same binary and run. Not for library code. Each object lives in caller-provided shared memory (a SharedRegion),
-// so two processes mapping the same region use the same object.
+// measure Lock against, in the same binary and run. Not for library code. Each
+// object lives in caller-provided shared memory (a SharedRegion), so two
+// processes mapping the same region use the same object.
 #ifndef PROCSPEC_BENCH_SYNC_FLOOR_H_
 #define PROCSPEC_BENCH_SYNC_FLOOR_H_
 

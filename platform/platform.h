@@ -362,7 +362,6 @@ Backend& CurrentBackend();
 absl::Status SelectBackend(std::string_view name);
 
 // ---- Process identity and environment
-// -------------------------------------------------------
 
 Pid CurrentPid();
 
@@ -404,7 +403,6 @@ absl::Status RedirectStdinToNull();
 void FlushStandardStreams();
 
 // ---- Spawned children
-// -----------------------------------------------------------------------
 
 // Whether this process was started by `Backend::Spawn`. The first call reads
 // the marker and removes it from the environment (so that this process's own
@@ -418,7 +416,6 @@ bool IsSpawnedChild();
 absl::StatusOr<SpawnedContext> ReceiveSpawnPayload();
 
 // ---- Descriptors
-// ----------------------------------------------------------------------------
 
 // A pipe from `PipeEnds` (defined above `Backend`), made by
 // `CurrentBackend().MakePipe()`.

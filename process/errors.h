@@ -19,7 +19,7 @@ absl::Status ValueError(absl::string_view message);
 absl::Status AssertionError(absl::string_view message);
 absl::Status RuntimeError(absl::string_view message);
 absl::Status PicklingError(absl::string_view message);
-// Connections and queues (issue 5). The Python type is the payload; the code
+// Connections and queues. The Python type is the payload; the code
 // is a hint: EOFError -> OutOfRange; OSError and its subclass BrokenPipeError
 // -> Unavailable; UnpicklingError (a message that is not the value asked for,
 // or does not deserialize) -> DataLoss; queue.Empty -> DeadlineExceeded;

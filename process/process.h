@@ -22,12 +22,12 @@
 //   ```
 //
 // The public names are CPython's (start, join, is_alive, exitcode, ...) so that
-// the specification reads like the seed. Errors are absl::Status values
-// carrying CPython's message text; see errors.h. A Process is a state machine:
-// initial -> started -> stopped -> closed (initial -> closed is allowed too).
-// Once the child's exit status has been seen it is cached, and
-// terminate()/kill() send nothing after that: the pid may already belong to
-// someone else.
+// the specification reads like the tutorial (docs/seed/). Errors are
+// absl::Status values carrying CPython's message text; see errors.h. A Process
+// is a state machine: initial -> started -> stopped -> closed (initial ->
+// closed is allowed too). Once the child's exit status has been seen it is
+// cached, and terminate()/kill() send nothing after that: the pid may already
+// belong to someone else.
 //
 // Thread-safe: any thread of the creating process may join, poll or signal the
 // same Process. Objects are neither copyable nor movable (a child refers to its
@@ -243,7 +243,6 @@ class Process {
 };
 
 // ---- Module functions
-// --------------------------------------------------------------------
 
 // The Process object for the process calling it: "MainProcess" in the main
 // process, and in a child the Process object it is running.
@@ -290,15 +289,13 @@ absl::StatusOr<std::vector<Handle>> wait(
 }  // namespace connection
 
 // ---- Template definitions
-// ----------------------------------------------------------------
 
 template <typename Target, typename Args>
 Process::Process(Target target, Args args, Options options) {
   static_assert(kIsTuple<Args>,
                 "procspec::Process: args must be a std::tuple, e.g. "
-                "std::tuple{\"p1\"} for one "
-                "argument (the seed: args is a tuple, and a one-element tuple "
-                "needs its comma)");
+                "std::tuple{\"p1\"} for one argument (the tutorial: args is "
+                "a tuple, and a one-element tuple needs its comma)");
   if constexpr (kIsTuple<Args>) {
     static_assert(ValidTargetAndArgs<Target, Args>,
                   "procspec::Process: the target cannot be called with these "

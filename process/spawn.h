@@ -376,16 +376,16 @@ inline constexpr bool kSpawnable = [] {
 // At namespace scope, after the function's declaration. The name must be
 // unique in the program: two functions registered under one name (say, in two
 // namespaces) can be sent by neither, and start() says where both are.
-#define PROCSPEC_TARGET(function)                           \
-  [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT( \
-      procspec_target_registered_, __COUNTER__) =           \
+#define PROCSPEC_TARGET(function)                                    \
+  [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT(          \
+      procspec_target_registered_, __COUNTER__) =                    \
       ::procspec::spawn_internal::RegisterTargetFunction<&function>( \
           #function, PROCSPEC_SPAWN_WHERE)
 
 // Registers the Process subclass `Class` for the spawn start method.
-#define PROCSPEC_PROCESS_CLASS(Class)                       \
-  [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT( \
-      procspec_class_registered_, __COUNTER__) =            \
+#define PROCSPEC_PROCESS_CLASS(Class)                          \
+  [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT(    \
+      procspec_class_registered_, __COUNTER__) =               \
       ::procspec::spawn_internal::RegisterProcessClass<Class>( \
           #Class, PROCSPEC_SPAWN_WHERE)
 

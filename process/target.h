@@ -3,7 +3,7 @@
 //
 // CPython checks nothing until the child calls target(*args, **kwargs) and
 // fails with a TypeError. C++ can refuse the program instead: args must be a
-// std::tuple (so the seed's "a one-element tuple needs its comma" becomes
+// std::tuple (so the tutorial's "a one-element tuple needs its comma" becomes
 // std::tuple{"p1"}, and a bare "p1" does not compile), and the target must be
 // callable with those args, optionally followed by the keyword arguments as
 // `const procspec::Kwargs&`.

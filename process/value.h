@@ -1,6 +1,6 @@
 // Values a target receives as keyword arguments (CPython's kwargs dict).
 //
-// The seed's `kwargs={"name":"race","age":23}` is written
+// The tutorial's `kwargs={"name":"race","age":23}` is written
 //   procspec::Kwargs{{"name", "race"}, {"age", 23}}
 #ifndef PROCSPEC_PROCESS_VALUE_H_
 #define PROCSPEC_PROCESS_VALUE_H_

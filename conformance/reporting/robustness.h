@@ -1,4 +1,4 @@
-// The report's "Robustness" section (issue 7): what was run to show that the
+// The report's "Robustness" section: what was run to show that the
 // library survives load, faults and bad input, and what came of it. Two
 // sources, both shown as they are:
 //   - the registry's clauses in area "robustness" (stress, faults, PID reuse,

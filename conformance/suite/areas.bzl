@@ -20,10 +20,10 @@ AREAS = {
     # Lock, RLock, Semaphore, ... (process/synchronize.h): registered targets
     # that get the primitives as arguments.
     "synchronize": ALL_START_METHODS,
-    # Pipe, Connection, Queue, SimpleQueue (issue 5): Connections and queues
+    # Pipe, Connection, Queue, SimpleQueue: Connections and queues
     # are Process arguments.
     "communication": ALL_START_METHODS,
-    # Faults, signal storms, stress, pid reuse and forking with threads (issue 7).
+    # Faults, signal storms, stress, pid reuse and forking with threads.
     "robustness": ALL_START_METHODS,
 }
 

@@ -51,9 +51,7 @@ absl::Status CountedFailure() {
   return absl::InternalError("counted failure");
 }
 
-void AssertOkOfCountedFailure() {
-  ASSERT_OK(CountedFailure()) << "and a note";
-}
+void AssertOkOfCountedFailure() { ASSERT_OK(CountedFailure()) << "and a note"; }
 
 // A failing ASSERT_OK(p.start()) that evaluated its argument again to print
 // the message would start a second child.

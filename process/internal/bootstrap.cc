@@ -267,8 +267,7 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
     }
     if (std::string conflict = spawn_internal::TargetConflict(*name);
         !conflict.empty()) {
-      return PicklingError(
-          absl::StrCat("Can't pickle the target: ", conflict));
+      return PicklingError(absl::StrCat("Can't pickle the target: ", conflict));
     }
     data.target_name = *name;
     data.kwargs = target->kwargs;

@@ -57,7 +57,7 @@ class SemLock {
 
   // acquire(block, timeout): CPython's rules (an RLock already held by this
   // thread only counts up). Inline: a Lock's blocking acquire is one call
-  // into the platform and no system call when uncontended (issue 6).
+  // into the platform and no system call when uncontended.
   bool Acquire(bool block, std::optional<double> timeout) {
     if (kind_ == Kind::kRecursiveMutex || !block || timeout.has_value() ||
         !Serialized()) {
@@ -150,7 +150,7 @@ class SemLock {
   const Kind kind_;
   const int maxvalue_;
 
-  // No mutex and no system call on the uncontended path (issue 6): the count
+  // No mutex and no system call on the uncontended path: the count
   // and the fork generation it belongs to are one word, high 32 bits the
   // generation (platform::ForkGeneration()), low 32 the count; a word from
   // another generation counts as 0. The last acquiring thread is written

@@ -18,12 +18,12 @@
 #define CONFORMANCE_STATUS_CONCAT_(a, b) CONFORMANCE_STATUS_CONCAT_INNER_(a, b)
 // ASSERT_OK evaluates `expr` once (a failing `ASSERT_OK(p.start())` must not
 // start the child again to print the message); `<<` adds to the message.
-#define ASSERT_OK(expr)                                                \
-  GTEST_AMBIGUOUS_ELSE_BLOCKER_                                        \
-  if (const ::absl::Status conformance_ok_ =                           \
-          ::conformance::testing::ToStatus(expr);                      \
-      conformance_ok_.ok()) {                                          \
-  } else                                                               \
+#define ASSERT_OK(expr)                           \
+  GTEST_AMBIGUOUS_ELSE_BLOCKER_                   \
+  if (const ::absl::Status conformance_ok_ =      \
+          ::conformance::testing::ToStatus(expr); \
+      conformance_ok_.ok()) {                     \
+  } else                                          \
     GTEST_FATAL_FAILURE_("Expected: " #expr " is OK") << conformance_ok_
 #define EXPECT_OK(expr)                                   \
   do {                                                    \

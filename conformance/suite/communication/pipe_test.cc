@@ -1,4 +1,4 @@
-// Pipe and Connection across processes (issue 5), under fork, spawn and
+// Pipe and Connection across processes, under fork, spawn and
 // forkserver: the Connections are Process arguments.
 //
 // The seed names Pipe among multiprocessing's components:

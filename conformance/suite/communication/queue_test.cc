@@ -1,4 +1,4 @@
-// Queue and SimpleQueue across processes (issue 5), under fork, spawn and
+// Queue and SimpleQueue across processes, under fork, spawn and
 // forkserver: the queues are Process arguments.
 //
 // The seed names Queue among multiprocessing's components:

@@ -47,7 +47,8 @@ PROCSPEC_TARGET(RobustnessExecSleep);
 
 // Leaves a grandchild that holds every descriptor of this process until
 // `gate` has a byte, says its pid on `report`, then exits 7.
-void RobustnessExecChildLeaveGrandchild(InheritedHandle gate, InheritedHandle report) {
+void RobustnessExecChildLeaveGrandchild(InheritedHandle gate,
+                                        InheritedHandle report) {
   absl::StatusOr<procspec::Pid> grandchild =
       os::ForkGrandchildBlockedOn(gate.get());
   if (!grandchild.ok()) procspec::Exit(100);

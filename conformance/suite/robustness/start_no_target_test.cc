@@ -63,8 +63,7 @@ int LimitLeavingFree(const std::vector<platform::NativeHandle>& open,
                      int free) {
   int limit = 0;
   std::size_t next = 0;  // open is ascending
-  for (int left = free; left > 0 || (next < open.size() &&
-                                     open[next] == limit);
+  for (int left = free; left > 0 || (next < open.size() && open[next] == limit);
        ++limit) {
     if (next < open.size() && open[next] == limit) {
       ++next;
