@@ -425,8 +425,11 @@ void JoinableWorker(procspec::JoinableQueue q, int count,
 }
 PROCSPEC_TARGET(JoinableWorker);
 
-// Calls join() and reports on `joined` when it returns: exit 10 on a failure.
-void JoinableJoiner(procspec::JoinableQueue q, procspec::Connection joined) {
+// Once told on `start`, calls join() and reports on `joined` when it returns:
+// exit 10 on a failure.
+void JoinableJoiner(procspec::JoinableQueue q, procspec::Connection start,
+                    procspec::Connection joined) {
+  if (!start.recv<int>().ok()) procspec::Exit(10);
   if (!q.join().ok() || !joined.send(1).ok()) procspec::Exit(10);
 }
 PROCSPEC_TARGET(JoinableJoiner);
@@ -444,19 +447,26 @@ CONFORMANCE_TEST(JoinableQueue, JoinWaitsForEveryTaskDone,
   ASSERT_OK_AND_ASSIGN(auto got, procspec::Pipe(false));
   ASSERT_OK_AND_ASSIGN(auto go, procspec::Pipe(false));
   ASSERT_OK_AND_ASSIGN(auto joined, procspec::Pipe(false));
+  ASSERT_OK_AND_ASSIGN(auto start_join, procspec::Pipe(false));
   constexpr int kCount = 50;
-  for (int i = 0; i < kCount; ++i) ASSERT_OK(q.put(i));
   procspec::Process worker(JoinableWorker,
                            std::tuple{q, kCount, got.second, go.first});
-  procspec::Process joiner(JoinableJoiner, std::tuple{q, joined.second});
+  procspec::Process joiner(JoinableJoiner,
+                           std::tuple{q, start_join.first, joined.second});
   Reaper r1(worker), r2(joiner);
+  // Both start before the first put starts the feeder thread: forking while
+  // another thread may be inside malloc can leave the child's allocator locked
+  // (the hazard the fork warning names; ASan's allocator has no fork handler).
   ASSERT_OK(worker.start());
   ASSERT_OK(joiner.start());
   got.second.close();
   go.first.close();
   joined.second.close();
-  // Every item is got, none is done yet: the joiner is still waiting.
+  start_join.first.close();
+  for (int i = 0; i < kCount; ++i) ASSERT_OK(q.put(i));
+  // Every item is got, none is done yet: the joiner, told now, waits.
   EXPECT_EQ(got.first.recv<int>().value_or(-1), kCount);
+  ASSERT_OK(start_join.second.send(1));
   ASSERT_OK_AND_ASSIGN(bool early, joined.first.poll(0.05));
   EXPECT_FALSE(early) << "join() returned with unfinished tasks";
   ASSERT_OK(go.second.send(1));
