@@ -42,15 +42,6 @@ using ::conformance::testing::ReadLine;
 using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
-std::string Text(const absl::StatusOr<std::optional<int>>& code) {
-  if (!code.ok()) return code.status().ToString();
-  return code->has_value() ? absl::StrCat(**code) : "None";
-}
-
-procspec::Options InContext(const char* method) {
-  return {.context = *procspec::get_context(method)};
-}
-
 // In a helper forked from the test: sets the host's SIGCHLD handling
 // ("ignore": SIG_IGN; "reap_all": a handler that reaps every child), starts
 // the fork server (by procspec::Init, which forks it and so hands it the
@@ -154,7 +145,7 @@ CONFORMANCE_TEST(ForkServerHost, GrandchildDoesNotDelayTheStatus,
   // The grandchild lives until the gate closes, below: the child itself has
   // exited by now or at once.
   ASSERT_OK(p.join(ScaledTimeout(absl::Seconds(5))));
-  const std::string exitcode = Text(p.exitcode());
+  const std::string exitcode = ExitcodeText(p.exitcode());
   absl::StatusOr<bool> alive = p.is_alive();
   gate.write.reset();
   // Orphaned: if this process is its subreaper, reap it here.

@@ -38,10 +38,6 @@ using ::conformance::testing::KillOnExit;
 using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
-procspec::Options InContext(const char* method) {
-  return {.context = *procspec::get_context(method)};
-}
-
 // Exits 0 if every lock but the last can be taken (and is given back) and the
 // last, which the parent holds, cannot: they are the parent's locks.
 void RobustnessTryLocks(std::vector<procspec::Lock> locks) {

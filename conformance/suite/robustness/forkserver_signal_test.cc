@@ -31,15 +31,6 @@ namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
 using ::conformance::testing::ReadToEnd;
 
-std::string Text(const absl::StatusOr<std::optional<int>>& code) {
-  if (!code.ok()) return code.status().ToString();
-  return code->has_value() ? absl::StrCat(**code) : "None";
-}
-
-procspec::Options InContext(const char* method) {
-  return {.context = *procspec::get_context(method)};
-}
-
 // In process 1 of a new PID namespace: a fork server of its own (forked by
 // Init, inside the namespace) serves a child that exits; once the server has
 // reaped it (its status is on the sentinel) but before this process has read
@@ -86,7 +77,7 @@ void NoStrangerSignalInNamespace(Report& report) {
   report.Add("victim_exitcode", ended.ok() ? absl::StrCat(ended->exitcode())
                                            : ended.status().ToString());
   (void)old.join();
-  report.Add("old_exitcode", Text(old.exitcode()));
+  report.Add("old_exitcode", ExitcodeText(old.exitcode()));
 }
 
 CONFORMANCE_TEST(ForkServerHost, ReapedChildIsNeverSignalledThroughItsPid,

@@ -58,7 +58,7 @@ void RobustnessHostChild(InheritedHandle ran) {
 }
 PROCSPEC_TARGET(RobustnessHostChild);
 
-std::string ExitcodeText(procspec::Process& p) {
+std::string ExitcodeOrPythonError(procspec::Process& p) {
   absl::StatusOr<std::optional<int>> code = p.exitcode();
   if (!code.ok()) {
     return absl::StrCat(procspec::PythonExceptionType(code.status()), ": ",
@@ -115,7 +115,7 @@ void RobustnessHostileHost(InheritedHandle report_pipe, std::string method,
       absl::StatusOr<bool> is_alive = p.is_alive();
       alive.push_back(is_alive.ok() ? (*is_alive ? "True" : "False")
                                     : is_alive.status().ToString());
-      exitcodes.push_back(ExitcodeText(p));
+      exitcodes.push_back(ExitcodeOrPythonError(p));
       const absl::Status closed = p.close();
       closes.push_back(closed.ok() ? "ok" : closed.ToString());
     }

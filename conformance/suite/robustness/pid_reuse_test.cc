@@ -37,11 +37,6 @@ std::optional<procspec::Pid> PidOf(procspec::Process& p) {
   return pid.ok() ? *pid : std::nullopt;
 }
 
-std::string Text(const absl::StatusOr<std::optional<int>>& code) {
-  if (!code.ok()) return code.status().ToString();
-  return code->has_value() ? absl::StrCat(**code) : "None";
-}
-
 // In process 1 of a new PID namespace: one round for the reaping call `how`
 // ("join", "is_alive", "exitcode"). Reports <how>_<key>=<value>.
 void ReapReuseAndSignal(const std::string& how, Report& report) {
@@ -65,7 +60,7 @@ void ReapReuseAndSignal(const std::string& how, Report& report) {
     report.Add(how + "_alive", alive.ok() ? (*alive ? "True" : "False")
                                           : alive.status().ToString());
   }
-  report.Add(how + "_old_exitcode", Text(old.exitcode()));
+  report.Add(how + "_old_exitcode", ExitcodeText(old.exitcode()));
   if (absl::Status s = os::SetNextPid(old_pid.value_or(0)); !s.ok()) {
     report.Add(how + "_error", s.ToString());
     return;
@@ -93,7 +88,7 @@ void ReapReuseAndSignal(const std::string& how, Report& report) {
   // signal would be pending and would end it before it reads the release.
   const absl::Status released = handshake->Release();
   (void)victim.join();
-  report.Add(how + "_victim_exitcode", Text(victim.exitcode()));
+  report.Add(how + "_victim_exitcode", ExitcodeText(victim.exitcode()));
   report.Add(how + "_handshake",
              ready.ok() && released.ok()
                  ? "ok"

@@ -16,6 +16,8 @@
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
+#include "process/context.h"
+#include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
 
@@ -72,6 +74,25 @@ std::map<std::string, std::string> ParseReport(absl::string_view text) {
         std::string(line.substr(equals + 1));
   }
   return fields;
+}
+
+std::string ExitcodeText(const absl::StatusOr<std::optional<int>>& code) {
+  if (!code.ok()) return code.status().ToString();
+  return code->has_value() ? absl::StrCat(**code) : "None";
+}
+
+std::string ExitcodeText(procspec::Process& p) {
+  return ExitcodeText(p.exitcode());
+}
+
+std::string PidText(procspec::Process& p) {
+  absl::StatusOr<std::optional<procspec::Pid>> pid = p.pid();
+  if (!pid.ok()) return pid.status().ToString();
+  return pid->has_value() ? absl::StrCat(**pid) : "None";
+}
+
+procspec::Options InContext(const char* method) {
+  return {.context = *procspec::get_context(method)};
 }
 
 std::vector<std::string> NewDescriptors(

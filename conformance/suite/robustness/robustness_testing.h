@@ -6,6 +6,7 @@
 #define PROCSPEC_CONFORMANCE_SUITE_ROBUSTNESS_ROBUSTNESS_TESTING_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
 #include "process/inherited_handle.h"
+#include "process/process.h"
 
 namespace conformance::robustness {
 
@@ -49,6 +51,14 @@ class Report {
 };
 // The parent's view of a report; a key reported twice keeps its last value.
 std::map<std::string, std::string> ParseReport(absl::string_view text);
+
+// What a report says of an exit code: the number, "None", or the error.
+std::string ExitcodeText(const absl::StatusOr<std::optional<int>>& code);
+std::string ExitcodeText(procspec::Process& p);
+// What a report says of a pid: the number, "None", or the error.
+std::string PidText(procspec::Process& p);
+// The options of a Process started under `method` ("fork", "spawn", ...).
+procspec::Options InContext(const char* method);
 
 // The descriptors this process has now that `before` did not list, described.
 std::vector<std::string> NewDescriptors(

@@ -43,18 +43,6 @@ using ::procspec::InheritedHandle;
 
 constexpr char kEagain[] = "[Errno 11] Resource temporarily unavailable";
 
-std::string PidText(procspec::Process& p) {
-  absl::StatusOr<std::optional<procspec::Pid>> pid = p.pid();
-  if (!pid.ok()) return pid.status().ToString();
-  return pid->has_value() ? absl::StrCat(**pid) : "None";
-}
-
-std::string ExitcodeText(procspec::Process& p) {
-  absl::StatusOr<std::optional<int>> code = p.exitcode();
-  if (!code.ok()) return code.status().ToString();
-  return code->has_value() ? absl::StrCat(**code) : "None";
-}
-
 // In a child of the test: denies process creation, tries to start a child
 // under `method` twice, and reports the errors, the object's state and what
 // was left behind.
