@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -106,9 +107,12 @@ void ExpectForgedFrameError(const std::string& bytes, const std::string& type,
   ASSERT_OK(platform::WriteAll(write_end, bytes));
   writer.close();
   procspec::Process p(ReceiveForgedFrame, std::tuple{reader, type, message});
+  ::conformance::testing::KillOnExit guard(p);
   ASSERT_OK(p.start());
   reader.close();
-  ASSERT_OK_AND_ASSIGN(int code, JoinAndGetExitcode(p));
+  // A deadline: a receiver that waits for bytes that never come fails the
+  // test, it does not hang it.
+  ASSERT_OK_AND_ASSIGN(int code, ::conformance::testing::JoinSoon(p));
   EXPECT_EQ(code, kAsExpected)
       << "a " << bytes.size() << "-byte forged frame; expected " << type << " '"
       << message << "' (exit codes: " << kWrongError << " another error, "
