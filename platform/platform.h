@@ -274,6 +274,12 @@ class Backend {
       const ForkOptions& options,
       absl::FunctionRef<int(ChildContext&)> child_main) = 0;
 
+  // Whether `Fork` (and so the fork and forkserver start methods, and the
+  // fork-server calls below) can work at all: false where the OS has no fork()
+  // ("windows"), where only `Spawn` starts children and they fail with
+  // Unimplemented.
+  virtual bool SupportsFork() const { return true; }
+
   // Whether `Fork` honours `ForkOptions::die_with_parent`.
   virtual bool SupportsDieWithParent() const = 0;
 

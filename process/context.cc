@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "platform/platform.h"
 #include "process/errors.h"
 
 namespace procspec {
@@ -28,17 +29,26 @@ const Context& ForkServerContext() {
   return *context;
 }
 
-// The default for the platforms procspec has backends for (POSIX, Linux),
-// as CPython 3.11 on Linux. A Windows build would default to spawn.
-const Context& DefaultContext() { return ForkContext(); }
+// Whether the backend in use can fork: CPython's contexts on Windows are
+// spawn alone, because Windows has no fork().
+bool CanFork() { return platform::CurrentBackend().SupportsFork(); }
+
+// As CPython 3.11: fork on POSIX and Linux, spawn where there is no fork
+// (Windows).
+const Context& DefaultContext() {
+  return CanFork() ? ForkContext() : SpawnContext();
+}
 
 std::mutex
     g_mu;  // Constant-initialized: std::mutex has a constexpr constructor.
 const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 
+// Where the backend cannot fork, "fork" and "forkserver" are unknown, as in
+// CPython on Windows ("cannot find context for 'fork'").
 const Context* Concrete(std::string_view method) {
-  if (method == "fork") return &ForkContext();
   if (method == "spawn") return &SpawnContext();
+  if (!CanFork()) return nullptr;
+  if (method == "fork") return &ForkContext();
   if (method == "forkserver") return &ForkServerContext();
   return nullptr;
 }
@@ -50,8 +60,9 @@ std::string Quoted(std::string_view text) {
 
 }  // namespace
 
-// CPython 3.11 on Linux lists them in this order.
+// CPython 3.11 on Linux lists them in this order; on Windows spawn alone.
 std::vector<std::string> get_all_start_methods() {
+  if (!CanFork()) return {"spawn"};
   return {"fork", "spawn", "forkserver"};
 }
 

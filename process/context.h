@@ -26,7 +26,10 @@
 // (a fresh run of the program; see spawn.h for what it can send) and
 // "forkserver" (children forked by a server process that procspec::Init forks
 // early, or that the first forkserver start() starts as a fresh run of the
-// program; it sends what spawn sends).
+// program; it sends what spawn sends). Where the backend cannot fork
+// (Windows) spawn is the only start method and the default, as in CPython on
+// Windows: "fork" and "forkserver" are unknown there ("cannot find context
+// for 'fork'").
 #ifndef PROCSPEC_PROCESS_CONTEXT_H_
 #define PROCSPEC_PROCESS_CONTEXT_H_
 
