@@ -23,8 +23,8 @@ nlohmann::json ReadJson(const std::string& path) {
 // listed in a backend's manifest.
 const std::set<std::string>& KnownCapabilities() {
   static const auto* known = new std::set<std::string>{
-      "fork",         "signals",         "sentinel",
-      "parent_watch", "die_with_parent", "thread_count"};
+      "fork",         "shared_memory",   "connection",  "signals",
+      "sentinel",     "parent_watch",    "die_with_parent", "thread_count"};
   return *known;
 }
 
@@ -44,9 +44,9 @@ TEST_P(ManifestTest, CapabilitiesAreKnownUniqueAndTruthful) {
         << "unknown capability " << name;
     EXPECT_TRUE(seen.insert(name).second) << "listed twice: " << name;
   }
-  EXPECT_TRUE(seen.count("fork"));
   absl::StatusOr<Backend*> backend = GetBackend(GetParam());
   ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ(seen.count("fork") == 1, (*backend)->SupportsFork());
   EXPECT_EQ(seen.count("die_with_parent") == 1,
             (*backend)->SupportsDieWithParent());
   EXPECT_EQ(seen.count("thread_count") == 1,
