@@ -74,3 +74,7 @@ def procspec_dependencies():
         build_file = str(Label("//third_party:cereal.BUILD")),
         path = "/usr/include/cereal",
     )
+
+    # The mingw-w64 cross toolchain of `--config=windows`; only a build for a Windows target
+    # platform resolves it.
+    native.register_toolchains(str(Label("//third_party/toolchains/mingw:toolchain")))
