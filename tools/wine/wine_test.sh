@@ -18,9 +18,9 @@ set -euo pipefail
 export WINEPREFIX="${PROCSPEC_WINEPREFIX:-${HOME:?HOME or PROCSPEC_WINEPREFIX must be set}/.wine-procspec}"
 export WINEDEBUG=-all
 # The console of a test is its log; no window system is needed.
-export DISPLAY=
+export DISPLAY=''
 
-if [[ ! -d "${WINEPREFIX}" ]]; then
+if [[ ! -f "${WINEPREFIX}/system.reg" ]]; then
   echo "wine_test.sh: no Wine prefix at ${WINEPREFIX}: run ./bazelw with --config=windows once," \
     "or wineboot -i with that WINEPREFIX" >&2
   exit 1
@@ -32,7 +32,8 @@ windows_path() {
 }
 
 if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
-  export GTEST_OUTPUT="xml:$(windows_path "${XML_OUTPUT_FILE}")"
+  GTEST_OUTPUT="xml:$(windows_path "${XML_OUTPUT_FILE}")"
+  export GTEST_OUTPUT
 fi
 if [[ -n "${TEST_TMPDIR:-}" ]]; then
   TMP="$(windows_path "${TEST_TMPDIR}")"
