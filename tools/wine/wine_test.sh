@@ -9,10 +9,9 @@
 #   - Windows paths. Wine maps the Linux root to drive Z:, and a Windows program takes a path
 #     without a drive letter as relative: GoogleTest's XML file (GTEST_OUTPUT) and the temporary
 #     directory (TMP, TEMP) become Z:\... paths.
-#   - One wineserver for all tests. The first Wine process of a prefix starts a wineserver;
-#     tests starting at the same moment raced to start one and a test hung for minutes. A
-#     persistent server (`wineserver -p`) is started under a lock before the test runs, so
-#     tests can run in parallel.
+# Tests run one at a time (.bazelrc): the first Wine process of a prefix starts its wineserver,
+# which Bazel ends with the rest of that test's processes when the test ends (a test running
+# beside it would lose its server), and two tests starting a server at once left one hung.
 set -euo pipefail
 
 export WINEPREFIX="${PROCSPEC_WINEPREFIX:-${HOME:?HOME or PROCSPEC_WINEPREFIX must be set}/.wine-procspec}"
@@ -39,13 +38,5 @@ if [[ -n "${TEST_TMPDIR:-}" ]]; then
   TMP="$(windows_path "${TEST_TMPDIR}")"
   export TMP TEMP="${TMP}"
 fi
-
-# `wineserver -p60` starts a server that stays for 60 s after the last Wine process exits, so
-# that the tests of one run share it; it exits with status 2 when the prefix already has a
-# server, which is the usual case. The lock keeps two first tests from racing.
-(
-  flock 9
-  wineserver -p60 || (($? == 2))
-) 9>"${WINEPREFIX}/.procspec-wineserver.lock"
 
 exec wine "$@"
