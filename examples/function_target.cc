@@ -19,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "examples/seed_sleep.h"
 #include "process/process.h"
+#include "process/spawn.h"
 
 namespace {
 
@@ -27,11 +28,17 @@ void task(const std::string& name) {
   procspec::examples::SleepRandomOneToFiveSeconds();
   std::cout << name << " run end" << std::endl;
 }
+// For the spawn start method (the only one on Windows): a spawned child finds
+// the target by name.
+PROCSPEC_TARGET(task);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // The seed's `if __name__ == '__main__':`, which Windows needs: a spawned
+  // child (which parsed the same flags above) runs its target here and ends.
+  procspec::Init(argc, argv);
   // args is a tuple: std::tuple{"p1"} is Python's ('p1',). A bare "p1" does not compile.
   procspec::Process p1(task, std::tuple{"p1"});
   procspec::Process p2(task, std::tuple{"p2"});

@@ -24,12 +24,20 @@
 #include "absl/flags/parse.h"
 #include "examples/seed_sleep.h"
 #include "process/process.h"
+#include "process/spawn.h"
 
 namespace {
 
 class Pro : public procspec::Process {
  public:
+  Pro() = default;  // a spawned child makes its copy, then reads it
   explicit Pro(std::string name) { set_name(std::move(name)); }
+
+  // Nothing of its own to send: the name travels with every Process.
+  template <class Archive>
+  void serialize(Archive& archive) {
+    (void)archive;
+  }
 
   void run() override {
     std::cout << name() << " runing" << std::endl;
@@ -37,11 +45,16 @@ class Pro : public procspec::Process {
     std::cout << name() << " end" << std::endl;
   }
 };
+// For the spawn start method (the only one on Windows).
+PROCSPEC_PROCESS_CLASS(Pro);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // The seed's `if __name__ == '__main__':`, which Windows needs: a spawned
+  // child (which parsed the same flags above) runs its Pro here and ends.
+  procspec::Init(argc, argv);
   Pro p1("p1");
   Pro p2("p2");
   Pro p3("p3");
