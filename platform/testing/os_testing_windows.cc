@@ -39,14 +39,25 @@ absl::Status NotOnWindows(std::string_view what) {
       absl::StrCat(std::string(what), " is not available on Windows"));
 }
 
-// Reads `handle` to its end.
+// Reads `handle` to its end, as text: a program's C runtime writes its
+// standard streams in text mode, "\r\n" for "\n" (as CPython's sys.stdout
+// does on Windows), which a reader in text mode (CPython's subprocess with
+// text=True) reads back as "\n".
 std::string ReadToEnd(NativeHandle handle) {
-  std::string text;
+  std::string bytes;
   for (;;) {
     absl::StatusOr<std::string> chunk = ReadSome(handle, 64 * 1024);
-    if (!chunk.ok() || chunk->empty()) return text;
-    text += *chunk;
+    if (!chunk.ok() || chunk->empty()) break;
+    bytes += *chunk;
   }
+  std::string text;
+  text.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n')
+      continue;
+    text.push_back(bytes[i]);
+  }
+  return text;
 }
 
 absl::StatusOr<UniqueHandle> InheritableCopy(NativeHandle handle) {

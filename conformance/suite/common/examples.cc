@@ -35,8 +35,10 @@ absl::StatusOr<std::string> FindExample(const std::string& name) {
   }
   std::string tried;
   for (const std::filesystem::path& candidate : candidates) {
-    if (std::filesystem::is_regular_file(candidate, error)) {
-      return candidate.string();
+    // A Windows build's programs end in ".exe".
+    for (const std::string suffix : {"", ".exe"}) {
+      const std::filesystem::path file = candidate.string() + suffix;
+      if (std::filesystem::is_regular_file(file, error)) return file.string();
     }
     absl::StrAppend(&tried, " ", candidate.string());
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
+#include "process/context.h"
 #include "process/errors.h"
 #include "process/process.h"
 
@@ -65,6 +66,17 @@ inline absl::StatusOr<int> JoinAndGetExitcode(procspec::Process& process) {
   if (!code->has_value())
     return absl::InternalError("exitcode is None after join()");
   return **code;
+}
+
+// The start methods that send the target to a fresh program (spawn,
+// forkserver) which this build has: spawn alone where the backend cannot fork
+// (Windows has no forkserver).
+inline std::vector<std::string> SendingStartMethods() {
+  std::vector<std::string> methods;
+  for (const std::string& method : procspec::get_all_start_methods()) {
+    if (method != "fork") methods.push_back(method);
+  }
+  return methods;
 }
 
 // Re-executes this test binary into CONFORMANCE_CHILD_ENTRY `entry` (same

@@ -240,6 +240,10 @@ CONFORMANCE_CHILD_ENTRY(construction_stdin_probe) {
 // is a pipe with data in it (which stays unread).
 CONFORMANCE_TEST(Start, ChildStdinIsTheNullDevice,
                  "process.start.stdin_null_device") {
+  // The probe tells the null device by its name in /proc/self/fd
+  // (DescribeDescriptor) and reads descriptor 0: a host without /proc
+  // (Windows) cannot show it this way.
+  CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> entry,
                        ChildCommand("construction_stdin_probe"));
   std::vector<std::string> argv = {
@@ -259,6 +263,10 @@ CONFORMANCE_TEST(Start, ChildStdinIsTheNullDevice,
 // 0 refers to /dev/null and reads end of file.
 CONFORMANCE_TEST(Start, ChildStdinReadsEndOfFile,
                  "process.start.stdin_null_device") {
+  // The probe tells the null device by its name in /proc/self/fd
+  // (DescribeDescriptor) and reads descriptor 0: a host without /proc
+  // (Windows) cannot show it this way.
+  CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   procspec::Process p(StartProbeStdin);
   ASSERT_OK(p.start());
   KillOnExit guard(p);

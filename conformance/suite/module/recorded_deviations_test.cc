@@ -83,6 +83,9 @@ CONFORMANCE_CHILD_ENTRY(module_std_exit_in_forked_child) {
 // static destructors) it inherited, in the child.
 CONFORMANCE_TEST(RecordedDeviations, StdExitInAForkedChildRunsInheritedAtexit,
                  "process.exit.std_exit_in_forked_child") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(
       os::CommandResult result,
       testing::RunChildEntry("module_std_exit_in_forked_child"));

@@ -32,6 +32,9 @@ std::vector<std::string> Lines(const std::string& text) {
 // one child prints it when it imports the program again.
 CONFORMANCE_TEST(BeforeTheGuard, UnguardedStartFailsInTheForkServerChild,
                  "module.start_method.main_guard_forkserver") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                        RunExample("spawn_unguarded", {"forkserver"}));
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;
@@ -50,7 +53,7 @@ CONFORMANCE_TEST(BeforeTheGuard, UnguardedStartFailsInTheForkServerChild,
 // argv[1], read before the guard, is there in each.
 CONFORMANCE_TEST(BeforeTheGuard, SpawnedChildrenGetTheParentsArguments,
                  "module.start_method.child_argv") {
-  for (const char* method : {"spawn", "forkserver"}) {
+  for (const std::string& method : testing::SendingStartMethods()) {
     SCOPED_TRACE(method);
     ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                          RunExample("argv_before_init", {method}));
@@ -66,6 +69,9 @@ CONFORMANCE_TEST(BeforeTheGuard, SpawnedChildrenGetTheParentsArguments,
 // Under fork nothing runs again: the child is a copy of the parent.
 CONFORMANCE_TEST(BeforeTheGuard, ForkedChildDoesNotRunTheCodeBeforeTheGuard,
                  "module.start_method.child_argv") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                        RunExample("argv_before_init", {"fork"}));
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;

@@ -23,6 +23,9 @@ using ::testing::UnorderedElementsAre;
 // (the parent and the one fork server).
 CONFORMANCE_TEST(ForkServerPrologue, CodeBeforeInitRunsOnceInTheServer,
                  "module.start_method.forkserver_code_before_init") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                        RunExample("spawn_guarded", {"forkserver"}));
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;

@@ -51,6 +51,9 @@ CONFORMANCE_TEST(MainGuard, UnguardedStartFailsInTheSpawnedChild,
 // again, it runs the target.
 CONFORMANCE_TEST(MainGuard, UnguardedProgramWorksUnderFork,
                  "module.start_method.main_guard_spawn") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                        RunExample("spawn_unguarded", {"fork"}));
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;
@@ -76,6 +79,9 @@ CONFORMANCE_TEST(MainGuard, CodeBeforeTheGuardRunsAgainInEverySpawnedChild,
 // Under fork the prologue runs once, in the parent only.
 CONFORMANCE_TEST(MainGuard, CodeBeforeTheGuardRunsOnceUnderFork,
                  "module.start_method.spawn_reruns_module_code") {
+  // The program runs under fork or forkserver: a backend that cannot fork
+  // (windows) has neither.
+  CONFORMANCE_REQUIRE(RequireCapability("fork"));
   ASSERT_OK_AND_ASSIGN(os::CommandResult result,
                        RunExample("spawn_guarded", {"fork"}));
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;

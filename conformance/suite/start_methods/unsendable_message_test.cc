@@ -27,7 +27,7 @@ class NotRegisteredClass : public procspec::Process {
 
 CONFORMANCE_TEST(UnsendableMessage, LambdaTargetNamesTheStartMethodInUse,
                  "module.start_method.unsendable_message_names_method") {
-  for (const std::string method : {"spawn", "forkserver"}) {
+  for (const std::string& method : testing::SendingStartMethods()) {
     SCOPED_TRACE(method);
     ASSERT_OK_AND_ASSIGN(const procspec::Context* context,
                          procspec::get_context(method));
@@ -46,13 +46,16 @@ CONFORMANCE_TEST(UnsendableMessage, LambdaTargetNamesTheStartMethodInUse,
 
 CONFORMANCE_TEST(UnsendableMessage, UnregisteredClassNamesTheStartMethodInUse,
                  "module.start_method.unsendable_message_names_method") {
-  ASSERT_OK_AND_ASSIGN(const procspec::Context* forkserver,
-                       procspec::get_context("forkserver"));
-  NotRegisteredClass p(forkserver);
+  // The last start method that sends: forkserver, or spawn where there is no
+  // fork (Windows).
+  const std::string method = testing::SendingStartMethods().back();
+  ASSERT_OK_AND_ASSIGN(const procspec::Context* context,
+                       procspec::get_context(method));
+  NotRegisteredClass p(context);
   const absl::Status started = p.start();
   EXPECT_EQ(procspec::PythonExceptionType(started), "PicklingError");
   EXPECT_THAT(std::string(started.message()),
-              HasSubstr("the forkserver start method needs the class"));
+              HasSubstr("the " + method + " start method needs the class"));
 }
 
 }  // namespace

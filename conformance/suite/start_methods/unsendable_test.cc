@@ -37,7 +37,7 @@ void ExpectStillInitial(procspec::Process& process) {
 // "cannot start a process twice": the failed start left nothing behind.
 CONFORMANCE_TEST(Unsendable, CapturingLambdaFailsInTheParent,
                  "module.start_method.spawn_unserializable_fails_in_parent") {
-  for (const char* method : {"spawn", "forkserver"}) {
+  for (const std::string& method : testing::SendingStartMethods()) {
     SCOPED_TRACE(method);
     ASSERT_OK_AND_ASSIGN(const procspec::Context* context,
                          procspec::get_context(method));
