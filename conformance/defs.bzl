@@ -17,6 +17,25 @@ def _expectations(backend):
 def _instance(suite, backend, start_method):
     return "%s_%s_%s" % (suite, backend, start_method)
 
+# The start methods each backend's OS has, where it is not all three: Windows has no fork().
+_BACKEND_START_METHODS = {
+    "windows": ["spawn"],
+}
+
+def backend_start_methods(backend, start_methods):
+    """The start methods of `start_methods` that `backend` has."""
+    return [m for m in start_methods if m in _BACKEND_START_METHODS.get(backend, start_methods)]
+
+def _compatible_with(backend):
+    """Each instance builds only for its backend's OS: windows for Windows; the POSIX backends
+    for anything else (today Linux)."""
+    if backend == "windows":
+        return ["@platforms//os:windows"]
+    return select({
+        "//tools/platforms:windows": ["@platforms//os:linux"],
+        "//conditions:default": [],
+    })
+
 def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs):
     """One cc_test per backend x start method, `<name>_<backend>_<start_method>`.
 
@@ -35,6 +54,8 @@ def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs)
     instances = []
     for backend in backends:
         for start_method, srcs_lib in srcs_libs.items():
+            if start_method not in backend_start_methods(backend, [start_method]):
+                continue
             instance = _instance(name, backend, start_method)
             instances.append(":" + instance)
             cc_test(
@@ -53,6 +74,7 @@ def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs)
                 ],
                 # A self-contained binary, so the report can run it from its own runfiles.
                 linkstatic = True,
+                target_compatible_with = _compatible_with(backend),
                 # Under ASan, not PIE: see .bazelrc (500 spawned children of a PIE suite
                 # need more than 24 GB).
                 linkopts = select({
