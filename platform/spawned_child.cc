@@ -15,9 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "platform/internal/posix_io.h"
 #include "platform/internal/wire.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform {
 namespace {

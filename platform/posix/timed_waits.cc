@@ -6,8 +6,8 @@
 #include <cerrno>
 
 #include "absl/time/time.h"
-#include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/thread_sanitizer.h"
 
 namespace procspec::platform {
 

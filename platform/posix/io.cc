@@ -20,11 +20,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
 #include "platform/internal/growing_read.h"
-#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/fork_registry.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform {
 

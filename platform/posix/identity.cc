@@ -18,9 +18,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform {
 
