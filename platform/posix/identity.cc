@@ -181,15 +181,4 @@ absl::Status RedirectStdinToNull() {
 
 void ExitImmediately(int code) { _exit(code); }
 
-void FlushStandardStreams() {
-  // C++ streams first: with sync_with_stdio (the default) they write through
-  // stdio, and otherwise they have buffers of their own that stdio knows
-  // nothing about.
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-}
-
 }  // namespace procspec::platform

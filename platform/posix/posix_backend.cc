@@ -501,6 +501,11 @@ void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
   ExitImmediately(code & 0xff);
 }
 
+absl::StatusOr<PipeEnds> PosixBackend::MakePipe() {
+  std::lock_guard<std::mutex> lock(internal::ForkMutex());
+  return internal::MakePosixPipeLocked();
+}
+
 absl::StatusOr<PipeEnds> PosixBackend::MakePipeLocked() {
   return internal::MakePosixPipeLocked();
 }
