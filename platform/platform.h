@@ -3,9 +3,11 @@
 //
 // Layers point one way: platform/ (OS calls) <- process/ (semantics) <-
 // conformance/, examples/. Nothing outside platform/ includes an OS header
-// beyond the C++ standard library. A port to a new OS is one folder under
-// platform/ that implements `Backend`, plus a capability manifest and an
-// expectations file; the conformance suite never changes for a port.
+// beyond the C++ standard library, and this header names no OS either. A port
+// to a new OS is one folder under platform/ that implements `Backend` and the
+// OS's side of the free functions below (platform/README.md: what a port
+// provides), plus a capability manifest and an expectations file; the
+// conformance suite never changes for a port.
 //
 // Backends are chosen at run time by name ("linux", "posix");
 // `CurrentBackend()` is the one selected with `SelectBackend`, else the one
