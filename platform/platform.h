@@ -63,13 +63,17 @@ struct ExitStatus {
   friend bool operator==(const ExitStatus&, const ExitStatus&) = default;
 };
 
-// An owned descriptor, closed on destruction. Created close-on-exec.
+// An owned descriptor, closed on destruction. Created close-on-exec. Closing
+// (`reset`) is the OS's (platform/README.md: what a port provides).
 class UniqueHandle {
  public:
   UniqueHandle() = default;
   explicit UniqueHandle(NativeHandle handle) : handle_(handle) {}
   UniqueHandle(UniqueHandle&& other) noexcept : handle_(other.release()) {}
-  UniqueHandle& operator=(UniqueHandle&& other) noexcept;
+  UniqueHandle& operator=(UniqueHandle&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
   UniqueHandle(const UniqueHandle&) = delete;
   UniqueHandle& operator=(const UniqueHandle&) = delete;
   ~UniqueHandle() { reset(); }
