@@ -66,14 +66,6 @@ void ExitImmediately(int code) {
   _exit(code);
 }
 
-void FlushStandardStreams() {
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-}
-
 // Windows has no signals to send: terminate() and kill() both end the child
 // with TerminateProcess, which CPython reports as -SIGTERM, so both map to
 // SIGTERM's number. SIGINT has its C runtime number.

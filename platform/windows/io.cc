@@ -28,13 +28,9 @@
 #include "platform/platform.h"
 #include "platform/stream.h"
 #include "platform/windows/win32.h"
+#include "platform/windows/windows_backend.h"
 
 namespace procspec::platform {
-
-UniqueHandle& UniqueHandle::operator=(UniqueHandle&& other) noexcept {
-  if (this != &other) reset(other.release());
-  return *this;
-}
 
 void UniqueHandle::reset(NativeHandle handle) {
   const NativeHandle old = std::exchange(handle_, handle);
@@ -115,7 +111,7 @@ absl::StatusOr<std::size_t> WriteOnce(HANDLE handle, std::string_view data) {
 
 }  // namespace
 
-absl::StatusOr<PipeEnds> Backend::MakePipe() {
+absl::StatusOr<PipeEnds> windows::WindowsBackend::MakePipe() {
   // Neither end is inheritable: Spawn passes exactly the handles it lists.
   const std::wstring name = NewPipeName();
   HANDLE read = CreateNamedPipeW(

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "platform/shared_memory.h"
+#include "platform/windows/windows_backend.h"
 
 namespace procspec::platform {
 namespace {
@@ -90,13 +91,13 @@ absl::StatusOr<RobustMutex::LockResult> RobustMutex::Lock(
 absl::Status RobustMutex::MakeConsistent() const { return NotYet(); }
 absl::Status RobustMutex::Unlock() const { return NotYet(); }
 
-bool Backend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
+bool windows::WindowsBackend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
   (void)semaphore;
   (void)deadline;
   return false;
 }
 
-int Backend::LockMutexUntil(void* mutex, absl::Time deadline) {
+int windows::WindowsBackend::LockMutexUntil(void* mutex, absl::Time deadline) {
   (void)mutex;
   (void)deadline;
   return 38;  // ENOSYS

@@ -25,6 +25,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "platform/platform.h"
 
 namespace procspec::platform::windows {
@@ -49,6 +50,11 @@ class WindowsBackend : public Backend {
   [[noreturn]] void ServeForks(UniqueHandle channel,
                                ServedChildMain child_main) override;
   absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;
+  // A one-instance named pipe, its read end overlapped (io.cc).
+  absl::StatusOr<PipeEnds> MakePipe() override;
+  // Not implemented yet (shared_memory.cc): no semaphore or mutex exists.
+  bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline) override;
+  int LockMutexUntil(void* mutex, absl::Time deadline) override;
 };
 
 Backend& WindowsBackendInstance();
