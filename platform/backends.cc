@@ -1,4 +1,6 @@
 // The backends compiled into this binary, and the choice of the current one.
+// The list is the OS's (internal/port.h: CompiledBackends, defined in the OS's
+// folder), best first.
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
@@ -11,28 +13,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "platform/internal/port.h"
 #include "platform/platform.h"
-#include "platform/posix/posix_backend.h"
-
-#ifdef __linux__
-#include "platform/linux/linux_backend.h"
-#endif
 
 namespace procspec::platform {
 namespace {
 
-struct Registered {
-  std::string_view name;
-  Backend& (*instance)();
-};
-
-// The best backend for this OS first: it is the default.
-constexpr Registered kBackends[] = {
-#ifdef __linux__
-    {"linux", &linux_backend::LinuxBackendInstance},
-#endif
-    {"posix", &posix::PosixBackendInstance},
-};
+using internal::CompiledBackend;
+using internal::CompiledBackends;
 
 // Set by SelectBackend; null until then. Backends live for ever, so a plain
 // pointer is enough.
@@ -44,12 +32,13 @@ constexpr char kEnvironmentVariable[] = "PROCSPEC_BACKEND";
 
 std::vector<std::string> BackendNames() {
   std::vector<std::string> names;
-  for (const Registered& backend : kBackends) names.emplace_back(backend.name);
+  for (const CompiledBackend& backend : CompiledBackends())
+    names.emplace_back(backend.name);
   return names;
 }
 
 absl::StatusOr<Backend*> GetBackend(std::string_view name) {
-  for (const Registered& backend : kBackends) {
+  for (const CompiledBackend& backend : CompiledBackends()) {
     if (backend.name == name) return &backend.instance();
   }
   return absl::NotFoundError(
@@ -72,7 +61,7 @@ Backend& CurrentBackend() {
                 << ": " << GetBackend(name).status().message() << std::endl;
     });
   }
-  return kBackends[0].instance();
+  return CompiledBackends().front().instance();
 }
 
 absl::Status SelectBackend(std::string_view name) {

@@ -3,9 +3,11 @@
 //
 // Layers point one way: platform/ (OS calls) <- process/ (semantics) <-
 // conformance/, examples/. Nothing outside platform/ includes an OS header
-// beyond the C++ standard library. A port to a new OS is one folder under
-// platform/ that implements `Backend`, plus a capability manifest and an
-// expectations file; the conformance suite never changes for a port.
+// beyond the C++ standard library, and this header names no OS either. A port
+// to a new OS is one folder under platform/ that implements `Backend` and the
+// OS's side of the free functions below (platform/README.md: what a port
+// provides), plus a capability manifest and an expectations file; the
+// conformance suite never changes for a port.
 //
 // Backends are chosen at run time by name ("linux", "posix");
 // `CurrentBackend()` is the one selected with `SelectBackend`, else the one
@@ -61,13 +63,17 @@ struct ExitStatus {
   friend bool operator==(const ExitStatus&, const ExitStatus&) = default;
 };
 
-// An owned descriptor, closed on destruction. Created close-on-exec.
+// An owned descriptor, closed on destruction. Created close-on-exec. Closing
+// (`reset`) is the OS's (platform/README.md: what a port provides).
 class UniqueHandle {
  public:
   UniqueHandle() = default;
   explicit UniqueHandle(NativeHandle handle) : handle_(handle) {}
   UniqueHandle(UniqueHandle&& other) noexcept : handle_(other.release()) {}
-  UniqueHandle& operator=(UniqueHandle&& other) noexcept;
+  UniqueHandle& operator=(UniqueHandle&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
   UniqueHandle(const UniqueHandle&) = delete;
   UniqueHandle& operator=(const UniqueHandle&) = delete;
   ~UniqueHandle() { reset(); }
@@ -314,11 +320,11 @@ class Backend {
   [[noreturn]] virtual void ServeForks(UniqueHandle channel,
                                        ServedChildMain child_main) = 0;
 
-  // A pipe made the way this backend makes descriptors ("linux":
-  // pipe2(O_CLOEXEC)). The default is POSIX: pipe() then FD_CLOEXEC, serialised
-  // with this library's forks so that no child forked in between inherits an
-  // end that is not yet close-on-exec.
-  virtual absl::StatusOr<PipeEnds> MakePipe();
+  // A pipe made the way this backend makes descriptors, neither end
+  // inherited by a child ("linux": pipe2(O_CLOEXEC); "posix": pipe() then
+  // FD_CLOEXEC, serialised with this library's forks so that no child forked
+  // in between inherits an end that is not yet close-on-exec).
+  virtual absl::StatusOr<PipeEnds> MakePipe() = 0;
 
   // Shared memory (platform/shared_memory.h): a close-on-exec descriptor of
   // `size` zeroed bytes that no name in the file system refers to, readable
@@ -329,17 +335,17 @@ class Backend {
   virtual absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) = 0;
 
   // The timed waits of SharedSemaphore and RobustMutex (shared_memory.h), for
-  // a `deadline` neither infinite nor past. The default is POSIX's only kind,
-  // on the realtime clock (sem_timedwait, pthread_mutex_timedlock), so a step
-  // of the wall clock moves the timeout ("posix", documented); "linux" waits
-  // on CLOCK_MONOTONIC for the time left until `deadline` when it starts.
+  // a `deadline` neither infinite nor past. "posix" has POSIX's only kind, on
+  // the realtime clock (sem_timedwait, pthread_mutex_timedlock), so a step of
+  // the wall clock moves the timeout (documented); "linux" waits on
+  // CLOCK_MONOTONIC for the time left until `deadline` when it starts.
   // Decrements the process-shared semaphore at `semaphore`: true, or false
   // with errno set (ETIMEDOUT once the deadline has passed, never earlier);
   // EINTR resumes the wait to the same deadline.
-  virtual bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline);
+  virtual bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline) = 0;
   // Locks the process-shared mutex at `mutex`: 0, or an errno value as
   // pthread_mutex_timedlock's (never EINTR).
-  virtual int LockMutexUntil(void* mutex, absl::Time deadline);
+  virtual int LockMutexUntil(void* mutex, absl::Time deadline) = 0;
   // The number of threads this process has, where the OS can tell (CPython
   // 3.12 reads /proc/self/stat on Linux before it warns about forking a
   // multi-threaded process); nullopt where it cannot. The default, and the
@@ -353,9 +359,8 @@ std::vector<std::string> BackendNames();
 // The backend called `name`; NotFound for an unknown name.
 absl::StatusOr<Backend*> GetBackend(std::string_view name);
 // The backend in use: the one selected last, else $PROCSPEC_BACKEND, else the
-// best for this OS
-// ("linux" on Linux, else "posix"). An unknown $PROCSPEC_BACKEND is reported
-// once on stderr and ignored. Thread-safe.
+// best for this OS (the first of BackendNames(): "linux" on Linux). An unknown
+// $PROCSPEC_BACKEND is reported once on stderr and ignored. Thread-safe.
 Backend& CurrentBackend();
 // Selects the backend `CurrentBackend()` returns from now on (tests force one
 // per target).
@@ -376,8 +381,9 @@ void RecordProgramPath(const char* argv0);
 std::string ProgramPath();
 
 namespace internal {
-// Defined in identity.cc, which registers (before main) the pthread_atfork
-// child handler that increments it.
+// Defined by the OS's runtime: on POSIX in posix/identity.cc, which registers
+// (before main) the pthread_atfork child handler that increments it; an OS
+// without fork() never changes it.
 extern std::atomic<std::uint64_t> fork_generation;
 }  // namespace internal
 // A number that changes in a child after every fork() of this process,

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "platform/internal/posix_io.h"
+#include "platform/internal/port.h"
 #include "platform/internal/wire.h"
 #include "platform/platform.h"
 
@@ -33,7 +33,7 @@ std::optional<internal::SpawnMarker> TakeMarker() {
     std::optional<internal::SpawnMarker> parsed =
         internal::ParseSpawnMarker(value);
     // Not inherited by this process's own children, forked or spawned.
-    unsetenv(kSpawnMarkerVariable);
+    internal::UnsetEnvironmentVariable(kSpawnMarkerVariable);
     return parsed.has_value() ? *std::move(parsed) : internal::SpawnMarker{};
   }();
   return marker;
@@ -69,8 +69,8 @@ absl::StatusOr<SpawnedContext> Receive(NativeHandle channel,
   if (!header.ok()) return header.status();
   std::vector<UniqueHandle> handles;
   for (int fd : header->handles) {
-    // Close-on-exec again: it crossed one exec, not the next.
-    if (absl::Status s = internal::SetCloseOnExec(fd); !s.ok()) {
+    // Not inherited again: it crossed one exec, not the next.
+    if (absl::Status s = internal::StopInheriting(fd); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("handle ", fd, " is not open"));
     }

@@ -27,11 +27,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
-#include "platform/internal/thread_sanitizer.h"
 #include "platform/linux/pidfd.h"
 #include "platform/posix/child_process.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/fork_registry.h"
+#include "platform/posix/internal/thread_sanitizer.h"
 #include "platform/posix/parent_watch.h"
 
 namespace procspec::platform::linux_backend {

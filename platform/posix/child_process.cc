@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/posix_io.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform::posix {
 namespace {

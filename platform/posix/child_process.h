@@ -22,8 +22,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "platform/internal/fork_registry.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/fork_registry.h"
 
 namespace procspec::platform::posix {
 

@@ -46,10 +46,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
-#include "platform/internal/posix_io.h"
 #include "platform/internal/wire.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/fork_registry.h"
+#include "platform/posix/internal/posix_io.h"
 #include "platform/posix/posix_backend.h"
 
 namespace procspec::platform::posix {

@@ -1,7 +1,7 @@
 #include "platform/posix/parent_watch.h"
 
 #include "absl/status/statusor.h"
-#include "platform/internal/posix_io.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform::posix {
 

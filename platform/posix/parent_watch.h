@@ -7,8 +7,8 @@
 #include <atomic>
 #include <utility>
 
-#include "platform/internal/fork_registry.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/fork_registry.h"
 
 namespace procspec::platform::posix {
 

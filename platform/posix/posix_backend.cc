@@ -27,11 +27,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
-#include "platform/internal/posix_io.h"
 #include "platform/internal/wire.h"
 #include "platform/posix/child_process.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/fork_registry.h"
+#include "platform/posix/internal/posix_io.h"
 #include "platform/posix/parent_watch.h"
 
 extern char** environ;  // POSIX: declared by no header without _GNU_SOURCE
@@ -499,6 +499,11 @@ void PosixBackend::RunChild(std::unique_lock<std::mutex>& lock, Pid parent,
   }
   FlushStandardStreams();
   ExitImmediately(code & 0xff);
+}
+
+absl::StatusOr<PipeEnds> PosixBackend::MakePipe() {
+  std::lock_guard<std::mutex> lock(internal::ForkMutex());
+  return internal::MakePosixPipeLocked();
 }
 
 absl::StatusOr<PipeEnds> PosixBackend::MakePipeLocked() {

@@ -22,6 +22,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "platform/platform.h"
 
 namespace procspec::platform::posix {
@@ -57,6 +58,12 @@ class PosixBackend : public Backend {
   [[noreturn]] void ServeForks(UniqueHandle channel,
                                ServedChildMain child_main) final;
   absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;
+  // pipe() then FD_CLOEXEC under internal::ForkMutex().
+  absl::StatusOr<PipeEnds> MakePipe() override;
+  // POSIX's only timed waits, on the realtime clock (timed_waits.cc):
+  // sem_timedwait and pthread_mutex_timedlock.
+  bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline) override;
+  int LockMutexUntil(void* mutex, absl::Time deadline) override;
 
   // ---- For the fork server (fork_server.cc)
 

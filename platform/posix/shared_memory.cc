@@ -33,11 +33,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
-#include "platform/internal/posix_io.h"
-#include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/fork_registry.h"
+#include "platform/posix/internal/posix_io.h"
+#include "platform/posix/internal/thread_sanitizer.h"
 #include "platform/posix/posix_backend.h"
 
 namespace procspec::platform {

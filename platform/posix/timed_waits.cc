@@ -1,4 +1,5 @@
-// Backend's default timed waits (platform.h): POSIX's, on the realtime clock.
+// The posix backend's timed waits (platform.h): POSIX's, on the realtime
+// clock.
 #include <pthread.h>
 #include <semaphore.h>
 #include <time.h>
@@ -6,12 +7,13 @@
 #include <cerrno>
 
 #include "absl/time/time.h"
-#include "platform/internal/thread_sanitizer.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/thread_sanitizer.h"
+#include "platform/posix/posix_backend.h"
 
-namespace procspec::platform {
+namespace procspec::platform::posix {
 
-bool Backend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
+bool PosixBackend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
   const timespec until = absl::ToTimespec(deadline);
   // sem_timedwait fails with ETIMEDOUT only once the realtime clock has
   // reached `until`: never early. EINTR goes round with the same deadline.
@@ -21,7 +23,7 @@ bool Backend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
   return true;
 }
 
-int Backend::LockMutexUntil(void* mutex, absl::Time deadline) {
+int PosixBackend::LockMutexUntil(void* mutex, absl::Time deadline) {
   const timespec until = absl::ToTimespec(deadline);
   const int error =
       pthread_mutex_timedlock(static_cast<pthread_mutex_t*>(mutex), &until);
@@ -29,4 +31,4 @@ int Backend::LockMutexUntil(void* mutex, absl::Time deadline) {
   return error;
 }
 
-}  // namespace procspec::platform
+}  // namespace procspec::platform::posix

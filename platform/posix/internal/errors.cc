@@ -1,4 +1,4 @@
-#include "platform/internal/errors.h"
+#include "platform/posix/internal/errors.h"
 
 #include <string.h>
 

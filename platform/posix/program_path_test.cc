@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
-#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/posix_io.h"
 #include "platform/posix/posix_backend.h"
 
 namespace procspec::platform {

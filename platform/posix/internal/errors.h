@@ -1,6 +1,6 @@
 // Errors from OS calls as absl::Status values.
-#ifndef PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_
-#define PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_
+#ifndef PROCSPEC_PLATFORM_POSIX_INTERNAL_ERRORS_H_
+#define PROCSPEC_PLATFORM_POSIX_INTERNAL_ERRORS_H_
 
 #include <string>
 #include <string_view>
@@ -24,4 +24,4 @@ absl::Status OsError(int error_number, std::string_view filename = {});
 
 }  // namespace procspec::platform::internal
 
-#endif  // PROCSPEC_PLATFORM_INTERNAL_ERRORS_H_
+#endif  // PROCSPEC_PLATFORM_POSIX_INTERNAL_ERRORS_H_

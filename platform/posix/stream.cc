@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "platform/internal/errors.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
 
 namespace procspec::platform {
 IoResult ReadInto(NativeHandle handle, char* buffer, std::size_t size) {

@@ -1,4 +1,4 @@
-#include "platform/internal/fork_registry.h"
+#include "platform/posix/internal/fork_registry.h"
 
 #include <unistd.h>
 

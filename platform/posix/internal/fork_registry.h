@@ -10,8 +10,8 @@
 // before it runs anything. Registration, closing and fork() all happen under
 // `ForkMutex()`, so a descriptor number is never closed in a child after the
 // parent has reused it for something else.
-#ifndef PROCSPEC_PLATFORM_INTERNAL_FORK_REGISTRY_H_
-#define PROCSPEC_PLATFORM_INTERNAL_FORK_REGISTRY_H_
+#ifndef PROCSPEC_PLATFORM_POSIX_INTERNAL_FORK_REGISTRY_H_
+#define PROCSPEC_PLATFORM_POSIX_INTERNAL_FORK_REGISTRY_H_
 
 #include <mutex>
 #include <vector>
@@ -64,4 +64,4 @@ class RegisteredHandle {
 
 }  // namespace procspec::platform::internal
 
-#endif  // PROCSPEC_PLATFORM_INTERNAL_FORK_REGISTRY_H_
+#endif  // PROCSPEC_PLATFORM_POSIX_INTERNAL_FORK_REGISTRY_H_

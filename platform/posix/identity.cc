@@ -18,9 +18,9 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform {
 
@@ -180,16 +180,5 @@ absl::Status RedirectStdinToNull() {
 }
 
 void ExitImmediately(int code) { _exit(code); }
-
-void FlushStandardStreams() {
-  // C++ streams first: with sync_with_stdio (the default) they write through
-  // stdio, and otherwise they have buffers of their own that stdio knows
-  // nothing about.
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-}
 
 }  // namespace procspec::platform

@@ -1,7 +1,7 @@
 // POSIX building blocks shared by the backends and the free functions of
 // platform.h.
-#ifndef PROCSPEC_PLATFORM_INTERNAL_POSIX_IO_H_
-#define PROCSPEC_PLATFORM_INTERNAL_POSIX_IO_H_
+#ifndef PROCSPEC_PLATFORM_POSIX_INTERNAL_POSIX_IO_H_
+#define PROCSPEC_PLATFORM_POSIX_INTERNAL_POSIX_IO_H_
 
 #include <optional>
 #include <string>
@@ -43,4 +43,4 @@ std::string ResolveProgramPath(std::string_view argv0, std::string_view cwd,
 
 }  // namespace procspec::platform::internal
 
-#endif  // PROCSPEC_PLATFORM_INTERNAL_POSIX_IO_H_
+#endif  // PROCSPEC_PLATFORM_POSIX_INTERNAL_POSIX_IO_H_

@@ -1,5 +1,5 @@
-// Descriptors: UniqueHandle, pipes, reads and writes, and waiting for
-// readability.
+// Descriptors: closing a UniqueHandle, pipes, reads and writes, and waiting
+// for readability.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,18 +19,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "platform/internal/errors.h"
-#include "platform/internal/fork_registry.h"
 #include "platform/internal/growing_read.h"
-#include "platform/internal/posix_io.h"
 #include "platform/platform.h"
+#include "platform/posix/internal/errors.h"
+#include "platform/posix/internal/posix_io.h"
 
 namespace procspec::platform {
-
-UniqueHandle& UniqueHandle::operator=(UniqueHandle&& other) noexcept {
-  if (this != &other) reset(other.release());
-  return *this;
-}
 
 void UniqueHandle::reset(NativeHandle handle) {
   const NativeHandle old = std::exchange(handle_, handle);
@@ -39,11 +32,6 @@ void UniqueHandle::reset(NativeHandle handle) {
   // unspecified, and Linux has always closed it, so a retry could close a
   // descriptor another thread just opened.
   if (old != kInvalidHandle) close(static_cast<int>(old));
-}
-
-absl::StatusOr<PipeEnds> Backend::MakePipe() {
-  std::lock_guard<std::mutex> lock(internal::ForkMutex());
-  return internal::MakePosixPipeLocked();
 }
 
 absl::Status WriteAll(NativeHandle handle, std::string_view data) {

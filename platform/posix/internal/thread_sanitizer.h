@@ -4,8 +4,8 @@
 // lock is taken, but only a zero result is recorded), and then reports the
 // matching pthread_mutex_unlock as an unlock of an unlocked mutex. After such
 // a lock is taken, NoteMutexLockedUnseen tells it. Nothing in other builds.
-#ifndef PROCSPEC_PLATFORM_INTERNAL_THREAD_SANITIZER_H_
-#define PROCSPEC_PLATFORM_INTERNAL_THREAD_SANITIZER_H_
+#ifndef PROCSPEC_PLATFORM_POSIX_INTERNAL_THREAD_SANITIZER_H_
+#define PROCSPEC_PLATFORM_POSIX_INTERNAL_THREAD_SANITIZER_H_
 
 #if defined(__SANITIZE_THREAD__)  // gcc
 #define PROCSPEC_THREAD_SANITIZER 1
@@ -35,4 +35,4 @@ inline void NoteMutexLockedUnseen([[maybe_unused]] void* mutex) {
 
 }  // namespace procspec::platform::internal
 
-#endif  // PROCSPEC_PLATFORM_INTERNAL_THREAD_SANITIZER_H_
+#endif  // PROCSPEC_PLATFORM_POSIX_INTERNAL_THREAD_SANITIZER_H_
