@@ -10,8 +10,9 @@ downloaded. A project that uses procspec as an external repository calls the sam
 A repository the caller has already declared under the same name is left as it is.
 """
 
+load("//third_party/bazel:abseil_source.bzl", "abseil_source")
 load("//third_party/bazel:local_rules_cc.bzl", "local_rules_cc")
-load("//third_party/bazel:system_absl.bzl", "system_absl")
+load("//third_party/bazel:system_absl.bzl", "absl_targets", "system_absl")
 
 def _coverage_tools_stand_in_impl(ctx):
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
@@ -51,8 +52,18 @@ def procspec_dependencies():
         path = "/usr/src/googletest",
     )
 
-    # abseil from libabsl-dev; link lines come from its pkg-config files.
-    _declare(system_absl, "com_google_absl")
+    # abseil from libabsl-dev; link lines come from its pkg-config files. For Windows, from the
+    # source tree of the same release (abseil_source.bzl says where it is found).
+    _declare(system_absl, "com_google_absl", source_repository = "@abseil_source")
+    _declare(
+        abseil_source,
+        "abseil_source",
+        default_path = "../shared/third_party/abseil-cpp-20220623.1",
+        stub_targets = absl_targets(),
+    )
+
+    # Bazel's skylib (Debian's bazel-skylib), which abseil's BUILD files load.
+    _declare(native.local_repository, "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
 
     _declare(
         native.new_local_repository,
@@ -74,3 +85,7 @@ def procspec_dependencies():
         build_file = str(Label("//third_party:cereal.BUILD")),
         path = "/usr/include/cereal",
     )
+
+    # The mingw-w64 cross toolchain of `--config=windows`; only a build for a Windows target
+    # platform resolves it.
+    native.register_toolchains(str(Label("//third_party/toolchains/mingw:toolchain")))

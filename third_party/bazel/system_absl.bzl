@@ -3,6 +3,10 @@
 Each target is named like its pkg-config module without the `absl_` prefix, under the paths the
 upstream repository uses (e.g. `@com_google_absl//absl/status:statusor`), so code reads as it
 would against upstream abseil.
+
+Debian's abseil is built for Linux. For a Windows target platform each target instead stands for
+the same target of abseil's source tree (`source_repository`, see abseil_source.bzl), compiled
+with the build's own toolchain: the labels code uses stay the same for every OS.
 """
 
 # Bazel label (package, name) -> pkg-config module.
@@ -49,19 +53,59 @@ def _pkg_config_libs(ctx, module):
         flags.append(flag)
     return flags
 
+def absl_targets():
+    """The `package:name` of every target the repository provides."""
+    return ["%s:%s" % (package, name) for package, name in _COMPONENTS]
+
+# mingw-w64 names these system libraries that abseil uses on Windows (random's seed comes from
+# bcrypt, the stack traces of synchronization's deadlock detection from dbghelp); abseil's own
+# BUILD files name them only for MSVC.
+_WINDOWS_LINKOPTS = ["-lbcrypt", "-ldbghelp"]
+
+_RULE = """cc_library(
+    name = {name},
+    linkopts = select({{
+        "//:windows": {windows_linkopts},
+        "//conditions:default": {linkopts},
+    }}),
+    deps = select({{
+        "//:windows": [{source}],
+        "//conditions:default": [],
+    }}),
+)
+"""
+
+_ROOT_BUILD = """# The target platforms whose abseil comes from source rather than from libabsl-dev.
+config_setting(
+    name = "windows",
+    constraint_values = ["@platforms//os:windows"],
+    visibility = [":__subpackages__"],
+)
+"""
+
 def _system_absl_impl(ctx):
     ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD.bazel", _ROOT_BUILD)
     packages = {}
     for (package, name), module in _COMPONENTS.items():
         linkopts = [flag for flag in _pkg_config_libs(ctx, module) if flag]
-        packages.setdefault(package, []).append(
-            "cc_library(\n    name = %r,\n    linkopts = %r,\n)\n" % (name, linkopts),
-        )
+        packages.setdefault(package, []).append(_RULE.format(
+            name = repr(name),
+            linkopts = repr(linkopts),
+            windows_linkopts = repr(_WINDOWS_LINKOPTS),
+            source = repr("%s//%s:%s" % (ctx.attr.source_repository, package, name)),
+        ))
     for package, rules in packages.items():
         header = 'package(default_visibility = ["//visibility:public"])\n\n'
         ctx.file(package + "/BUILD.bazel", header + "\n".join(rules))
 
 system_absl = repository_rule(
     implementation = _system_absl_impl,
+    attrs = {
+        "source_repository": attr.string(
+            doc = "The repository of abseil's source tree, for a Windows target platform.",
+            mandatory = True,
+        ),
+    },
     local = True,
 )
