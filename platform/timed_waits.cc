@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/time/time.h"
 #include "platform/internal/thread_sanitizer.h"
@@ -20,6 +21,12 @@ bool Backend::WaitSemaphoreUntil(void* semaphore, absl::Time deadline) {
   }
   return true;
 }
+
+int Backend::WaitWordUntil(const void*, std::uint32_t, absl::Time) {
+  return ENOSYS;
+}
+
+void Backend::WakeWord(const void*) {}
 
 int Backend::LockMutexUntil(void* mutex, absl::Time deadline) {
   const timespec until = absl::ToTimespec(deadline);
