@@ -118,7 +118,12 @@ class SharedSemaphore {
   }
   // Increments the value, waking one waiter. Fails ([Errno 75] EOVERFLOW) at
   // MaxValue().
-  absl::Status Post() const;
+  absl::Status Post() const {
+    if (word_ != nullptr && PostWordBelow(kWordMaxValue)) {
+      return absl::OkStatus();
+    }
+    return PostSlow();
+  }
   // Post() unless the value is `maxvalue` or more already: true if posted,
   // false if not (one call where Value() then Post() would be two; as racy:
   // two callers may both see the value below `maxvalue`).
@@ -134,6 +139,8 @@ class SharedSemaphore {
   // the number of waiters registered to sleep in the high 32.
   static constexpr std::uint64_t kOneWaiter = std::uint64_t{1} << 32;
   static constexpr std::uint32_t kValueMask = 0xffffffffu;
+  // MaxValue() (SEM_VALUE_MAX, checked in shared_memory.cc).
+  static constexpr std::uint32_t kWordMaxValue = 0x7fffffffu;
   // Where the kind is recorded: a 32-bit slot past the C library's sem_t
   // (checked in shared_memory.cc), kWordKind for the word.
   static constexpr std::size_t kKindIndex = 12;
@@ -170,6 +177,7 @@ class SharedSemaphore {
   // Out of line: the sleep, the wake-up, and the sem_t kind.
   bool WaitSlow(absl::Time deadline) const;
   void WakeOneWaiter() const;
+  absl::Status PostSlow() const;
   absl::StatusOr<bool> PostBelowSemaphore(int maxvalue) const;
 
   void* sem_ = nullptr;

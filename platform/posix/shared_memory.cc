@@ -49,6 +49,7 @@ static_assert(alignof(sem_t) <= SharedSemaphore::kAlignment);
 // SharedSemaphore records its kind in the 32-bit slot at byte 48, past a
 // sem_t.
 static_assert(sizeof(sem_t) <= 48);
+static_assert(SEM_VALUE_MAX == 0x7fffffff);
 
 // A RobustMutex's memory: the mutex, and a token of the thread that holds it.
 // The token lets Unlock() refuse a thread that does not hold the mutex itself,
@@ -435,13 +436,9 @@ void SharedSemaphore::WakeOneWaiter() const {
   CurrentBackend().WakeWord(value_half);
 }
 
-absl::Status SharedSemaphore::Post() const {
-  if (word_ != nullptr) {
-    if (PostWordBelow(static_cast<std::uint32_t>(SEM_VALUE_MAX))) {
-      return absl::OkStatus();
-    }
-    return internal::ErrnoError(EOVERFLOW, "sem_post");
-  }
+absl::Status SharedSemaphore::PostSlow() const {
+  // The word's inline Post() found it at MaxValue().
+  if (word_ != nullptr) return internal::ErrnoError(EOVERFLOW, "sem_post");
   if (sem_post(static_cast<sem_t*>(sem_)) != 0) {
     return internal::ErrnoError(errno, "sem_post");
   }
