@@ -165,6 +165,8 @@ def main():
     parser.add_argument("--procspec_normal", default="",
                         help="a second process_bench run under normal "
                         "scheduling, for an extra ratio column")
+    parser.add_argument("--date", default="",
+                        help="when the run was (default: now)")
     parser.add_argument("--load_before", default="")
     parser.add_argument("--load_after", default="")
     parser.add_argument("--repetitions", default="")
@@ -198,7 +200,9 @@ def main():
     w("")
     w("## Machine and run")
     w("")
-    w(f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    when = args.date or (
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    w(f"- Date: {when}")
     w(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores "
       f"(Google Benchmark: {context.get('num_cpus', '?')} CPUs at "
       f"{context.get('mhz_per_cpu', '?')} MHz, "
@@ -210,9 +214,11 @@ def main():
       f"after: {args.load_after or '?'}")
     w("- **The machine was shared** with other jobs (compilers and test suites "
       "of other sessions) during the run: absolute times are inflated and "
-      "noisy; the floors ran in the same binary, interleaved at random with "
-      "the operations (`--benchmark_enable_random_interleaving`), so the "
-      "ratios are the figures to read.")
+      "noisy; the floors ran in the same run, interleaved at random with "
+      "the operations (`--benchmark_enable_random_interleaving`): the "
+      "same-binary floors in procspec's benchmark binary, the minimal ones "
+      "in `bench/minimal_floor.c` (a static C program the benchmark runs), "
+      "so the ratios are the figures to read.")
     if args.priority:
         w(f"- Scheduling: {args.priority}")
     w(f"- Each figure: the median over {args.repetitions or '?'} repetitions "
