@@ -238,8 +238,8 @@ std::int64_t RunForNumber(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_write, STDOUT_FILENO);
   pid_t pid;
-  const int error = posix_spawn(&pid, args[0], &actions, nullptr, args.data(),
-                                environ);
+  const int error =
+      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out_write);
   if (error != 0) {

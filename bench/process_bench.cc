@@ -585,14 +585,12 @@ void RegisterAll() {
   RegisterManual("terminate_join/procspec", TerminateJoin, 100);
   RegisterManual("terminate_join/floor", TerminateJoinFloor, 100);
   // The floors of a minimal static C program (bench/minimal_floor.c).
-  RegisterLambda("minimal_fork/floor", 200, /*manual=*/true,
-                 [](benchmark::State& state) {
-                   MinimalFloor(state, {"fork"});
-                 });
-  RegisterLambda("minimal_spawn/floor", 20, /*manual=*/true,
-                 [](benchmark::State& state) {
-                   MinimalFloor(state, {"spawn"});
-                 });
+  RegisterLambda(
+      "minimal_fork/floor", 200, /*manual=*/true,
+      [](benchmark::State& state) { MinimalFloor(state, {"fork"}); });
+  RegisterLambda(
+      "minimal_spawn/floor", 20, /*manual=*/true,
+      [](benchmark::State& state) { MinimalFloor(state, {"spawn"}); });
   // N children at once; the counts keep each repetition near 0.1-0.5 s.
   for (const auto& [count, iterations] :
        {std::pair{10, 20}, std::pair{100, 5}, std::pair{1000, 1}}) {
@@ -601,10 +599,9 @@ void RegisterAll() {
                    [count](benchmark::State& state) {
                      ManyStartJoin(state, "fork", count);
                    });
-    RegisterLambda(op + "/floor", iterations, /*manual=*/false,
-                   [count](benchmark::State& state) {
-                     ManyForkFloor(state, count);
-                   });
+    RegisterLambda(
+        op + "/floor", iterations, /*manual=*/false,
+        [count](benchmark::State& state) { ManyForkFloor(state, count); });
     RegisterLambda("minimal_many_" + std::to_string(count) + "/floor",
                    iterations, /*manual=*/true,
                    [count](benchmark::State& state) {

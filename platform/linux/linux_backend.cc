@@ -1,8 +1,8 @@
 #include "platform/linux/linux_backend.h"
 
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
