@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/time/time.h"
 #include "platform/platform.h"
