@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <cerrno>
-#include <cstdint>
 
 #include "absl/time/time.h"
 #include "platform/platform.h"
