@@ -17,6 +17,10 @@
 #   --baseline=<file>         list every clause whose outcome differs from this results file or
 #                             earlier ports.json / conformance.json
 #   --test_deadline=<s>       per test (default 120 s; a hang costs this much)
+#   --suites="suite_linux_fork suite_posix_fork"
+#                             only these suite binaries (default: every one)
+#   --require_lanes           a lane that cannot run fails the report (CI: a missing runsc must
+#                             not pass silently)
 set -uo pipefail
 
 workspace="${BUILD_WORKSPACE_DIRECTORY:-${PWD}}"
@@ -28,11 +32,15 @@ rm -f "${results_dir}"/*.json
 
 lanes="native gvisor qemu_aarch64 wine"
 deadline=120
+suites=""
+require_lanes=false
 merge_flags=()
 while (($# > 0)); do
   case "$1" in
     --lanes=*) lanes="${1#--lanes=}" ;;
     --test_deadline=*) deadline="${1#--test_deadline=}" ;;
+    --suites=*) suites="${1#--suites=}" ;;
+    --require_lanes) require_lanes=true ;;
     --results=* | --baseline=*)
       flag="${1%%=*}"
       path="${1#*=}"
@@ -55,22 +63,34 @@ for host_file in "${here}"/conformance/hosts/*.json; do
   merge_flags+=("--host_expectations=${host}=${host_file}")
 done
 
+lanes_missing=0
 not_run() {
   echo "ports report: lane $1 not run: $2" >&2
   merge_flags+=("--not_run=$1=$2")
+  lanes_missing=$((lanes_missing + 1))
+}
+
+# Whether suite binary $1 is among --suites (all when none is named).
+wanted() {
+  [[ -z "${suites}" || " ${suites} " == *" $(basename "$1" .exe) "* ]]
 }
 
 # The suite binaries in the runfiles: conformance/suite_<backend>_<method>.
 native_suites=()
 for binary in "${here}"/conformance/suite_*_*; do
-  [[ -x "${binary}" && ! -d "${binary}" ]] && native_suites+=("${binary}")
+  [[ -x "${binary}" && ! -d "${binary}" ]] && wanted "${binary}" && native_suites+=("${binary}")
 done
 
-# run_suite <host> <binary> <runner...>: the binary with its manifests, under supervision. The
-# results file goes to standard output (a sandbox's own writes may never reach the host).
+# run_suite <host> <binary> [<runner...> [--child_runner=...]]: the binary with its manifests,
+# under supervision. The results file goes to standard output (a sandbox's own writes may never
+# reach the host).
 run_suite() {
   local host="$1" binary="$2"
   shift 2
+  local runner=() suite_flags=()
+  for arg in "$@"; do
+    if [[ "${arg}" == --child_runner=* ]]; then suite_flags+=("${arg}"); else runner+=("${arg}"); fi
+  done
   local name backend method
   name="$(basename "${binary}" .exe)"
   backend="$(cut -d_ -f2 <<<"${name}")"
@@ -78,7 +98,7 @@ run_suite() {
   local json="${results_dir}/${host}_${backend}_${method}.json"
   local log="${logs}/${host}_${backend}_${method}.log"
   local start=${SECONDS}
-  "$@" "${binary}" "--backend=${backend}" "--start_method=${method}" \
+  "${runner[@]}" "${binary}" "${suite_flags[@]}" "--backend=${backend}" "--start_method=${method}" \
     "--capabilities=${here}/platform/${backend}/capabilities.json" \
     "--expectations=${here}/platform/${backend}/expectations.json" \
     "--registry=${registry}" "--results_file=-" "--host_label=${host}" \
@@ -121,14 +141,21 @@ for lane in ${lanes}; do
         not_run qemu_aarch64 "the aarch64 build failed: see ${logs}/qemu_aarch64_build.log"
       else
         bin="$(cd "${workspace}" && ./bazelw info --config=aarch64 bazel-bin 2>/dev/null)"
-        binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64
-        if [[ ! -e "${binfmt}" ]]; then
-          echo "ports report: binfmt_misc has no qemu-aarch64 entry: spawn and forkserver re-run" \
-            "the binary, which then fails (the columns say so)" >&2
-        fi
+        # The kernel runs an aarch64 program itself only through a binfmt_misc entry for
+        # qemu. Without one, the spawn and forkserver start methods (which re-run the suite)
+        # cannot start a child at all: those columns are not run. The suite's test children
+        # are started under qemu explicitly (--child_runner) either way.
+        binfmt=false
+        if grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then binfmt=true; fi
         for binary in "${bin}"/conformance/suite_*_*; do
-          [[ -x "${binary}" && ! -d "${binary}" ]] || continue
-          PROCSPEC_TIMEOUT_SCALE=10 run_suite qemu_aarch64 "${binary}" qemu-aarch64-static
+          [[ -x "${binary}" && ! -d "${binary}" ]] && wanted "${binary}" || continue
+          if [[ "${binfmt}" == false && "${binary}" != *_fork ]]; then
+            not_run "qemu_aarch64/$(basename "${binary}" | cut -d_ -f2- | tr _ /)" \
+              "binfmt_misc has no enabled qemu-aarch64 entry (/proc/sys/fs/binfmt_misc/qemu-aarch64): the suite cannot re-run itself as this start method needs"
+            continue
+          fi
+          PROCSPEC_TIMEOUT_SCALE=10 run_suite qemu_aarch64 "${binary}" \
+            qemu-aarch64-static --child_runner="$(command -v qemu-aarch64-static)"
         done
       fi
       ;;
@@ -145,4 +172,10 @@ for lane in ${lanes}; do
   esac
 done
 
-exec "${here}/conformance/reporting/ports_main" "${merge_flags[@]}"
+"${here}/conformance/reporting/ports_main" "${merge_flags[@]}"
+code=$?
+if [[ "${require_lanes}" == true ]] && ((lanes_missing > 0)); then
+  echo "ports report: ${lanes_missing} lane(s) or column(s) did not run (--require_lanes)" >&2
+  ((code == 0)) && code=1
+fi
+exit "${code}"

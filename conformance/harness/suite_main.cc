@@ -6,7 +6,7 @@
 //           [--expectations=<expectations.json>] [--registry=<clauses.json>]
 //           [--list_clauses | --child=<name> [args...]]
 //           [--results_file=<path|-> [--test_deadline=<seconds>]
-//            [--host_label=<name>]] [gtest flags]
+//            [--host_label=<name>] [--child_runner=<program>]] [gtest flags]
 //
 // --child=<name> runs a CONFORMANCE_CHILD_ENTRY instead of the tests;
 // everything after it is the entry's arguments. --list_clauses prints which
@@ -78,6 +78,8 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       command.supervisor.results_file = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--test_deadline=")) {
       command.test_deadline = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--child_runner=")) {
+      command.supervisor.child_runner = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--host_label=")) {
       command.supervisor.host_label = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--progress_fd=")) {

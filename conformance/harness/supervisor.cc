@@ -154,6 +154,8 @@ absl::StatusOr<bool> RunChild(const SupervisorOptions& options, Run& run) {
   absl::StatusOr<std::vector<std::string>> argv = SelfCommand({absl::StrCat(
       "--progress_fd=", os::WatchedProgram::kProgressFdPlaceholder)});
   if (!argv.ok()) return argv.status();
+  if (!options.child_runner.empty())
+    argv->insert(argv->begin(), options.child_runner);
   argv->insert(argv->end(), options.child_flags.begin(),
                options.child_flags.end());
   argv->push_back(absl::StrCat("--gtest_filter=",

@@ -22,6 +22,10 @@ namespace conformance::internal {
 struct SupervisorOptions {
   std::string results_file;  // a path, or "-" for standard output
   std::string host_label;    // --host_label: who ran it and where
+  // --child_runner: a program the test children run under, e.g.
+  // qemu-aarch64-static where the kernel cannot execute the suite itself
+  // (no binfmt_misc entry for its machine).
+  std::string child_runner;
   absl::Duration test_deadline;
   // The flags the test children get: the harness flags and the gtest ones.
   std::vector<std::string> child_flags;

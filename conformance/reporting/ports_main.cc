@@ -112,8 +112,9 @@ absl::StatusOr<Expectations> LoadHostExpectations(const std::string& host,
   absl::StatusOr<Expectations> expectations =
       ParseExpectations(document.dump());
   if (!expectations.ok()) {
-    return absl::Status(expectations.status().code(),
-                        absl::StrCat(path, ": ", expectations.status().message()));
+    return absl::Status(
+        expectations.status().code(),
+        absl::StrCat(path, ": ", expectations.status().message()));
   }
   if (absl::Status status = ValidateExpectations(*expectations, registry);
       !status.ok()) {
@@ -135,10 +136,11 @@ LoadBaseline(const std::string& path) {
     return baseline;
   }
   Json document = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  auto clauses = document.is_object() ? document.find("clauses") : document.end();
+  auto clauses =
+      document.is_object() ? document.find("clauses") : document.end();
   if (clauses == document.end() || !clauses->is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": neither a results file nor a report's JSON"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": neither a results file nor a report's JSON"));
   }
   for (const Json& clause : *clauses) {
     auto outcomes = clause.find("outcomes");
@@ -171,8 +173,7 @@ const std::map<std::string, std::string>* BaselineColumn(
 
 std::vector<std::string> CompareWithBaseline(
     const Report& report,
-    const std::map<std::string, std::map<std::string, std::string>>&
-        baseline) {
+    const std::map<std::string, std::map<std::string, std::string>>& baseline) {
   std::vector<std::string> differences;
   for (std::size_t k = 0; k < report.columns.size(); ++k) {
     const std::map<std::string, std::string>* before =
@@ -188,8 +189,8 @@ std::vector<std::string> CompareWithBaseline(
       const std::string now(OutcomeName(row.cells[k].outcome));
       if (was != now) {
         differences.push_back(absl::StrCat(row.clause.id, " on ",
-                                           report.columns[k].Label(), ": ",
-                                           was, " -> ", now));
+                                           report.columns[k].Label(), ": ", was,
+                                           " -> ", now));
       }
     }
   }
@@ -253,8 +254,8 @@ int Main(int argc, char** argv) {
     }
     differences = CompareWithBaseline(report, *baseline);
     for (const std::string& difference : differences)
-      report.flags.push_back(absl::StrCat("differs from the baseline: ",
-                                          difference));
+      report.flags.push_back(
+          absl::StrCat("differs from the baseline: ", difference));
   }
   std::printf("%s", RenderText(report).c_str());
   const std::filesystem::path output(options->output_dir);
@@ -278,8 +279,9 @@ int Main(int argc, char** argv) {
   std::printf("\nports report: wrote %s/ports.{md,json,html}\n",
               output.c_str());
   std::printf("ports report: %s\n",
-              exit_code == 0 ? "OK (no normative clause fails)"
-                             : "FAILED (a normative clause fails, or problems)");
+              exit_code == 0
+                  ? "OK (no normative clause fails)"
+                  : "FAILED (a normative clause fails, or problems)");
   return exit_code;
 }
 
