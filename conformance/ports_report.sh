@@ -70,15 +70,19 @@ not_run() {
   lanes_missing=$((lanes_missing + 1))
 }
 
-# Whether suite binary $1 is among --suites (all when none is named).
+# Whether $1 is a suite binary (not one of Bazel's files beside it) and among --suites (all
+# when none is named).
 wanted() {
-  [[ -z "${suites}" || " ${suites} " == *" $(basename "$1" .exe) "* ]]
+  local name
+  name="$(basename "$1" .exe)"
+  [[ -f "$1" && -x "$1" && "${name}" =~ ^suite_[a-z0-9]+_[a-z]+$ ]] &&
+    [[ -z "${suites}" || " ${suites} " == *" ${name} "* ]]
 }
 
 # The suite binaries in the runfiles: conformance/suite_<backend>_<method>.
 native_suites=()
 for binary in "${here}"/conformance/suite_*_*; do
-  [[ -x "${binary}" && ! -d "${binary}" ]] && wanted "${binary}" && native_suites+=("${binary}")
+  if wanted "${binary}"; then native_suites+=("${binary}"); fi
 done
 
 # run_suite <host> <binary> [<runner...> [--child_runner=...]]: the binary with its manifests,
@@ -136,7 +140,7 @@ for lane in ${lanes}; do
         not_run qemu_aarch64 "qemu-aarch64-static is not installed (apt-get install qemu-user-static)"
       elif ! grep -q '^build:aarch64' "${workspace}/.bazelrc"; then
         not_run qemu_aarch64 "this checkout has no --config=aarch64 (cross toolchain for aarch64-linux-gnu-g++ with arm64 abseil) yet"
-      elif ! (cd "${workspace}" && ./bazelw build --config=aarch64 //conformance:suite \
+      elif ! (cd "${workspace}" && ./bazelw build --config=aarch64 --symlink_prefix=/ //conformance:suite \
         >"${logs}/qemu_aarch64_build.log" 2>&1); then
         not_run qemu_aarch64 "the aarch64 build failed: see ${logs}/qemu_aarch64_build.log"
       else
@@ -148,7 +152,7 @@ for lane in ${lanes}; do
         binfmt=false
         if grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then binfmt=true; fi
         for binary in "${bin}"/conformance/suite_*_*; do
-          [[ -x "${binary}" && ! -d "${binary}" ]] && wanted "${binary}" || continue
+          wanted "${binary}" || continue
           if [[ "${binfmt}" == false && "${binary}" != *_fork ]]; then
             not_run "qemu_aarch64/$(basename "${binary}" | cut -d_ -f2- | tr _ /)" \
               "binfmt_misc has no enabled qemu-aarch64 entry (/proc/sys/fs/binfmt_misc/qemu-aarch64): the suite cannot re-run itself as this start method needs"

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -259,6 +260,8 @@ int Main(int argc, char** argv) {
   }
   std::printf("%s", RenderText(report).c_str());
   const std::filesystem::path output(options->output_dir);
+  std::error_code error;
+  std::filesystem::create_directories(output, error);  // a write reports it
   for (const auto& [file, contents] :
        {std::pair<const char*, std::string>{"ports.md", RenderMarkdown(report)},
         {"ports.json", RenderJson(report)},
