@@ -16,13 +16,13 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import resource
 import signal
 import statistics
 import sys
 import time
 
 WAKE_UP_SPIN_NS = 1_000_000
-MANY_CHILDREN = 100
 
 
 def empty():
@@ -93,11 +93,11 @@ def terminate_join():
     return one, True
 
 
-def many_start_join(method):
+def many_start_join(method, count):
     ctx = mp.get_context(method)
 
     def one():
-        children = [ctx.Process(target=empty) for _ in range(MANY_CHILDREN)]
+        children = [ctx.Process(target=empty) for _ in range(count)]
         for p in children:
             p.start()
         for p in children:
@@ -202,6 +202,32 @@ def queue_small_messages():
     return one, False
 
 
+def _queue_size_child(queue, size, count):
+    for _ in range(count):
+        assert len(queue.get()) == size
+
+
+def queue_by_size(size, count):
+    """`count` bytes objects of `size` bytes, parent -> child, as
+    process_bench.cc's QueueBySize."""
+    ctx = mp.get_context("fork")
+    item = b"q" * size
+
+    def one():
+        queue = ctx.Queue()
+        child = ctx.Process(target=_queue_size_child, args=(queue, size, count))
+        child.start()
+        for _ in range(count):
+            queue.put(item)
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+
+    return one, False
+
+
+# Items per iteration of the queue_bytes_<size> benchmarks, as process_bench.cc.
+QUEUE_SIZES = [(8, 20000), (1024, 5000), (64 * 1024, 300), (1024 * 1024, 20)]
+
 # Name, factory, iterations: the same as process_bench.cc's RegisterAll.
 BENCHMARKS = [
     ("fork_start_join", lambda: start_join("fork"), 200),
@@ -210,11 +236,16 @@ BENCHMARKS = [
     ("join_wakeup", lambda: join_wakeup("fork"), 100),
     ("forkserver_join_wakeup", lambda: join_wakeup("forkserver"), 100),
     ("terminate_join", terminate_join, 100),
-    ("start_join_100", lambda: many_start_join("fork"), 5),
+    ("start_join_10", lambda: many_start_join("fork", 10), 20),
+    ("start_join_100", lambda: many_start_join("fork", 100), 5),
+    ("start_join_1000", lambda: many_start_join("fork", 1000), 1),
     ("lock_uncontended", lock_uncontended, 200000),
     ("lock_ping_pong", LockPingPong, 2000),
     ("pipe_round_trip", PipeRoundTrip, 5000),
     ("queue_small_messages", queue_small_messages, 3),
+] + [
+    (f"queue_bytes_{size}", lambda size=size, count=count: queue_by_size(size, count), 3)
+    for size, count in QUEUE_SIZES
 ]
 
 
@@ -234,6 +265,10 @@ def main():
     parser.add_argument("--iterations_scale", type=float, default=1.0)
     parser.add_argument("--filter", default=".")
     args = parser.parse_args()
+
+    # A thousand children at once need a descriptor each (their sentinels).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     # The fork server is started (and warmed up) before anything is timed, as
     # procspec::Init forks its server before the benchmarks run.
     mp.get_context("forkserver").Process(target=empty).start()

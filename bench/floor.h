@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace procspec::bench::floor {
 
@@ -94,6 +95,16 @@ void FutexUnlock(std::int32_t* word);
 
 // The path of this executable (/proc/self/exe).
 std::string SelfPath();
+
+// Runs `argv` (argv[0] the program's path) with its standard output on a
+// pipe, waits for it, and returns the integer it printed; -1 if it could not
+// be started, did not exit with 0 or printed no number.
+std::int64_t RunForNumber(const std::vector<std::string>& argv);
+
+// Raises this process's soft limit of open descriptors to its hard limit (a
+// thousand children at once need a pidfd and a pipe each). False on a
+// failure.
+bool RaiseDescriptorLimit();
 
 }  // namespace procspec::bench::floor
 

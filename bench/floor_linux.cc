@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,8 +15,10 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "bench/floor.h"
 
@@ -222,6 +225,42 @@ std::string SelfPath() {
   if (length < 0) return "";
   path.resize(static_cast<std::size_t>(length));
   return path;
+}
+
+std::int64_t RunForNumber(const std::vector<std::string>& argv) {
+  std::vector<std::string> copies = argv;
+  std::vector<char*> args;
+  for (std::string& arg : copies) args.push_back(arg.data());
+  args.push_back(nullptr);
+  int out_read, out_write;
+  if (args.size() < 2 || !MakePipe(&out_read, &out_write)) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_write, STDOUT_FILENO);
+  pid_t pid;
+  const int error =
+      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_write);
+  if (error != 0) {
+    close(out_read);
+    return -1;
+  }
+  std::string text;
+  char buffer[256];
+  long n;
+  while ((n = ReadSome(out_read, buffer, sizeof(buffer))) > 0)
+    text.append(buffer, static_cast<std::size_t>(n));
+  close(out_read);
+  if (WaitPid(pid) != 0 || text.empty()) return -1;
+  return std::strtoll(text.c_str(), nullptr, 10);
+}
+
+bool RaiseDescriptorLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  limit.rlim_cur = limit.rlim_max;
+  return setrlimit(RLIMIT_NOFILE, &limit) == 0;
 }
 
 }  // namespace procspec::bench::floor

@@ -39,7 +39,6 @@ namespace floor = procspec::bench::floor;
 // How long a wake-up child runs before it exits: long enough for the parent to
 // be blocked in join()/waitpid() by then.
 constexpr std::int64_t kWakeUpSpinNanos = 1'000'000;
-constexpr int kManyChildren = 100;
 
 double g_iterations_scale = 1.0;
 std::string g_self;
@@ -180,14 +179,14 @@ void TerminateJoinFloor(benchmark::State& state) {
   }
 }
 
-// kManyChildren started, then all joined.
-void ManyStartJoin(benchmark::State& state, const char* method) {
+// `count` children started, then all joined.
+void ManyStartJoin(benchmark::State& state, const char* method, int count) {
   const procspec::Context* context = ContextFor(method);
   for (auto _ : state) {
     std::vector<std::unique_ptr<procspec::Process>> children;
-    children.reserve(kManyChildren);
+    children.reserve(count);
     bool ok = true;
-    for (int i = 0; i < kManyChildren; ++i) {
+    for (int i = 0; i < count; ++i) {
       children.push_back(std::make_unique<procspec::Process>(
           Empty, procspec::Options{.context = context}));
       ok = ok && children.back()->start().ok();
@@ -200,12 +199,11 @@ void ManyStartJoin(benchmark::State& state, const char* method) {
   }
 }
 
-void ManyForkFloor(benchmark::State& state) {
+void ManyForkFloor(benchmark::State& state, int count) {
   for (auto _ : state) {
     std::vector<std::int64_t> pids;
-    pids.reserve(kManyChildren);
-    for (int i = 0; i < kManyChildren; ++i)
-      pids.push_back(floor::ForkExitChild());
+    pids.reserve(count);
+    for (int i = 0; i < count; ++i) pids.push_back(floor::ForkExitChild());
     bool ok = true;
     for (std::int64_t pid : pids)
       ok = pid > 0 && floor::WaitPid(pid) == 0 && ok;
@@ -213,6 +211,27 @@ void ManyForkFloor(benchmark::State& state) {
       state.SkipWithError("fork/waitpid failed");
       break;
     }
+  }
+}
+
+// ---- The floors a user would pick: bench/minimal_floor.c, a minimal
+// statically linked C program, runs all the iterations of a repetition and
+// reports their total time (manual time: its own start is not counted).
+
+std::string g_minimal;
+
+void MinimalFloor(benchmark::State& state, std::vector<std::string> argv) {
+  const auto iterations = static_cast<std::int64_t>(state.max_iterations);
+  argv.insert(argv.begin(), g_minimal);
+  argv.push_back(std::to_string(iterations));
+  const std::int64_t total = floor::RunForNumber(argv);
+  if (total < 0) {
+    state.SkipWithError("bench/minimal_floor failed (--minimal_floor=PATH?)");
+    return;
+  }
+  for (auto _ : state) {
+    state.SetIterationTime(static_cast<double>(total) / 1e9 /
+                           static_cast<double>(iterations));
   }
 }
 
@@ -442,6 +461,69 @@ void QueueSmallMessagesFloor(benchmark::State& state) {
   }
 }
 
+// Queue throughput by item size: one iteration puts `count` std::string
+// items of `size` bytes, got by a child (its start included, as in the
+// floor). The report divides by the count (bench/report.py's PER_ITEM).
+void QueueBySize(benchmark::State& state, std::size_t size, int count) {
+  const std::string item(size, 'q');
+  for (auto _ : state) {
+    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
+    if (!queue.ok()) {
+      state.SkipWithError("Queue::Create failed");
+      break;
+    }
+    procspec::Process child(
+        [queue = *queue, size, count]() mutable {
+          for (int i = 0; i < count; ++i) {
+            absl::StatusOr<std::string> got = queue.get<std::string>();
+            if (!got.ok() || got->size() != size) procspec::Exit(1);
+          }
+        },
+        {.context = ContextFor("fork")});
+    bool ok = child.start().ok();
+    for (int i = 0; ok && i < count; ++i) ok = queue->put(item).ok();
+    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
+      state.SkipWithError("put/get failed");
+      break;
+    }
+  }
+}
+
+// The same payload bytes through a raw pipe, written in pieces of
+// max(size, PIPE_BUF) bytes and read 64 KiB at a time by a forked child.
+void QueueBySizeFloor(benchmark::State& state, std::size_t size, int count) {
+  const std::size_t total = size * static_cast<std::size_t>(count);
+  const std::size_t piece = std::max(size, floor::PipeBuf());
+  const std::string chunk(piece, 'r');
+  for (auto _ : state) {
+    int read_end, write_end;
+    if (!floor::MakePipe(&read_end, &write_end)) {
+      state.SkipWithError("pipe failed");
+      break;
+    }
+    const std::int64_t pid = floor::ForkAndRun([&] {
+      floor::Close(write_end);
+      std::vector<char> buffer(64 * 1024);
+      std::size_t got = 0;
+      while (got < total) {
+        const long n = floor::ReadSome(read_end, buffer.data(), buffer.size());
+        if (n <= 0) floor::ExitNow();
+        got += static_cast<std::size_t>(n);
+      }
+    });
+    bool ok = pid > 0;
+    for (std::size_t sent = 0; ok && sent < total; sent += piece)
+      ok = floor::WriteBytes(write_end, chunk.data(),
+                             std::min(piece, total - sent));
+    floor::Close(write_end);
+    floor::Close(read_end);
+    if (pid < 0 || floor::WaitPid(pid) != 0 || !ok) {
+      state.SkipWithError("stream failed");
+      break;
+    }
+  }
+}
+
 int Scaled(int iterations) {
   return std::max(1, static_cast<int>(iterations * g_iterations_scale));
 }
@@ -477,6 +559,18 @@ void RegisterManual(const std::string& name,
       ->UseManualTime();
 }
 
+template <typename Fn>
+void RegisterLambda(const std::string& name, int iterations, bool manual,
+                    Fn fn) {
+  benchmark::internal::Benchmark* b =
+      Timed(benchmark::RegisterBenchmark(name.c_str(), fn), iterations);
+  if (manual) {
+    b->UseManualTime();
+  } else {
+    b->UseRealTime();
+  }
+}
+
 // The iteration counts; bench/cpython_bench.py uses the same ones.
 void RegisterAll() {
   Register("fork_start_join/procspec", StartJoin, "fork", 200);
@@ -490,8 +584,30 @@ void RegisterAll() {
                  100);
   RegisterManual("terminate_join/procspec", TerminateJoin, 100);
   RegisterManual("terminate_join/floor", TerminateJoinFloor, 100);
-  Register("start_join_100/procspec", ManyStartJoin, "fork", 5);
-  Register("start_join_100/floor", ManyForkFloor, 5);
+  // The floors of a minimal static C program (bench/minimal_floor.c).
+  RegisterLambda(
+      "minimal_fork/floor", 200, /*manual=*/true,
+      [](benchmark::State& state) { MinimalFloor(state, {"fork"}); });
+  RegisterLambda(
+      "minimal_spawn/floor", 20, /*manual=*/true,
+      [](benchmark::State& state) { MinimalFloor(state, {"spawn"}); });
+  // N children at once; the counts keep each repetition near 0.1-0.5 s.
+  for (const auto& [count, iterations] :
+       {std::pair{10, 20}, std::pair{100, 5}, std::pair{1000, 1}}) {
+    const std::string op = "start_join_" + std::to_string(count);
+    RegisterLambda(op + "/procspec", iterations, /*manual=*/false,
+                   [count](benchmark::State& state) {
+                     ManyStartJoin(state, "fork", count);
+                   });
+    RegisterLambda(
+        op + "/floor", iterations, /*manual=*/false,
+        [count](benchmark::State& state) { ManyForkFloor(state, count); });
+    RegisterLambda("minimal_many_" + std::to_string(count) + "/floor",
+                   iterations, /*manual=*/true,
+                   [count](benchmark::State& state) {
+                     MinimalFloor(state, {"many", std::to_string(count)});
+                   });
+  }
   Register("lock_uncontended/procspec", LockUncontended, 200000);
   Register("lock_uncontended/floor", LockUncontendedFloor, 200000);
   Register("lock_ping_pong/procspec", LockPingPong, 2000);
@@ -500,6 +616,21 @@ void RegisterAll() {
   Register("pipe_round_trip/floor", PipeRoundTripFloor, 5000);
   Register("queue_small_messages/procspec", QueueSmallMessages, 3);
   Register("queue_small_messages/floor", QueueSmallMessagesFloor, 3);
+  // Queue by item size (items per iteration: bench/report.py's PER_ITEM).
+  for (const auto& [size, count] :
+       {std::pair{std::size_t{8}, 20000}, std::pair{std::size_t{1024}, 5000},
+        std::pair{std::size_t{64 * 1024}, 300},
+        std::pair{std::size_t{1024 * 1024}, 20}}) {
+    const std::string op = "queue_bytes_" + std::to_string(size);
+    RegisterLambda(op + "/procspec", 3, /*manual=*/false,
+                   [size, count](benchmark::State& state) {
+                     QueueBySize(state, size, count);
+                   });
+    RegisterLambda(op + "/floor", 3, /*manual=*/false,
+                   [size, count](benchmark::State& state) {
+                     QueueBySizeFloor(state, size, count);
+                   });
+  }
 }
 
 }  // namespace
@@ -515,6 +646,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--backend=", 10) == 0) {
       if (!procspec::platform::SelectBackend(argv[i] + 10).ok()) return 2;
+    } else if (std::strncmp(argv[i], "--minimal_floor=", 16) == 0) {
+      g_minimal = argv[i] + 16;
     } else if (std::strncmp(argv[i], "--iterations_scale=", 19) == 0) {
       g_iterations_scale = std::atof(argv[i] + 19);
     } else {
@@ -523,8 +656,12 @@ int main(int argc, char** argv) {
   }
   procspec::Init(argc, argv, {.start_forkserver = true});
   g_self = floor::SelfPath();
-  if (g_self.empty() || !floor::MakePipe(&g_ready_read, &g_ready_write))
+  if (g_self.empty() || !floor::MakePipe(&g_ready_read, &g_ready_write) ||
+      !floor::RaiseDescriptorLimit())
     return 2;
+  // The minimal program is built beside this one (//bench:minimal_floor).
+  if (g_minimal.empty())
+    g_minimal = g_self.substr(0, g_self.rfind('/') + 1) + "minimal_floor";
   benchmark::AddCustomContext(
       "procspec_backend",
       std::string(procspec::platform::CurrentBackend().name()));

@@ -16,6 +16,7 @@
 #define PROCSPEC_PLATFORM_PLATFORM_H_
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -349,6 +350,21 @@ class Backend {
   // with errno set (ETIMEDOUT once the deadline has passed, never earlier);
   // EINTR resumes the wait to the same deadline.
   virtual bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline) = 0;
+  // Sleeps on a 32-bit word of shared memory (SharedSemaphore's word kind):
+  // whether this backend can. "linux": yes (a futex); the default: no, and
+  // SharedSemaphore is a sem_t instead.
+  virtual bool HasWordWaits() const { return false; }
+  // Sleeps while the word at `word` holds `expected`, until a WakeWord on it
+  // from any process, `deadline` (InfiniteFuture: none) or a signal: 0 once
+  // woken or when the word differed, ETIMEDOUT once `deadline` has passed
+  // (never earlier), EINTR. Only where HasWordWaits().
+  virtual int WaitWordUntil(const void* word, std::uint32_t expected,
+                            absl::Time deadline) {
+    (void)word, (void)expected, (void)deadline;
+    return ENOSYS;
+  }
+  // Wakes one process or thread sleeping on `word`.
+  virtual void WakeWord(const void* word) { (void)word; }
   // Locks the process-shared mutex at `mutex`: 0, or an errno value as
   // pthread_mutex_timedlock's (never EINTR).
   virtual int LockMutexUntil(void* mutex, absl::Time deadline) = 0;

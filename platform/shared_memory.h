@@ -20,7 +20,9 @@
 #ifndef PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 #define PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,13 +71,22 @@ absl::StatusOr<SharedRegion> CreateSharedRegion(std::size_t size);
 absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle);
 
 // A counting semaphore shared by every process that maps the memory it lives
-// in (POSIX sem_t, process-shared). A view: copying it copies the address.
-// Waits are event-driven (the semaphore's own futex or equivalent); EINTR is
+// in. A view: copying it copies the address. Waits are event-driven; EINTR is
 // retried with the same deadline. A deadline is an absl::Time; the wait lasts
 // the time left until it when the wait starts, measured on CLOCK_MONOTONIC
-// under "linux" (sem_clockwait: a step of the wall clock changes nothing) and
-// on the realtime clock under "posix" (sem_timedwait, POSIX's only kind: a
-// step of the wall clock moves the timeout). See Backend::WaitSemaphoreUntil.
+// under "linux" and on the realtime clock under "posix" (sem_timedwait,
+// POSIX's only kind: a step of the wall clock moves the timeout).
+//
+// Two kinds, chosen by the backend that makes it (Init) and recorded in the
+// memory, so that every process that maps it agrees: where the backend can
+// sleep on a word of memory ("linux": a futex), the semaphore is one 64-bit
+// word, its value in the low half and the number of sleeping waiters in the
+// high half; a decrement of a positive value and an increment with nobody
+// asleep are one compare-and-swap, inline in the caller, and only the sleep
+// and the wake-up call the backend (Backend::WaitWordUntil, WakeWord). The C
+// library's sem_t is the same design out of line: two calls per uncontended
+// acquire and release, which a lock pays on every use. Elsewhere ("posix",
+// POSIX has no such sleep) it is a process-shared POSIX sem_t.
 class SharedSemaphore {
  public:
   // The bytes a semaphore occupies in a region; place it at a multiple of
@@ -90,7 +101,10 @@ class SharedSemaphore {
   static absl::StatusOr<SharedSemaphore> Init(void* memory, unsigned value);
   // The semaphore an earlier Init made at `memory` (possibly in another
   // process, through another mapping of the same region).
-  static SharedSemaphore At(void* memory) { return SharedSemaphore(memory); }
+  static SharedSemaphore At(void* memory) {
+    const auto* kind = static_cast<const std::uint32_t*>(memory) + kKindIndex;
+    return SharedSemaphore(memory, *kind == kWordKind);
+  }
 
   SharedSemaphore() = default;
 
@@ -98,20 +112,76 @@ class SharedSemaphore {
   // True if it decremented. A deadline in the past (absl::InfinitePast()) only
   // tries; absl::InfiniteFuture() waits for ever. Never returns false before
   // `deadline`.
-  bool Wait(absl::Time deadline) const;
+  bool Wait(absl::Time deadline) const {
+    if (word_ != nullptr && TryTakeWord()) return true;
+    return WaitSlow(deadline);
+  }
   // Increments the value, waking one waiter. Fails ([Errno 75] EOVERFLOW) at
   // MaxValue().
-  absl::Status Post() const;
+  absl::Status Post() const {
+    if (word_ != nullptr && PostWordBelow(kWordMaxValue)) {
+      return absl::OkStatus();
+    }
+    return PostSlow();
+  }
   // Post() unless the value is `maxvalue` or more already: true if posted,
   // false if not (one call where Value() then Post() would be two; as racy:
   // two callers may both see the value below `maxvalue`).
-  absl::StatusOr<bool> PostBelow(int maxvalue) const;
+  absl::StatusOr<bool> PostBelow(int maxvalue) const {
+    if (word_ == nullptr) return PostBelowSemaphore(maxvalue);
+    return PostWordBelow(static_cast<std::uint32_t>(maxvalue));
+  }
   // The current value (0 when there are waiters).
   int Value() const;
 
  private:
-  explicit SharedSemaphore(void* memory) : sem_(memory) {}
+  // The word: the value in the low 32 bits (the half a sleeper waits on),
+  // the number of waiters registered to sleep in the high 32.
+  static constexpr std::uint64_t kOneWaiter = std::uint64_t{1} << 32;
+  static constexpr std::uint32_t kValueMask = 0xffffffffu;
+  // MaxValue() (SEM_VALUE_MAX, checked in shared_memory.cc).
+  static constexpr std::uint32_t kWordMaxValue = 0x7fffffffu;
+  // Where the kind is recorded: a 32-bit slot past the C library's sem_t
+  // (checked in shared_memory.cc), kWordKind for the word.
+  static constexpr std::size_t kKindIndex = 12;
+  static constexpr std::uint32_t kWordKind = 0x57524431;  // "WRD1"
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+  SharedSemaphore(void* memory, bool word)
+      : sem_(memory),
+        word_(word ? static_cast<std::atomic<std::uint64_t>*>(memory)
+                   : nullptr) {}
+
+  // The uncontended paths of the word.
+  bool TryTakeWord() const {
+    std::uint64_t state = word_->load(std::memory_order_relaxed);
+    while ((state & kValueMask) != 0) {
+      if (word_->compare_exchange_weak(state, state - 1,
+                                       std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool PostWordBelow(std::uint32_t maxvalue) const {
+    std::uint64_t state = word_->load(std::memory_order_relaxed);
+    do {
+      if ((state & kValueMask) >= maxvalue) return false;
+    } while (!word_->compare_exchange_weak(state, state + 1,
+                                           std::memory_order_release,
+                                           std::memory_order_relaxed));
+    if ((state >> 32) != 0) WakeOneWaiter();
+    return true;
+  }
+  // Out of line: the sleep, the wake-up, and the sem_t kind.
+  bool WaitSlow(absl::Time deadline) const;
+  void WakeOneWaiter() const;
+  absl::Status PostSlow() const;
+  absl::StatusOr<bool> PostBelowSemaphore(int maxvalue) const;
+
   void* sem_ = nullptr;
+  std::atomic<std::uint64_t>* word_ = nullptr;
 };
 
 // A robust process-shared mutex (POSIX pthread_mutex_t with

@@ -699,12 +699,17 @@ absl::Status Queue::PutBody(std::string_view body, absl::Time deadline) {
     (void)core_->resources().Slots().Post();
     return started;
   }
+  // Only the put that makes `pending` non-empty wakes the feeder: a feeder
+  // that is writing looks at `pending` again before it waits, and one that
+  // was woken has not taken `pending` yet. A wake-up per item would be a
+  // system call per item.
+  const bool was_empty = feeder.pending.empty();
   frame::AppendRecords(feeder.pending, body, platform::AtomicPipeWriteSize());
   if (joinable_) {
     TaskLock task_lock(core_->resources());
     (void)core_->resources().Unfinished().Post();
   }
-  if (feeder.waiting) feeder.cv.notify_one();
+  if (feeder.waiting && was_empty) feeder.cv.notify_one();
   return absl::OkStatus();
 }
 

@@ -151,12 +151,15 @@ class Queue : public queue_internal::CoreHandle {
     absl::StatusOr<absl::Time> deadline =
         queue_internal::Deadline(block, timeout);
     if (!deadline.ok()) return deadline.status();
-    absl::StatusOr<T> result = QueueEmpty();
+    // Not an error status made up front: that would build a Status with a
+    // payload on every get(), a cost as large as the rest of a small get().
+    std::optional<absl::StatusOr<T>> result;
     absl::Status status = GetBody(*deadline, [&result](std::string_view body) {
-      result = connection_internal::ParseValue<T>(body);
+      result.emplace(connection_internal::ParseValue<T>(body));
     });
     if (!status.ok()) return status;
-    return result;
+    if (!result.has_value()) return QueueEmpty();
+    return *std::move(result);
   }
   template <typename T>
   absl::StatusOr<T> get_nowait() {
@@ -229,12 +232,15 @@ class SimpleQueue : public queue_internal::CoreHandle {
   }
   template <typename T>
   absl::StatusOr<T> get() {
-    absl::StatusOr<T> result = QueueEmpty();
+    // Not an error status made up front: that would build a Status with a
+    // payload on every get(), a cost as large as the rest of a small get().
+    std::optional<absl::StatusOr<T>> result;
     absl::Status status = GetBody([&result](std::string_view body) {
-      result = connection_internal::ParseValue<T>(body);
+      result.emplace(connection_internal::ParseValue<T>(body));
     });
     if (!status.ok()) return status;
-    return result;
+    if (!result.has_value()) return QueueEmpty();
+    return *std::move(result);
   }
   // OSError "handle is closed" after close().
   absl::StatusOr<bool> empty() const;

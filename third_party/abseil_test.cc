@@ -1,5 +1,6 @@
-// The abseil a build links works, whichever the target OS: natively it is Debian's libabsl-dev,
-// under --config=windows it is compiled from source and the test runs under Wine.
+// The abseil a build links works, whichever the target OS: natively it is
+// Debian's libabsl-dev, under --config=windows it is compiled from source and
+// the test runs under Wine.
 
 #include <string>
 #include <thread>
@@ -35,7 +36,8 @@ TEST(Abseil, StatusAndStrings) {
 TEST(Abseil, ContainersAndRandom) {
   absl::flat_hash_map<std::string, int> counts;
   absl::BitGen gen;
-  for (int i = 0; i < 100; ++i) ++counts[absl::StrCat(absl::Uniform(gen, 0, 3))];
+  for (int i = 0; i < 100; ++i)
+    ++counts[absl::StrCat(absl::Uniform(gen, 0, 3))];
   int total = 0;
   for (const auto& [key, count] : counts) total += count;
   EXPECT_EQ(total, 100);

@@ -40,7 +40,7 @@ if ((rt)); then
   priority="SCHED_FIFO priority 10 (chrt -f 10) for the benchmark programs and their children"
 fi
 
-./bazelw build -c opt //bench:process_bench
+./bazelw build -c opt //bench:process_bench //bench:minimal_floor
 bin="$(./bazelw info -c opt bazel-bin 2>/dev/null)/bench/process_bench"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -80,6 +80,25 @@ TEST(LeakProbe, DISABLED_LeaksRunningChild) {
   ASSERT_TRUE(handshake->WaitReady().ok());
 }
 
+// Never returns on its own, like an untimed lock a foreign kernel breaks: only
+// the supervisor's deadline ends it. It holds the write end itself, and starts
+// a child that blocks the same way, which the supervisor must kill too.
+TEST(HangProbe, DISABLED_NeverReturns) {
+  absl::StatusOr<platform::PipeEnds> own = platform::MakePipe();
+  ASSERT_TRUE(own.ok()) << own.status();
+  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
+      platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
+        (void)platform::ReadSome(own->read.get(), 1);
+        return 2;
+      });
+  ASSERT_TRUE(child.ok()) << child.status();
+  (void)platform::ReadSome(own->read.get(), 1);
+  ADD_FAILURE() << "read a byte nobody wrote";
+}
+
+// Runs after the hang: the supervisor's next test child must run it.
+TEST(HangProbe, DISABLED_AfterTheHang) { SUCCEED(); }
+
 // Runs after the leak probes: their leftovers must not make it fail.
 TEST(LeakProbe, DISABLED_LaterTestIsClean) { SUCCEED(); }
 

@@ -1,6 +1,7 @@
 // End-to-end checks of the harness: this binary re-runs itself (SelfCommand)
 // with the hidden probes of harness_probes.cc and inspects exit status, output
 // and gtest's JSON results.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -311,6 +312,55 @@ TEST(TimeoutTest, ScalesByTheEnvironment) {
   platform::testing::SetEnv("PROCSPEC_TIMEOUT_SCALE", "not a number");
   EXPECT_GE(TimeoutScale(), 1);
   platform::testing::SetEnv("PROCSPEC_TIMEOUT_SCALE", saved.value_or(""));
+}
+
+}  // namespace
+}  // namespace conformance
+
+namespace conformance {
+namespace {
+
+// A test that never returns is FAIL "timed out" at its deadline, what it
+// started is killed, and the run goes on with the next test in a fresh child.
+TEST(Supervisor, HangingTestTimesOutAndTheRunGoesOn) {
+  platform::testing::SetEnv("TEST_PREMATURE_EXIT_FILE", "");
+  const std::string results_path = TempPath("results.json");
+  constexpr double kDeadlineSeconds = 2;
+  absl::StatusOr<std::vector<std::string>> argv =
+      SelfCommand({"--gtest_also_run_disabled_tests",
+                   "--gtest_filter=HangProbe.*:HarnessProbe.DISABLED_Supported",
+                   absl::StrCat("--test_deadline=", kDeadlineSeconds),
+                   absl::StrCat("--results_file=", results_path)});
+  ASSERT_TRUE(argv.ok()) << argv.status();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<platform::testing::CommandResult> ran =
+      platform::testing::RunCommand(
+          *argv, absl::Now() + ScaledTimeout(absl::Seconds(60)));
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->status.exitcode(), 1) << ran->out << ran->err;
+  // One deadline, plus the start of two test children.
+  EXPECT_LT(took,
+            absl::Seconds(kDeadlineSeconds) + ScaledTimeout(absl::Seconds(20)));
+  absl::StatusOr<std::string> text = ReadFile(results_path);
+  ASSERT_TRUE(text.ok()) << text.status() << ran->err;
+  Json results = Json::parse(*text);
+  EXPECT_EQ(results["schema"], "procspec-results/1");
+  EXPECT_EQ(results["backend"], "posix");
+  EXPECT_FALSE(results["host"]["sysname"].get<std::string>().empty());
+  std::map<std::string, Json> tests;
+  for (const Json& test : results["tests"])
+    tests[test["name"].get<std::string>()] = test;
+  ASSERT_TRUE(tests.contains("HangProbe.DISABLED_NeverReturns")) << *text;
+  const Json& hung = tests["HangProbe.DISABLED_NeverReturns"];
+  EXPECT_EQ(hung["outcome"], "FAIL");
+  EXPECT_THAT(hung["reason"].get<std::string>(), HasSubstr("timed out"));
+  ASSERT_TRUE(tests.contains("HangProbe.DISABLED_AfterTheHang")) << *text;
+  EXPECT_EQ(tests["HangProbe.DISABLED_AfterTheHang"]["outcome"], "PASS");
+  ASSERT_TRUE(tests.contains("HarnessProbe.DISABLED_Supported")) << *text;
+  EXPECT_EQ(tests["HarnessProbe.DISABLED_Supported"]["outcome"], "PASS");
+  EXPECT_EQ(tests["HarnessProbe.DISABLED_Supported"]["clauses"],
+            Json::array({"harness.probe.basic"}));
 }
 
 }  // namespace

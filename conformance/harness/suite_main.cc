@@ -4,27 +4,35 @@
 //   <suite> [--backend=linux] [--start_method=fork]
 //           [--capabilities=<capabilities.json>]
 //           [--expectations=<expectations.json>] [--registry=<clauses.json>]
-//           [--list_clauses | --child=<name> [args...]] [gtest flags]
+//           [--list_clauses | --child=<name> [args...]]
+//           [--results_file=<path|-> [--test_deadline=<seconds>]
+//            [--host_label=<name>] [--child_runner=<program>]] [gtest flags]
 //
 // --child=<name> runs a CONFORMANCE_CHILD_ENTRY instead of the tests;
 // everything after it is the entry's arguments. --list_clauses prints which
-// clauses each test cites (JSON) and runs nothing. Otherwise the tests run
-// under gtest with the leak check installed.
+// clauses each test cites (JSON) and runs nothing. --results_file runs the
+// tests under supervision, each with a deadline, and writes the results file
+// (supervisor.h). Otherwise the tests run under gtest with the leak check
+// installed.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "conformance/harness/child_entry.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/leak_check.h"
+#include "conformance/harness/supervisor.h"
 #include "conformance/registry/citations.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "platform/testing/os_testing.h"
+#include "platform/testing/supervision.h"
 #include "process/spawn.h"
 
 namespace conformance {
@@ -35,7 +43,10 @@ constexpr int kUsageError = 2;
 struct CommandLine {
   internal::SuiteOptions options;
   bool list_clauses = false;
-  std::string child;                    // --child=<name>; "" runs the tests
+  std::string child;  // --child=<name>; "" runs the tests
+  internal::SupervisorOptions supervisor;
+  std::string test_deadline;  // --test_deadline, in seconds
+  int progress_fd = -1;       // --progress_fd: a test child of a supervisor
   std::vector<std::string> child_args;  // what follows --child=<name>
   std::vector<char*> rest;              // argv for gtest (program name first)
 };
@@ -63,7 +74,25 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       command.options.registry_path = std::string(arg);
     } else if (arg == "--list_clauses") {
       command.list_clauses = true;
+    } else if (absl::ConsumePrefix(&arg, "--results_file=")) {
+      command.supervisor.results_file = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--test_deadline=")) {
+      command.test_deadline = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--child_runner=")) {
+      command.supervisor.child_runner = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--host_label=")) {
+      command.supervisor.host_label = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--progress_fd=")) {
+      if (!absl::SimpleAtoi(arg, &command.progress_fd))
+        command.progress_fd = -1;
     } else {
+      // A supervisor gives its test children filters of its own, and every
+      // other gtest flag.
+      if (absl::ConsumePrefix(&arg, "--gtest_filter=")) {
+        command.supervisor.gtest_filter = std::string(arg);
+      } else if (absl::StartsWith(arg, "--gtest_")) {
+        command.supervisor.child_flags.emplace_back(argv[i]);
+      }
       command.rest.push_back(argv[i]);
     }
   }
@@ -79,6 +108,13 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+bool HasFlag(int argc, char** argv, absl::string_view prefix) {
+  for (int i = 1; i < argc; ++i) {
+    if (absl::StartsWith(argv[i], prefix)) return true;
+  }
+  return false;
+}
+
 // Whether the command line runs tests or a child entry under forkserver. If
 // so, selects its --backend now: Init forks the server of the backend in use.
 bool PrepareForkServer(int argc, char** argv) {
@@ -87,6 +123,10 @@ bool PrepareForkServer(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--list_clauses") return false;
+    // A supervisor runs no test itself: its test children start servers.
+    if (absl::StartsWith(arg, "--results_file=") &&
+        !HasFlag(argc, argv, "--progress_fd="))
+      return false;
     if (absl::StartsWith(arg, "--child=")) break;
     if (arg == "--start_method=forkserver") forkserver = true;
     if (absl::ConsumePrefix(&arg, "--backend=")) backend = std::string(arg);
@@ -98,6 +138,24 @@ bool PrepareForkServer(int argc, char** argv) {
 }
 
 namespace {
+
+int Supervise(CommandLine& command) {
+  internal::SupervisorOptions& options = command.supervisor;
+  options.test_deadline = internal::DefaultTestDeadline();
+  if (!command.test_deadline.empty()) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(command.test_deadline, &seconds) || !(seconds > 0)) {
+      return Fail(absl::InvalidArgumentError(
+          "--test_deadline wants a positive number of seconds"));
+    }
+    options.test_deadline = absl::Seconds(seconds);
+  }
+  if (options.gtest_filter.empty()) {
+    options.gtest_filter =
+        procspec::platform::testing::GetEnv("GTEST_FILTER").value_or("");
+  }
+  return internal::RunSupervised(command.options, options);
+}
 
 int RunChild(const CommandLine& command) {
   ChildEntry entry = internal::FindChildEntry(command.child);
@@ -126,11 +184,25 @@ int Main(int argc, char** argv) {
       !status.ok()) {
     return Fail(status);
   }
+  if (command.progress_fd < 0 && !command.supervisor.results_file.empty()) {
+    return Supervise(command);
+  }
   int gtest_argc = static_cast<int>(command.rest.size()) - 1;
   ::testing::InitGoogleTest(&gtest_argc, command.rest.data());
+  ::testing::TestEventListeners& listeners =
+      ::testing::UnitTest::GetInstance()->listeners();
+  if (command.progress_fd >= 0) {
+    // A test child of a supervisor. Kept open for the life of the program.
+    absl::StatusOr<procspec::platform::UniqueHandle> progress =
+        procspec::platform::testing::AdoptProgressDescriptor(
+            command.progress_fd);
+    if (!progress.ok()) return Fail(progress.status());
+    listeners.Append(
+        internal::NewProgressReporter(static_cast<int>(progress->release())));
+  }
   // Appended last, so its OnTestEnd runs first and its failures count for the
   // test.
-  ::testing::UnitTest::GetInstance()->listeners().Append(new LeakCheckListener);
+  listeners.Append(new LeakCheckListener);
   return RUN_ALL_TESTS();
 }
 

@@ -53,7 +53,12 @@ inline constexpr Outcome kAllOutcomes[] = {
 struct Column {
   std::string backend;
   std::string start_method;
-  std::string Label() const { return backend + "/" + start_method; }
+  // Where the column ran, when not on this machine natively ("gvisor",
+  // "qemu_aarch64", a results file's label); "" for the native report.
+  std::string host = "";
+  std::string Label() const {
+    return (host.empty() ? "" : host + "/") + backend + "/" + start_method;
+  }
 };
 
 // Everything one suite instance produced.

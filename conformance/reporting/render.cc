@@ -151,7 +151,8 @@ std::string RenderJson(const Report& report) {
     for (const auto& [outcome, count] : report.summary[k]) {
       summary[std::string(OutcomeName(outcome))] = count;
     }
-    columns.push_back({{"backend", report.columns[k].backend},
+    columns.push_back({{"host", report.columns[k].host},
+                       {"backend", report.columns[k].backend},
                        {"start_method", report.columns[k].start_method},
                        {"label", report.columns[k].Label()},
                        {"summary", summary}});

@@ -183,8 +183,8 @@ int Main(int argc, char** argv) {
   std::filesystem::create_directories(logs, error);
   std::filesystem::create_directories(scratch, error);
   if (error) {
-    std::fprintf(stderr, "report: cannot create %s: %s\n", logs.c_str(),
-                 error.message().c_str());
+    std::fprintf(stderr, "report: cannot create %s: %s\n",
+                 logs.string().c_str(), error.message().c_str());
     return 2;
   }
 
@@ -213,7 +213,7 @@ int Main(int argc, char** argv) {
   }
   const int exit_code = ExitCode(report);
   std::printf("\nreport: wrote %s/conformance.{md,json,html}\n",
-              output.c_str());
+              output.string().c_str());
   std::printf("report: %s\n",
               exit_code == 0
                   ? "OK (no normative clause fails)"

@@ -11,6 +11,7 @@
 #include "conformance/reporting/gtest_results.h"
 #include "conformance/reporting/matrix.h"
 #include "conformance/reporting/render.h"
+#include "conformance/reporting/results_file.h"
 #include "conformance/reporting/robustness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -446,6 +447,62 @@ TEST(RobustnessTest, NoClauseIsShown) {
       BuildRobustness(BuildReport(MakeRegistry(), MakeRuns()), {});
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].result, "NONE");
+}
+
+// A results file made by a suite run elsewhere round-trips, and becomes a
+// column labelled by its host whose host expectations turn a FAIL into XFAIL.
+TEST(ResultsFile, RoundTripsAndBecomesAHostColumn) {
+  const Registry registry = MakeRegistry();
+  ResultsFile file;
+  file.suite = "suite_posix_fork";
+  file.host_label = "gvisor";
+  file.sysname = "Linux";
+  file.release = "4.4.0";
+  file.machine = "x86_64";
+  file.backend = "posix";
+  file.start_method = "fork";
+  file.backend_capabilities = {"fork"};
+  file.host_capabilities = {"proc_fs"};
+  ResultsFile::Test pass;
+  pass.citation = {"Start.Passes", {"process.a.pass"}, "start_test.cc", 10};
+  pass.result = {"Start.Passes", TestStatus::kPassed, {"process.a.pass"}, ""};
+  ResultsFile::Test hang;
+  hang.citation = {"Kill.FailsOnPosix", {"process.b.fail"}, "kill_test.cc", 20};
+  hang.result = {"Kill.FailsOnPosix",
+                 TestStatus::kFailed,
+                 {"process.b.fail"},
+                 "timed out: still running after 2m"};
+  file.tests = {pass, hang};
+  ComputeClauseOutcomes(registry, file);
+  ASSERT_EQ(file.clauses.size(), registry.clauses().size());
+  EXPECT_EQ(file.clauses[0].outcome, "PASS");
+  EXPECT_EQ(file.clauses[1].outcome, "FAIL");
+
+  absl::StatusOr<ResultsFile> parsed =
+      ParseResultsFile(RenderResultsFile(file));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->release, "4.4.0");
+  EXPECT_EQ(parsed->host_capabilities, std::vector<std::string>{"proc_fs"});
+  ASSERT_EQ(parsed->tests.size(), 2u);
+  EXPECT_EQ(parsed->tests[1].citation.Location(), "kill_test.cc:20");
+  EXPECT_EQ(parsed->tests[1].result.status, TestStatus::kFailed);
+  EXPECT_EQ(parsed->clauses[1].outcome, "FAIL");
+
+  Expectations host;
+  host.expected["process.b.fail"] = {ExpectedOutcome::kFail, "the host's bug"};
+  Report report = BuildReport(registry, {ToColumnRun(*parsed, host)});
+  ASSERT_EQ(report.columns.size(), 1u);
+  EXPECT_EQ(report.columns[0].Label(), "gvisor/posix/fork");
+  EXPECT_EQ(report.rows[0].cells[0].outcome, Outcome::kPass);
+  EXPECT_EQ(report.rows[1].cells[0].outcome, Outcome::kXfail);
+  EXPECT_THAT(report.rows[1].cells[0].note, HasSubstr("the host's bug"));
+  EXPECT_EQ(ExitCode(report), 0);  // an expected failure of the host
+}
+
+TEST(ResultsFile, RejectsOtherDocuments) {
+  EXPECT_FALSE(ParseResultsFile("{}").ok());
+  EXPECT_FALSE(ParseResultsFile("not json").ok());
+  EXPECT_FALSE(ParseResultsFile(R"({"schema": "procspec-results/1"})").ok());
 }
 
 }  // namespace

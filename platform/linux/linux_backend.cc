@@ -2,18 +2,21 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,6 +127,28 @@ bool LinuxBackend::WaitSemaphoreUntil(void* sem, absl::Time deadline) {
     if (errno != EINTR) return false;
   }
   return true;
+}
+
+int LinuxBackend::WaitWordUntil(const void* word, std::uint32_t expected,
+                                absl::Time deadline) {
+  // Not FUTEX_PRIVATE_FLAG: the word is in memory other processes map. The
+  // bitset form takes an absolute CLOCK_MONOTONIC time (no clock flag).
+  timespec until;
+  const timespec* timeout = nullptr;
+  if (deadline != absl::InfiniteFuture()) {
+    until = MonotonicDeadline(deadline);
+    timeout = &until;
+  }
+  if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, timeout, nullptr,
+              FUTEX_BITSET_MATCH_ANY) == 0) {
+    return 0;
+  }
+  // EAGAIN: the word had changed already, as good as a wake-up.
+  return errno == EAGAIN ? 0 : errno;
+}
+
+void LinuxBackend::WakeWord(const void* word) {
+  syscall(SYS_futex, word, FUTEX_WAKE, 1, nullptr, nullptr, 0);
 }
 
 int LinuxBackend::LockMutexUntil(void* mutex, absl::Time deadline) {

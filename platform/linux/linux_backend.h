@@ -20,6 +20,7 @@
 #ifndef PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
 #define PROCSPEC_PLATFORM_LINUX_LINUX_BACKEND_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -48,6 +49,11 @@ class LinuxBackend final : public posix::PosixBackend {
   // 2.30): a step of the wall clock does not change the timeout.
   bool WaitSemaphoreUntil(void* sem, absl::Time deadline) override;
   int LockMutexUntil(void* mutex, absl::Time deadline) override;
+  // A process-shared futex (FUTEX_WAIT_BITSET on CLOCK_MONOTONIC, FUTEX_WAKE).
+  bool HasWordWaits() const override { return true; }
+  int WaitWordUntil(const void* word, std::uint32_t expected,
+                    absl::Time deadline) override;
+  void WakeWord(const void* word) override;
   // Field 20 (num_threads) of /proc/self/stat, as CPython 3.12 reads it.
   std::optional<int> ThreadCount() const override;
 

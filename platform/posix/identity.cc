@@ -88,8 +88,8 @@ std::string ResolveProgramPath(std::string_view argv0, std::string_view cwd,
     std::size_t end = search.find(':', start);
     if (end == std::string_view::npos) end = search.size();
     // An empty entry is the current directory.
-    std::string entry(search.substr(start, end - start));
-    if (entry.empty()) entry = ".";
+    const std::string entry =
+        end > start ? std::string(search.substr(start, end - start)) : ".";
     const std::string candidate = Absolute(entry + "/" + name, directory);
     if (!candidate.empty() && IsExecutableFile(candidate)) return candidate;
     start = end + 1;

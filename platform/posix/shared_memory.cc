@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -45,6 +46,10 @@ namespace {
 
 static_assert(sizeof(sem_t) <= SharedSemaphore::kSize);
 static_assert(alignof(sem_t) <= SharedSemaphore::kAlignment);
+// SharedSemaphore records its kind in the 32-bit slot at byte 48, past a
+// sem_t.
+static_assert(sizeof(sem_t) <= 48);
+static_assert(SEM_VALUE_MAX == 0x7fffffff);
 
 // A RobustMutex's memory: the mutex, and a token of the thread that holds it.
 // The token lets Unlock() refuse a thread that does not hold the mutex itself,
@@ -348,40 +353,99 @@ int SharedSemaphore::MaxValue() { return SEM_VALUE_MAX; }
 
 absl::StatusOr<SharedSemaphore> SharedSemaphore::Init(void* memory,
                                                       unsigned value) {
+  auto* const kind = static_cast<std::uint32_t*>(memory) + kKindIndex;
+  if (CurrentBackend().HasWordWaits()) {
+    if (value > static_cast<unsigned>(SEM_VALUE_MAX)) {
+      return internal::ErrnoError(EINVAL, "sem_init");
+    }
+    new (memory) std::atomic<std::uint64_t>(value);
+    *kind = kWordKind;
+    return SharedSemaphore(memory, /*word=*/true);
+  }
   if (sem_init(static_cast<sem_t*>(memory), /*pshared=*/1, value) != 0) {
     return internal::ErrnoError(errno, "sem_init");
   }
-  return SharedSemaphore(memory);
+  *kind = 0;
+  return SharedSemaphore(memory, /*word=*/false);
 }
 
-bool SharedSemaphore::Wait(absl::Time deadline) const {
-  sem_t* sem = static_cast<sem_t*>(sem_);
-  if (deadline == absl::InfiniteFuture()) {
-    // A try first: when it succeeds (uncontended), glibc's sem_wait would
-    // have added a cancellation check and a call.
-    if (sem_trywait(sem) == 0) return true;
-    while (sem_wait(sem) != 0) {
+bool SharedSemaphore::WaitSlow(absl::Time deadline) const {
+  if (word_ == nullptr) {
+    sem_t* sem = static_cast<sem_t*>(sem_);
+    if (deadline == absl::InfiniteFuture()) {
+      // A try first: when it succeeds (uncontended), glibc's sem_wait would
+      // have added a cancellation check and a call.
+      if (sem_trywait(sem) == 0) return true;
+      while (sem_wait(sem) != 0) {
+        if (errno != EINTR) return false;
+      }
+      return true;
+    }
+    while (true) {
+      if (sem_trywait(sem) == 0) return true;
+      if (errno == EAGAIN) break;  // not available now
       if (errno != EINTR) return false;
     }
-    return true;
+    if (absl::Now() >= deadline) return false;
+    return CurrentBackend().WaitSemaphoreUntil(sem, deadline);
   }
+  // The inline try found the value at 0.
+  if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+    return TryTakeWord();
+  }
+  // Registered as a waiter before the value is checked again, in the same
+  // word: a post either sees the waiter (and wakes a sleeper) or comes before
+  // the check (which then sees the value). The C library's sem_t does the
+  // same; a waiter killed while registered only costs each later post a
+  // wake-up call.
+  Backend& backend = CurrentBackend();
+  const void* value_half = reinterpret_cast<const std::uint32_t*>(word_) +
+                           (std::endian::native == std::endian::big ? 1 : 0);
+  std::uint64_t state =
+      word_->fetch_add(kOneWaiter, std::memory_order_relaxed) + kOneWaiter;
+  bool timed_out = false;
   while (true) {
-    if (sem_trywait(sem) == 0) return true;
-    if (errno == EAGAIN) break;  // not available now
-    if (errno != EINTR) return false;
+    if ((state & kValueMask) != 0) {
+      // Takes one and leaves the waiters in one step.
+      if (word_->compare_exchange_weak(state, state - 1 - kOneWaiter,
+                                       std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+      continue;
+    }
+    if (timed_out) {
+      if (word_->compare_exchange_weak(state, state - kOneWaiter,
+                                       std::memory_order_relaxed)) {
+        return false;
+      }
+      continue;
+    }
+    // Sleeps while the value half is 0; EINTR goes round with the same
+    // deadline.
+    if (backend.WaitWordUntil(value_half, 0, deadline) == ETIMEDOUT) {
+      timed_out = true;
+    }
+    state = word_->load(std::memory_order_relaxed);
   }
-  if (absl::Now() >= deadline) return false;
-  return CurrentBackend().WaitSemaphoreUntil(sem, deadline);
 }
 
-absl::Status SharedSemaphore::Post() const {
+void SharedSemaphore::WakeOneWaiter() const {
+  const void* value_half = reinterpret_cast<const std::uint32_t*>(word_) +
+                           (std::endian::native == std::endian::big ? 1 : 0);
+  CurrentBackend().WakeWord(value_half);
+}
+
+absl::Status SharedSemaphore::PostSlow() const {
+  // The word's inline Post() found it at MaxValue().
+  if (word_ != nullptr) return internal::ErrnoError(EOVERFLOW, "sem_post");
   if (sem_post(static_cast<sem_t*>(sem_)) != 0) {
     return internal::ErrnoError(errno, "sem_post");
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> SharedSemaphore::PostBelow(int maxvalue) const {
+absl::StatusOr<bool> SharedSemaphore::PostBelowSemaphore(int maxvalue) const {
   sem_t* sem = static_cast<sem_t*>(sem_);
   int value = 0;
   if (sem_getvalue(sem, &value) == 0 && value >= maxvalue) return false;
@@ -390,6 +454,10 @@ absl::StatusOr<bool> SharedSemaphore::PostBelow(int maxvalue) const {
 }
 
 int SharedSemaphore::Value() const {
+  if (word_ != nullptr) {
+    return static_cast<int>(word_->load(std::memory_order_relaxed) &
+                            kValueMask);
+  }
   int value = 0;
   if (sem_getvalue(static_cast<sem_t*>(sem_), &value) != 0) return 0;
   // POSIX allows a negative value (the number of waiters); glibc reports 0.

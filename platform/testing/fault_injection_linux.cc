@@ -19,11 +19,14 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
 #include "platform/testing/linux_testing.h"
@@ -63,125 +66,99 @@ absl::StatusOr<int> WaitFor(pid_t pid) {
   return status;
 }
 
+#ifdef PROCSPEC_SECCOMP_ARCH
+// Which process-creating calls a clone filter refuses (with EAGAIN).
+struct CloneDenial {
+  // fork() and vfork(), where the architecture has them.
+  bool fork_calls;
+  // clone() is refused when its flags have `flag` set (deny_when_set) or
+  // clear (!deny_when_set).
+  std::uint32_t flag;
+  bool deny_when_set;
+};
+
+// Installs a seccomp filter that refuses the calls `denial` names. clone's
+// flags are its first argument (the low 32 bits hold CLONE_THREAD and
+// CLONE_VM); clone3's are behind a pointer a filter cannot follow, so clone3
+// always reports ENOSYS and the C library retries with clone.
+absl::Status InstallCloneFilter(CloneDenial denial) {
+#ifndef SYS_clone3
+#define SYS_clone3 435  // The same number on every architecture.
+#endif
+#ifdef SYS_fork
+  constexpr std::uint32_t kFork = SYS_fork;
+#else
+  constexpr std::uint32_t kFork = 0xffffffff;  // No such call here.
+#endif
+#ifdef SYS_vfork
+  constexpr std::uint32_t kVfork = SYS_vfork;
+#else
+  constexpr std::uint32_t kVfork = 0xffffffff;
+#endif
+  constexpr std::uint32_t kDeny =
+      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
+  constexpr std::uint32_t kNoClone3 =
+      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
+  std::vector<sock_filter> filter = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PROCSPEC_SECCOMP_ARCH, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, kNoClone3),
+  };
+  if (denial.fork_calls) {
+    // Jump offsets count from the next instruction: to the kDeny return.
+    filter.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kFork, 4, 0));
+    filter.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kVfork, 3, 0));
+  }
+  // Not clone: to the final allow.
+  filter.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3));
+  filter.push_back(
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)));
+  const std::uint8_t to_deny = denial.deny_when_set ? 0 : 1;
+  const std::uint8_t to_allow = denial.deny_when_set ? 1 : 0;
+  filter.push_back(
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, denial.flag, to_deny, to_allow));
+  filter.push_back(BPF_STMT(BPF_RET | BPF_K, kDeny));
+  filter.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return linux_testing::InstallSeccompFilter(absl::MakeSpan(filter));
+}
+#endif  // PROCSPEC_SECCOMP_ARCH
+
+absl::Status DenyClone(std::string_view caller, CloneDenial denial) {
+#ifdef PROCSPEC_SECCOMP_ARCH
+  (void)caller;
+  return InstallCloneFilter(denial);
+#else
+  (void)denial;
+  return absl::UnimplementedError(
+      absl::StrCat(caller, ": unknown architecture"));
+#endif
+}
+
 }  // namespace
 
 absl::Status DenyProcessCreation() {
-#ifdef PROCSPEC_SECCOMP_ARCH
-  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
-#else
-  return absl::UnimplementedError("DenyProcessCreation: unknown architecture");
-#endif
-#ifdef PROCSPEC_SECCOMP_ARCH
-#ifndef SYS_clone3
-#define SYS_clone3 435  // The same number on every architecture.
-#endif
-#ifdef SYS_fork
-  constexpr std::uint32_t kFork = SYS_fork;
-#else
-  constexpr std::uint32_t kFork = 0xffffffff;  // No such call here.
-#endif
-#ifdef SYS_vfork
-  constexpr std::uint32_t kVfork = SYS_vfork;
-#else
-  constexpr std::uint32_t kVfork = 0xffffffff;
-#endif
-  constexpr std::uint32_t kDeny =
-      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
-  constexpr std::uint32_t kNoClone3 =
-      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
-  // clone's flags are its first argument (the low 32 bits hold CLONE_THREAD);
-  // clone3's are behind a pointer a filter cannot follow, so clone3 reports
-  // ENOSYS and the C library retries with clone.
-  sock_filter filter[] = {
-      /* 0*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      /* 1*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
-      /* 2*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      /* 3*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      /* 4*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-      /* 5*/ BPF_STMT(BPF_RET | BPF_K, kNoClone3),
-      /* 6*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kFork, 4, 0),
-      /* 7*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kVfork, 3, 0),
-      /* 8*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
-      /* 9*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)),
-      /*10*/ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 1, 0),
-      /*11*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
-      /*12*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  return linux_testing::InstallSeccompFilter(filter);
-#endif
+  // fork, vfork, and clone without CLONE_THREAD.
+  return DenyClone(
+      "DenyProcessCreation",
+      {.fork_calls = true, .flag = CLONE_THREAD, .deny_when_set = false});
 }
 
 absl::Status DenyThreadCreation() {
-#ifdef PROCSPEC_SECCOMP_ARCH
-  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
-  constexpr std::uint32_t kDeny =
-      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
-  constexpr std::uint32_t kNoClone3 =
-      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
-  // As DenyProcessCreation, with the CLONE_THREAD test reversed.
-  sock_filter filter[] = {
-      /* 0*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      /* 1*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
-      /* 2*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      /* 3*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      /* 4*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-      /* 5*/ BPF_STMT(BPF_RET | BPF_K, kNoClone3),
-      /* 6*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
-      /* 7*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)),
-      /* 8*/ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
-      /* 9*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
-      /*10*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  return linux_testing::InstallSeccompFilter(filter);
-#else
-  return absl::UnimplementedError("DenyThreadCreation: unknown architecture");
-#endif
+  // clone with CLONE_THREAD; fork and vfork stay allowed.
+  return DenyClone(
+      "DenyThreadCreation",
+      {.fork_calls = false, .flag = CLONE_THREAD, .deny_when_set = true});
 }
 
 absl::Status DenyForking() {
-#ifdef PROCSPEC_SECCOMP_ARCH
-  constexpr std::uint32_t kArch = PROCSPEC_SECCOMP_ARCH;
-#else
-  return absl::UnimplementedError("DenyForking: unknown architecture");
-#endif
-#ifdef PROCSPEC_SECCOMP_ARCH
-#ifndef SYS_clone3
-#define SYS_clone3 435  // The same number on every architecture.
-#endif
-#ifdef SYS_fork
-  constexpr std::uint32_t kFork = SYS_fork;
-#else
-  constexpr std::uint32_t kFork = 0xffffffff;  // No such call here.
-#endif
-#ifdef SYS_vfork
-  constexpr std::uint32_t kVfork = SYS_vfork;
-#else
-  constexpr std::uint32_t kVfork = 0xffffffff;
-#endif
-  constexpr std::uint32_t kDeny =
-      SECCOMP_RET_ERRNO | (EAGAIN & SECCOMP_RET_DATA);
-  constexpr std::uint32_t kNoClone3 =
-      SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
-  // clone's flags are its first argument (the low 32 bits hold CLONE_THREAD);
-  // clone3's are behind a pointer a filter cannot follow, so clone3 reports
-  // ENOSYS and the C library retries with clone.
-  sock_filter filter[] = {
-      /* 0*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      /* 1*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
-      /* 2*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      /* 3*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      /* 4*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-      /* 5*/ BPF_STMT(BPF_RET | BPF_K, kNoClone3),
-      /* 6*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kFork, 4, 0),
-      /* 7*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kVfork, 3, 0),
-      /* 8*/ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
-      /* 9*/ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args)),
-      /*10*/ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_VM, 1, 0),
-      /*11*/ BPF_STMT(BPF_RET | BPF_K, kDeny),
-      /*12*/ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  return linux_testing::InstallSeccompFilter(filter);
-#endif
+  // fork, vfork, and clone without CLONE_VM (posix_spawn's clone shares
+  // memory and stays allowed).
+  return DenyClone(
+      "DenyForking",
+      {.fork_calls = true, .flag = CLONE_VM, .deny_when_set = false});
 }
 
 struct SignalStorm::Saved {

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 // The AUDIT_ARCH_ value a seccomp filter checks first, where this
 // architecture has one the filters here are written for.
@@ -37,11 +38,10 @@ inline absl::Status Errno(std::string_view what) {
 
 // Installs `filter` as a seccomp filter of the calling thread (and so of the
 // children it creates). UnimplementedError where the kernel has none.
-template <std::size_t N>
-absl::Status InstallSeccompFilter(sock_filter (&filter)[N]) {
+inline absl::Status InstallSeccompFilter(absl::Span<sock_filter> filter) {
   sock_fprog program = {
-      .len = static_cast<unsigned short>(N),
-      .filter = filter,
+      .len = static_cast<unsigned short>(filter.size()),
+      .filter = filter.data(),
   };
   // Unprivileged processes may install a filter only without gaining
   // privileges later (no set-user-ID exec).

@@ -63,10 +63,12 @@ def _link_source(ctx, source):
     for entry in source.readdir():
         if entry.basename not in ("WORKSPACE", "WORKSPACE.bazel", "absl"):
             ctx.symlink(entry, entry.basename)
-    for entry in source.get_child("absl").readdir():
+    absl = source.get_child("absl")
+    for entry in absl.readdir():
         if entry.basename != "BUILD.bazel":
             ctx.symlink(entry, "absl/" + entry.basename)
-    ctx.file("absl/BUILD.bazel", _adapted_root_build(ctx, ctx.read(entry.dirname.get_child("BUILD.bazel"))))
+    root_build = ctx.read(absl.get_child("BUILD.bazel"))
+    ctx.file("absl/BUILD.bazel", _adapted_root_build(ctx, root_build))
 
 def _write_stubs(ctx, looked_at):
     message = "\n".join([

@@ -1,6 +1,7 @@
-// The target platform a build was configured for reaches the compiler: BUILD files choose an
-// OS's code with select() on //tools/platforms, and that choice must agree with the OS the
-// compiler builds for. Under `--config=windows` this runs as a Windows program under Wine.
+// The target platform a build was configured for reaches the compiler: BUILD
+// files choose an OS's code with select() on //tools/platforms, and that choice
+// must agree with the OS the compiler builds for. Under `--config=windows` this
+// runs as a Windows program under Wine.
 
 #include <string>
 

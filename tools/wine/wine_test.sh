@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a Windows program under Wine: `--config=windows` (.bazelrc) makes it the `--run_under`
 # wrapper of every test (and of `bazel run`), so that a cross-built `.exe` runs as a Linux one
-# would. The program's arguments are passed unchanged.
+# would. The program's arguments are passed unchanged. A program that is not a Windows
+# executable (a shell script test, which runs on the build machine) runs as it is.
 #
 # Environment:
 #   PROCSPEC_WINEPREFIX  the Wine prefix (default ~/.wine-procspec; bazelw creates it once).
@@ -13,6 +14,11 @@
 # which Bazel ends with the rest of that test's processes when the test ends (a test running
 # beside it would lose its server), and two tests starting a server at once left one hung.
 set -euo pipefail
+
+# A Windows (PE) executable starts with the DOS header's "MZ".
+if [[ "$(head -c 2 "$1" 2>/dev/null)" != "MZ" ]]; then
+  exec "$@"
+fi
 
 export WINEPREFIX="${PROCSPEC_WINEPREFIX:-${HOME:?HOME or PROCSPEC_WINEPREFIX must be set}/.wine-procspec}"
 export WINEDEBUG=-all

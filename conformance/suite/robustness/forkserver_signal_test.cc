@@ -83,24 +83,12 @@ void NoStrangerSignalInNamespace(Report& report) {
 CONFORMANCE_TEST(ForkServerHost, ReapedChildIsNeverSignalledThroughItsPid,
                  "robustness.forkserver.no_stranger_signal") {
   CONFORMANCE_REQUIRE(RequireCapability("pid_namespace"));
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds pipe, platform::MakePipe());
-  const platform::NativeHandle write_end = pipe.write.get();
-  ASSERT_OK_AND_ASSIGN(
-      platform::ExitStatus status, os::RunInNewPidNamespace([write_end] {
-        Report report;
-        // LeakSanitizer (asan builds) reads /proc/<pid>/task, and this /proc
-        // is the outer namespace's: the children skip it.
-        const std::string asan = os::GetEnv("ASAN_OPTIONS").value_or("");
-        os::SetEnv("ASAN_OPTIONS",
-                   asan.empty() ? "detect_leaks=0" : asan + ":detect_leaks=0");
-        NoStrangerSignalInNamespace(report);
-        (void)platform::WriteAll(write_end, report.text());
-        platform::FlushStandardStreams();
-        return 0;
-      }));
-  pipe.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string text, ReadToEnd(pipe.read.get()));
-  EXPECT_EQ(status, (platform::ExitStatus{.signaled = false, .value = 0}));
+  ASSERT_OK_AND_ASSIGN(NamespaceRun run,
+                       RunReportInNewPidNamespace([](Report& report) {
+                         NoStrangerSignalInNamespace(report);
+                       }));
+  const std::string& text = run.report_text;
+  EXPECT_EQ(run.status, (platform::ExitStatus{.signaled = false, .value = 0}));
   std::map<std::string, std::string> report = ParseReport(text);
   EXPECT_EQ(report["error"], "") << text;
   EXPECT_EQ(report["reused"], "yes") << text;

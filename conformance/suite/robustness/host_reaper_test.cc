@@ -282,23 +282,12 @@ CONFORMANCE_TEST(HostReaper, ChildReapedByTheHostIsNeverSignalled,
         "and reaps the children"));
   }
   CONFORMANCE_REQUIRE(RequireCapability("pid_namespace"));
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds pipe, platform::MakePipe());
-  const platform::NativeHandle write_end = pipe.write.get();
-  ASSERT_OK_AND_ASSIGN(
-      platform::ExitStatus status, os::RunInNewPidNamespace([write_end] {
-        Report report;
-        // LeakSanitizer reads /proc/<pid>/task of the outer namespace.
-        const std::string asan = os::GetEnv("ASAN_OPTIONS").value_or("");
-        os::SetEnv("ASAN_OPTIONS",
-                   asan.empty() ? "detect_leaks=0" : asan + ":detect_leaks=0");
-        SignalAfterForeignReap(report);
-        (void)platform::WriteAll(write_end, report.text());
-        platform::FlushStandardStreams();
-        return 0;
-      }));
-  pipe.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string text, ReadToEnd(pipe.read.get()));
-  EXPECT_EQ(status, (platform::ExitStatus{.signaled = false, .value = 0}));
+  ASSERT_OK_AND_ASSIGN(NamespaceRun run,
+                       RunReportInNewPidNamespace([](Report& report) {
+                         SignalAfterForeignReap(report);
+                       }));
+  const std::string& text = run.report_text;
+  EXPECT_EQ(run.status, (platform::ExitStatus{.signaled = false, .value = 0}));
   std::map<std::string, std::string> report = ParseReport(text);
   EXPECT_EQ(report["error"], "") << text;
   EXPECT_EQ(report["reused"], "yes") << text;

@@ -104,25 +104,13 @@ CONFORMANCE_TEST(PidReuse, ReapedChildIsNeverSignalledThroughItsReusedPid,
         "child's pid to another process"));
   }
   CONFORMANCE_REQUIRE(RequireCapability("pid_namespace"));
-  ASSERT_OK_AND_ASSIGN(platform::PipeEnds pipe, platform::MakePipe());
-  const platform::NativeHandle write_end = pipe.write.get();
   ASSERT_OK_AND_ASSIGN(
-      platform::ExitStatus status, os::RunInNewPidNamespace([write_end] {
-        Report report;
-        // LeakSanitizer (asan builds) reads /proc/<pid>/task, and this /proc
-        // is the outer namespace's: the spawned children skip it.
-        const std::string asan = os::GetEnv("ASAN_OPTIONS").value_or("");
-        os::SetEnv("ASAN_OPTIONS",
-                   asan.empty() ? "detect_leaks=0" : asan + ":detect_leaks=0");
+      NamespaceRun run, RunReportInNewPidNamespace([](Report& report) {
         for (const char* how : {"join", "is_alive", "exitcode"})
           ReapReuseAndSignal(how, report);
-        (void)platform::WriteAll(write_end, report.text());
-        platform::FlushStandardStreams();
-        return 0;
       }));
-  pipe.write.reset();
-  ASSERT_OK_AND_ASSIGN(std::string text, ReadToEnd(pipe.read.get()));
-  EXPECT_EQ(status, (platform::ExitStatus{.signaled = false, .value = 0}));
+  const std::string& text = run.report_text;
+  EXPECT_EQ(run.status, (platform::ExitStatus{.signaled = false, .value = 0}));
   std::map<std::string, std::string> report = ParseReport(text);
   for (const std::string how : {"join", "is_alive", "exitcode"}) {
     SCOPED_TRACE(how);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/signals_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
@@ -157,6 +158,30 @@ std::vector<std::string> NewDevShmEntriesOf(
     }
   }
   return made;
+}
+
+absl::StatusOr<NamespaceRun> RunReportInNewPidNamespace(
+    absl::FunctionRef<void(Report&)> body) {
+  absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
+  if (!pipe.ok()) return pipe.status();
+  const platform::NativeHandle write_end = pipe->write.get();
+  absl::StatusOr<platform::ExitStatus> status =
+      os::RunInNewPidNamespace([write_end, body] {
+        Report report;
+        const std::string asan = os::GetEnv("ASAN_OPTIONS").value_or("");
+        os::SetEnv("ASAN_OPTIONS",
+                   asan.empty() ? "detect_leaks=0" : asan + ":detect_leaks=0");
+        body(report);
+        (void)platform::WriteAll(write_end, report.text());
+        platform::FlushStandardStreams();
+        return 0;
+      });
+  pipe->write.reset();
+  if (!status.ok()) return status.status();
+  absl::StatusOr<std::string> text =
+      ::conformance::testing::ReadToEnd(pipe->read.get());
+  if (!text.ok()) return text.status();
+  return NamespaceRun{.status = *status, .report_text = *std::move(text)};
 }
 
 }  // namespace conformance::robustness

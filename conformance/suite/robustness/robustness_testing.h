@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "conformance/harness/handshake.h"
@@ -51,6 +52,17 @@ class Report {
 };
 // The parent's view of a report; a key reported twice keeps its last value.
 std::map<std::string, std::string> ParseReport(absl::string_view text);
+
+// Runs `body` in a process that is pid 1 of a new PID namespace (a test that
+// needs to reuse a pid on purpose), with LeakSanitizer off there: it reads
+// /proc/<pid>/task, and the /proc the namespace sees is the outer one's.
+// Returns how that process ended and the report `body` made.
+struct NamespaceRun {
+  procspec::platform::ExitStatus status;
+  std::string report_text;
+};
+absl::StatusOr<NamespaceRun> RunReportInNewPidNamespace(
+    absl::FunctionRef<void(Report&)> body);
 
 // What a report says of an exit code: the number, "None", or the error.
 std::string ExitcodeText(const absl::StatusOr<std::optional<int>>& code);
