@@ -90,7 +90,6 @@ def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs)
                     "backend=" + backend,
                     "start_method=" + start_method,
                 ] + extra_tags,
-                target_compatible_with = _compatible_with(backend),
                 deps = [
                     srcs_lib,
                     "//conformance/harness:suite_main",
