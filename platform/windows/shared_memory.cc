@@ -68,12 +68,13 @@ absl::StatusOr<SharedSemaphore> SharedSemaphore::Init(void* memory,
 }
 
 // No semaphore can exist (Init fails), so these are never reached.
-bool SharedSemaphore::Wait(absl::Time deadline) const {
+bool SharedSemaphore::WaitSlow(absl::Time deadline) const {
   (void)deadline;
   return false;
 }
-absl::Status SharedSemaphore::Post() const { return NotYet(); }
-absl::StatusOr<bool> SharedSemaphore::PostBelow(int maxvalue) const {
+void SharedSemaphore::WakeOneWaiter() const {}
+absl::Status SharedSemaphore::PostSlow() const { return NotYet(); }
+absl::StatusOr<bool> SharedSemaphore::PostBelowSemaphore(int maxvalue) const {
   (void)maxvalue;
   return NotYet();
 }
