@@ -280,7 +280,7 @@ int Main(int argc, char** argv) {
   }
   const int exit_code = ExitCode(report);
   std::printf("\nports report: wrote %s/ports.{md,json,html}\n",
-              output.c_str());
+              output.string().c_str());
   std::printf("ports report: %s\n",
               exit_code == 0
                   ? "OK (no normative clause fails)"

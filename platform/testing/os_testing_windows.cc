@@ -26,6 +26,7 @@
 #include "platform/testing/hostile_host.h"
 #include "platform/testing/memory_testing.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/sanitizer_testing.h"
 #include "platform/windows/win32.h"
 #include "platform/windows/windows_backend.h"
 
@@ -361,5 +362,8 @@ absl::Status LimitAddressSpaceGrowth(std::size_t bytes) {
 absl::StatusOr<std::size_t> PeakResidentBytes() {
   return NotOnWindows("peak resident bytes");
 }
+
+// mingw-w64 has no ThreadSanitizer: a Windows build is never under it.
+bool UnderThreadSanitizer() { return false; }
 
 }  // namespace procspec::platform::testing

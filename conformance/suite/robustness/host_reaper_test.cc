@@ -67,6 +67,20 @@ std::string ExitcodeOrPythonError(procspec::Process& p) {
   return code->has_value() ? absl::StrCat(**code) : "None";
 }
 
+// Waits (for at most EventTimeout()) for the byte the host's reaper writes
+// after it has reaped a child, and consumes it; false if none came. Waits in
+// poll(), not in a blocking read(): ThreadSanitizer (gcc 12's runtime) runs a
+// signal handler that interrupts read() only when the next intercepted call
+// returns, and a restarted read() of a byte only the handler writes never
+// returns; poll() is one of the calls during which it runs handlers at once.
+bool AwaitReaperByte(platform::NativeHandle reaped) {
+  const platform::NativeHandle handles[] = {reaped};
+  absl::StatusOr<std::vector<std::size_t>> ready =
+      platform::WaitReadable(handles, absl::Now() + EventTimeout());
+  if (!ready.ok() || ready->empty()) return false;
+  return platform::ReadSome(reaped, 1).ok();
+}
+
 // The host: `how` is "reaper" (a SIGCHLD handler reaps every child) or
 // "ignore" (SIGCHLD is SIG_IGN). Starts kChildren children under `method` one
 // after the other, each reaped behind the library's back before anything
@@ -99,14 +113,8 @@ void RobustnessHostileHost(InheritedHandle report_pipe, std::string method,
       const absl::Status started = p.start();
       starts.push_back(started.ok() ? "ok" : started.ToString());
       if (!started.ok()) continue;
-      if (how == "reaper") {
-        const platform::NativeHandle handles[] = {reaped->get()};
-        absl::StatusOr<std::vector<std::size_t>> ready =
-            platform::WaitReadable(handles, absl::Now() + EventTimeout());
-        if (ready.ok() && !ready->empty())
-          (void)platform::ReadSome(reaped->get(), 1);
-        else
-          report.Add("reaper", "the host's handler reaped nothing in time");
+      if (how == "reaper" && !AwaitReaperByte(reaped->get())) {
+        report.Add("reaper", "the host's handler reaped nothing in time");
       }
       const absl::Time join_start = absl::Now();
       const absl::Status joined = p.join(EventTimeout());
@@ -241,7 +249,10 @@ void SignalAfterForeignReap(Report& report) {
   }
   absl::StatusOr<std::optional<procspec::Pid>> old_pid = old.pid();
   // The host's handler reaps it; the Process object has not looked.
-  (void)platform::ReadSome(reaped->get(), 1);
+  if (!AwaitReaperByte(reaped->get())) {
+    report.Add("error", "the host's handler reaped nothing in time");
+    return;
+  }
   if (absl::Status s = os::SetNextPid(old_pid.ok() ? old_pid->value_or(0) : 0);
       !s.ok()) {
     report.Add("error", s.ToString());
