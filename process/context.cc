@@ -10,23 +10,32 @@
 #include "absl/strings/str_cat.h"
 #include "platform/platform.h"
 #include "process/errors.h"
+#include "process/internal/popen.h"
 
 namespace procspec {
 namespace {
 
 const Context& ForkContext() {
-  static const Context* const context = new Context("fork");
+  static const Context* const context = new Context(internal::ForkPopen());
   return *context;
 }
 
 const Context& SpawnContext() {
-  static const Context* const context = new Context("spawn");
+  static const Context* const context = new Context(internal::SpawnPopen());
   return *context;
 }
 
 const Context& ForkServerContext() {
-  static const Context* const context = new Context("forkserver");
+  static const Context* const context =
+      new Context(internal::ForkServerPopen());
   return *context;
+}
+
+// CPython 3.11 on Linux lists them in this order.
+const Context* const* AllContexts() {
+  static const Context* const contexts[] = {&ForkContext(), &SpawnContext(),
+                                            &ForkServerContext(), nullptr};
+  return contexts;
 }
 
 // Whether the backend in use can fork: CPython's contexts on Windows are
@@ -46,10 +55,11 @@ const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 // Where the backend cannot fork, "fork" and "forkserver" are unknown, as in
 // CPython on Windows ("cannot find context for 'fork'").
 const Context* Concrete(std::string_view method) {
-  if (method == "spawn") return &SpawnContext();
-  if (!CanFork()) return nullptr;
-  if (method == "fork") return &ForkContext();
-  if (method == "forkserver") return &ForkServerContext();
+  for (const Context* const* c = AllContexts(); *c != nullptr; ++c) {
+    if ((*c)->get_start_method() != method) continue;
+    if ((*c)->popen().needs_fork() && !CanFork()) return nullptr;
+    return *c;
+  }
   return nullptr;
 }
 
@@ -60,10 +70,17 @@ std::string Quoted(std::string_view text) {
 
 }  // namespace
 
+Context::Context(const internal::Popen& popen)
+    : popen_(popen), method_(popen.method()) {}
+
 // CPython 3.11 on Linux lists them in this order; on Windows spawn alone.
 std::vector<std::string> get_all_start_methods() {
-  if (!CanFork()) return {"spawn"};
-  return {"fork", "spawn", "forkserver"};
+  std::vector<std::string> methods;
+  for (const Context* const* c = AllContexts(); *c != nullptr; ++c) {
+    if ((*c)->popen().needs_fork() && !CanFork()) continue;
+    methods.push_back((*c)->get_start_method());
+  }
+  return methods;
 }
 
 absl::StatusOr<const Context*> get_context(

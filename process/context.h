@@ -43,18 +43,27 @@
 
 namespace procspec {
 
+namespace internal {
+class Popen;
+}  // namespace internal
+
 // A start method's context (CPython's ForkContext, SpawnContext, ...). The
-// objects live for the whole program.
+// objects live for the whole program; get_context() returns them.
 class Context {
  public:
-  explicit Context(std::string method) : method_(std::move(method)) {}
+  explicit Context(const internal::Popen& popen);
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   // "fork", "spawn", "forkserver".
   const std::string& get_start_method() const { return method_; }
 
+  // For procspec itself: how this start method makes a child (CPython's
+  // ctx.Process._Popen).
+  const internal::Popen& popen() const { return popen_; }
+
  private:
+  const internal::Popen& popen_;
   std::string method_;
 };
 

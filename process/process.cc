@@ -11,7 +11,7 @@
 #include "process/errors.h"
 #include "process/internal/bootstrap.h"
 #include "process/internal/deadline.h"
-#include "process/internal/forkserver.h"
+#include "process/internal/popen.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
 #include "process/spawn.h"
@@ -122,11 +122,10 @@ absl::Status Process::start() {
   }
   (void)state.ReapAndListLive();  // CPython's _cleanup().
   const Context* context = context_ != nullptr ? context_ : *get_context();
-  const bool forkserver = context->get_start_method() == "forkserver";
-  const bool spawn = context->get_start_method() == "spawn";
+  const internal::Popen& popen = context->popen();
   // CPython's _check_not_importing_main(): a spawned child that has not reached
   // its main guard fails here, before anything recurses.
-  if ((spawn || forkserver) && internal::Bootstrap::InheritingMain())
+  if (popen.runs_main_again() && internal::Bootstrap::InheritingMain())
     internal::Bootstrap::StartBeforeTheGuard();
   platform::Backend& backend = platform::CurrentBackend();
   if (die_with_parent_ && !backend.SupportsDieWithParent()) {
@@ -136,61 +135,25 @@ absl::Status Process::start() {
         absl::StrCat("die_with_parent is not supported by the '",
                      std::string(backend.name()), "' backend"));
   }
-  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child;
-  std::string spawn_token;
-  if (spawn || forkserver) {
-    // Serialized in the parent, as CPython pickles: what cannot be sent fails
-    // here, and the object may be started again.
-    std::vector<platform::NativeHandle> handles;
-    absl::StatusOr<std::string> payload = internal::Bootstrap::SpawnPayload(
-        *this, context->get_start_method(), &spawn_token, &handles);
-    if (!payload.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      state_ = State::kInitial;
-      return payload.status();
-    }
-    if (forkserver) {
-      // As CPython's Popen for every start method: nothing buffered before
-      // start() comes after what the child writes.
-      platform::FlushStandardStreams();
-      child = internal::ForkServers::StartChild(*payload, handles,
-                                                die_with_parent_);
-    } else {
-      platform::SpawnOptions spawn_options;
-      spawn_options.executable = get_executable();
-      // CPython's child gets the parent's sys.argv.
-      spawn_options.argv = spawn_internal::ProgramArguments();
-      spawn_options.payload = *std::move(payload);
-      spawn_options.handles = std::move(handles);
-      spawn_options.die_with_parent = die_with_parent_;
-      child = backend.Spawn(spawn_options);
-    }
-  } else {
-    // CPython 3.12's os.fork(): a DeprecationWarning when other threads exist
-    // (they do not exist in the child, and may hold locks it needs).
-    internal::WarnIfMultiThreadedFork();
-    // Backend::Fork flushes the standard streams itself, just before it forks.
-    platform::ForkOptions fork_options;
-    fork_options.die_with_parent = die_with_parent_;
-    child = backend.Fork(fork_options, [this](platform::ChildContext& context) {
-      return internal::Bootstrap::Run(*this, context);
-    });
-  }
+  internal::StartRequest request;
+  request.die_with_parent = die_with_parent_;
+  absl::StatusOr<internal::StartedChild> child = popen.Start(*this, request);
   std::lock_guard<std::mutex> lock(mu_);
   if (!child.ok()) {
-    state_ = State::kInitial;  // As in CPython, a start that failed may be
-                               // tried again.
-    // An OS failure (fork: EAGAIN; exec: ENOENT) carries its OSError subclass.
-    return OSError(child.status());
+    // As in CPython, a start that failed may be tried again.
+    state_ = State::kInitial;
+    // PicklingError for what cannot be sent; an OS failure (fork: EAGAIN;
+    // exec: ENOENT) carries its OSError subclass (popen.h).
+    return child.status();
   }
   auto record = std::make_shared<ChildRecord>();
-  record->child = *std::move(child);
+  record->child = std::move(child->child);
   record->name =
       name_.has_value()
           ? *name_
           : absl::StrCat(class_name(), "-", absl::StrJoin(identity_, ":"));
   record->daemon = daemon_;
-  record->spawn_token = std::move(spawn_token);
+  record->spawn_token = std::move(child->spawn_token);
   record_ = record;
   // CPython drops its references to target, args and kwargs once the child has
   // them.
@@ -319,12 +282,8 @@ std::string Process::class_name() const {
   // CPython's ctx.Process is a class of the context's own (ForkProcess,
   // SpawnProcess, ForkServerProcess); multiprocessing.Process, the default
   // context's, is Process.
-  if (context_ != nullptr && typeid(*this) == typeid(Process)) {
-    const std::string& method = context_->get_start_method();
-    if (method == "fork") return "ForkProcess";
-    if (method == "spawn") return "SpawnProcess";
-    if (method == "forkserver") return "ForkServerProcess";
-  }
+  if (context_ != nullptr && typeid(*this) == typeid(Process))
+    return std::string(context_->popen().process_class());
   return internal::UnqualifiedTypeName(typeid(*this));
 }
 
