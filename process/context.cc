@@ -32,8 +32,8 @@ const Context& ForkServerContext() {
 // as CPython 3.11 on Linux. A Windows build would default to spawn.
 const Context& DefaultContext() { return ForkContext(); }
 
-std::mutex
-    g_mu;  // Constant-initialized: std::mutex has a constexpr constructor.
+// Constant-initialized: std::mutex has a constexpr constructor.
+std::mutex g_mu;
 const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 
 const Context* Concrete(std::string_view method) {

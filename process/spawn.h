@@ -7,6 +7,7 @@
 // procspec::Init at the top of main() is the analogue of
 // `if __name__ == '__main__':`:
 //
+// clang-format off
 //   ```c++
 //   #include <string>
 //   #include <tuple>
@@ -39,6 +40,7 @@
 //     return 0;
 //   }
 //   ```
+// clang-format on
 //
 // The args are converted to the target's decayed parameter types when the
 // Process is constructed (std::tuple{"p1"} for a std::string parameter sends a

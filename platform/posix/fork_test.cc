@@ -469,8 +469,8 @@ TEST_P(ForkTest, DieWithParentKillsTheGrandchildWhenItsParentIsKilled) {
       WaitReadable(handles, absl::Now() + absl::Seconds(10));
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_THAT(*ended, Not(IsEmpty())) << "the grandchild outlived its parent";
-  hold.write
-      .reset();  // Lets a surviving grandchild exit, so the test does not hang.
+  // Lets a surviving grandchild exit, so the test does not hang.
+  hold.write.reset();
   EXPECT_THAT(ReapOrphan(grandchild), Optional(Killed(SIGKILL)));
 }
 

@@ -72,8 +72,8 @@ TEST(IoTest, WriteAllThenReadExactlyAndEndOfFile) {
 TEST(IoTest, WriteAllHandlesMoreThanAPipeHolds) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
   ASSERT_TRUE(pipe.ok()) << pipe.status();
-  const std::string data(
-      1 << 20, 'x');  // Far more than a pipe buffers: short writes happen.
+  // Far more than a pipe buffers: short writes happen.
+  const std::string data(1 << 20, 'x');
   std::thread writer(
       [&] { EXPECT_TRUE(WriteAll(pipe->write.get(), data).ok()); });
   absl::StatusOr<std::string> got = ReadExactly(pipe->read.get(), data.size());
