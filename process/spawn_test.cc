@@ -106,8 +106,8 @@ class UnregisteredPro : public Process {
   void run() override {}
 };
 
-// Two different functions registered under one name, as two namespaces
-// allow: the child could not tell them apart.
+// Two functions with one bare name in two namespaces: two targets, keyed by
+// their qualified names.
 namespace first {
 void SameName(int code) { Exit(code); }
 PROCSPEC_TARGET(SameName);
@@ -116,6 +116,21 @@ namespace second {
 void SameName(int code) { Exit(code + 1); }
 PROCSPEC_TARGET(SameName);
 }  // namespace second
+
+// Two different functions registered under one key, as a compiler that does
+// not spell qualified names would leave them: the child could not tell them
+// apart.
+void ClashFirst(int code) { Exit(code); }
+void ClashSecond(int code) { Exit(code + 1); }
+[[maybe_unused]] const bool kClashRegistered = [] {
+  spawn_internal::RegisterTarget(
+      reinterpret_cast<spawn_internal::ErasedFunction>(&ClashFirst), "Clash",
+      "first.cc:1", &spawn_internal::Invoke<&ClashFirst>);
+  spawn_internal::RegisterTarget(
+      reinterpret_cast<spawn_internal::ErasedFunction>(&ClashSecond), "Clash",
+      "second.cc:2", &spawn_internal::Invoke<&ClashSecond>);
+  return true;
+}();
 
 const Context* Spawn() { return *get_context("spawn"); }
 const Context* Fork() { return *get_context("fork"); }
@@ -359,24 +374,58 @@ TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
 }
 
-// A name registered for two functions is an error at start() that says where
+// Same-named functions in two namespaces are two targets: the child runs the
+// one it was given.
+TEST_P(SpawnTest, SameNameInTwoNamespacesRunsEachOwnFunction) {
+  Process spawned_first(first::SameName, std::tuple{5}, {.context = Spawn()});
+  EXPECT_EQ(Run(spawned_first), 5);
+  Process spawned_second(second::SameName, std::tuple{5}, {.context = Spawn()});
+  EXPECT_EQ(Run(spawned_second), 6);
+}
+
+// A key registered for two functions is an error at start() that says where
 // both are, never the wrong function running in the child; fork needs no
 // registration and runs each.
-TEST_P(SpawnTest, TwoTargetsUnderOneNameAreAnErrorNotTheWrongFunction) {
-  for (auto* target : {&first::SameName, &second::SameName}) {
+TEST_P(SpawnTest, TwoTargetsUnderOneKeyAreAnErrorNotTheWrongFunction) {
+  for (auto* target : {&ClashFirst, &ClashSecond}) {
     Process p(target, std::tuple{5}, {.context = Spawn()});
     absl::Status started = p.start();
     EXPECT_EQ(PythonExceptionType(started), "PicklingError") << started;
     EXPECT_THAT(started.message(),
                 HasSubstr("2 different PROCSPEC_TARGET registrations use the "
-                          "name 'SameName' (process/spawn_test.cc:"))
+                          "name 'Clash' (first.cc:1, second.cc:2)"))
         << started;
     EXPECT_THAT(p.repr(), HasSubstr(" initial"));
   }
-  Process forked_first(first::SameName, std::tuple{5}, {.context = Fork()});
+  Process forked_first(ClashFirst, std::tuple{5}, {.context = Fork()});
   EXPECT_EQ(Run(forked_first), 5);
-  Process forked_second(second::SameName, std::tuple{5}, {.context = Fork()});
+  Process forked_second(ClashSecond, std::tuple{5}, {.context = Fork()});
   EXPECT_EQ(Run(forked_second), 6);
+}
+
+TEST(TargetKey, IsTheQualifiedNameTheCompilerSpells) {
+  EXPECT_EQ(spawn_internal::TargetKey(
+                "std::string_view f() [with auto F = ns::task; "
+                "std::string_view = std::basic_string_view<char>]",
+                "task", "dir/file.cc:12"),
+            "ns::task");
+  EXPECT_EQ(spawn_internal::TargetKey("std::string_view f() [F = &ns::task]",
+                                      "task", "dir/file.cc:12"),
+            "ns::task");
+}
+
+TEST(TargetKey, AddsTheFileForInternalLinkage) {
+  EXPECT_EQ(spawn_internal::TargetKey("f() [with auto F = {anonymous}::task]",
+                                      "task", "dir/file.cc:12"),
+            "{anonymous}::task@dir/file.cc");
+  EXPECT_EQ(
+      spawn_internal::TargetKey("f() [F = &ns::(anonymous namespace)::task]",
+                                "task", "dir/file.cc:12"),
+      "ns::(anonymous namespace)::task@dir/file.cc");
+}
+
+TEST(TargetKey, IsTheWrittenNameWhereTheSignatureSaysNothing) {
+  EXPECT_EQ(spawn_internal::TargetKey("", "task", "dir/file.cc:12"), "task");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, SpawnTest,
