@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "platform/platform.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform {
 namespace {
@@ -46,7 +47,7 @@ TEST_P(ManifestTest, CapabilitiesAreKnownUniqueAndTruthful) {
   }
   EXPECT_TRUE(seen.count("fork"));
   absl::StatusOr<Backend*> backend = GetBackend(GetParam());
-  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_OK(backend);
   EXPECT_EQ(seen.count("die_with_parent") == 1,
             (*backend)->SupportsDieWithParent());
   EXPECT_EQ(seen.count("thread_count") == 1,

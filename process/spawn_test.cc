@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/internal/bootstrap.h"
@@ -144,9 +145,9 @@ class SpawnTest : public ::testing::TestWithParam<std::string> {
   // Starts and joins `process`, returns its exit code.
   static int Run(Process& process) {
     absl::Status started = process.start();
-    EXPECT_TRUE(started.ok()) << started;
+    EXPECT_OK(started);
     if (!started.ok()) return -1000;
-    EXPECT_TRUE(process.join().ok());
+    EXPECT_OK(process.join());
     absl::StatusOr<std::optional<int>> code = process.exitcode();
     return code.ok() && code->has_value() ? **code : -1001;
   }
@@ -160,18 +161,18 @@ TEST(StartMethodTest, SelectionFollowsCPython) {
   EXPECT_EQ(PythonExceptionType(bad.status()), "ValueError");
   EXPECT_EQ((*get_context("spawn"))->get_start_method(), "spawn");
 
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
   EXPECT_EQ(get_start_method(/*allow_none=*/true), std::nullopt);
   EXPECT_EQ(get_start_method(), "fork");  // the default, now fixed
   absl::Status again = set_start_method("spawn");
   EXPECT_EQ(again.message(), "context has already been set");
   EXPECT_EQ(PythonExceptionType(again), "RuntimeError");
-  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("spawn", /*force=*/true));
   EXPECT_EQ(get_start_method(), "spawn");
   EXPECT_EQ((*get_context())->get_start_method(), "spawn");
   EXPECT_EQ(set_start_method("xyz", true).message(),
             "cannot find context for 'xyz'");
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 TEST_P(SpawnTest, RunsRegisteredTargetWithConvertedArgsAndKwargs) {
@@ -238,7 +239,7 @@ TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
   std::vector<std::int64_t> inheritable;
   absl::StatusOr<std::vector<platform::NativeHandle>> open =
       platform::testing::OpenDescriptors();
-  ASSERT_TRUE(open.ok());
+  ASSERT_OK(open);
   for (platform::NativeHandle fd : *open) {
     absl::StatusOr<bool> cloexec = platform::testing::IsCloseOnExec(fd);
     if (cloexec.ok() && !*cloexec) inheritable.push_back(fd);
@@ -246,10 +247,10 @@ TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
   Process p(CheckNoInheritedDescriptors, std::tuple{inheritable},
             {.context = Spawn()});
   EXPECT_EQ(Run(p), 0);
-  ASSERT_TRUE(p.close().ok());
+  ASSERT_OK(p.close());
   absl::StatusOr<std::vector<platform::NativeHandle>> after =
       platform::testing::OpenDescriptors();
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_EQ(*after, *open);  // nothing leaked in the parent either
 }
 
@@ -280,12 +281,12 @@ TEST_P(SpawnTest, UnsendableTargetFailsInTheParentAndStaysStartable) {
 
   // The same object starts once the default context is fork (CPython: once
   // the target is fixed).
-  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("spawn", /*force=*/true));
   Process later([captured] { Exit(captured); });
   EXPECT_EQ(PythonExceptionType(later.start()), "PicklingError");
-  ASSERT_TRUE(set_start_method("fork", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("fork", /*force=*/true));
   EXPECT_EQ(Run(later), 3);
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
@@ -299,7 +300,7 @@ TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
     options.payload = payload;
     absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
         platform::CurrentBackend().Spawn(options);
-    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_OK(child);
     absl::StatusOr<std::optional<platform::ExitStatus>> status =
         (*child)->Wait(absl::InfiniteFuture());
     ASSERT_TRUE(status.ok() && status->has_value());
@@ -309,13 +310,13 @@ TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
 
 TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
-  ASSERT_TRUE(self.ok());
+  ASSERT_OK(self);
   absl::StatusOr<platform::testing::CommandResult> result =
       platform::testing::RunCommand(
           {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
            *self},
           absl::Now() + absl::Seconds(60));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
 }
@@ -326,13 +327,13 @@ TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
 // decides whether it runs.
 TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
-  ASSERT_TRUE(self.ok());
+  ASSERT_OK(self);
   Process process(ExitWith, std::tuple{7});
   std::string token;
   std::vector<platform::NativeHandle> handles;
   absl::StatusOr<std::string> payload =
       internal::Bootstrap::SpawnPayload(process, "spawn", &token, &handles);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  ASSERT_OK(payload);
   const std::string key(32, 'a'), other_key(32, 'b');
   // The key, the header (platform/internal/wire.h: no sentinel, no parent
   // watch), the payload.
@@ -358,18 +359,18 @@ TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   // The control: with the key the bytes start with, the bootstrap runs.
   absl::StatusOr<platform::testing::CommandResult> result =
       run_with_marker(absl::StrCat("3:", key));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 7) << result->err;
 
   result = run_with_marker(absl::StrCat("3:", other_key));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err,
               HasSubstr("cannot bootstrap: the bootstrap does not come from "
                         "this process's parent"));
 
   result = run_with_marker("3");  // no key at all
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
 }
