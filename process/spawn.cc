@@ -63,13 +63,14 @@ Registry& GetRegistry() {
 
 std::string TargetKey(std::string_view signature, const char* written,
                       std::string_view where) {
-  // GCC: "... [with auto F = ns::task]"; Clang: "... [F = &ns::task]".
+  // GCC: "... [with auto F = ns::task]", "... [with T = ns::Pro]";
+  // Clang: "... [F = &ns::task]", "... [T = ns::Pro]".
   std::string_view name;
   if (const std::size_t open = signature.rfind('[');
       open != std::string_view::npos) {
-    if (const std::size_t equals = signature.find("F = ", open);
+    if (const std::size_t equals = signature.find(" = ", open);
         equals != std::string_view::npos) {
-      name = signature.substr(equals + 4);
+      name = signature.substr(equals + 3);
       name = name.substr(0, name.find_first_of("];"));
       if (!name.empty() && name.front() == '&') name.remove_prefix(1);
     }
