@@ -1,5 +1,7 @@
-// The seed's first program (创建并开启子进程的方式一): four processes from a function target.
+// The seed's first program (创建并开启子进程的方式一): four processes from a
+// function target.
 //
+// clang-format off
 //   def task(name):
 //     print('%s runing' % name)
 //     time.sleep(random.randint(1, 5))
@@ -9,9 +11,11 @@
 //     p1 = Process(target=task, args=('p1',))  # 必须加','号 (the comma is required)
 //     ... p1.start() ... p4.start()
 //     print("主")
+// clang-format on
 //
-// "主" ("main") is printed right after the four start() calls, usually before any child
-// finishes. The parent does not join: as in CPython, a normal exit joins the children first.
+// "主" ("main") is printed right after the four start() calls, usually before
+// any child finishes. The parent does not join: as in CPython, a normal exit
+// joins the children first.
 #include <iostream>
 #include <string>
 #include <tuple>
@@ -39,7 +43,8 @@ int main(int argc, char** argv) {
   // The seed's `if __name__ == '__main__':`, which Windows needs: a spawned
   // child (which parsed the same flags above) runs its target here and ends.
   procspec::Init(argc, argv);
-  // args is a tuple: std::tuple{"p1"} is Python's ('p1',). A bare "p1" does not compile.
+  // args is a tuple: std::tuple{"p1"} is Python's ('p1',). A bare "p1" does
+  // not compile.
   procspec::Process p1(task, std::tuple{"p1"});
   procspec::Process p2(task, std::tuple{"p2"});
   procspec::Process p3(task, std::tuple{"p3"});

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace {
 
@@ -25,7 +26,7 @@ std::vector<std::string> Lines(const std::string& text) {
 CommandResult RunProgram(const std::vector<std::string>& argv) {
   absl::StatusOr<CommandResult> result =
       RunCommand(argv, absl::Now() + absl::Seconds(60));
-  EXPECT_TRUE(result.ok()) << result.status();
+  EXPECT_OK(result);
   return result.ok() ? *result : CommandResult{};
 }
 

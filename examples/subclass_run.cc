@@ -1,5 +1,7 @@
-// The seed's second program (创建并开启子进程的方式二): a subclass of Process overrides run().
+// The seed's second program (创建并开启子进程的方式二): a subclass of Process
+// overrides run().
 //
+// clang-format off
 //   class Pro(Process):
 //     def __init__(self, name):
 //       super().__init__()
@@ -14,9 +16,11 @@
 //     p1.start()  # start会自动调用run (start calls run)
 //     ...
 //     print('主')
+// clang-format on
 //
-// The seed indents the `if __name__ == '__main__':` block inside the class body and prints
-// print(主) unquoted; both are slips (see the registry's errata). This is the intended program.
+// The seed indents the `if __name__ == '__main__':` block inside the class
+// body and prints print(主) unquoted; both are slips (see the registry's
+// errata). This is the intended program.
 #include <iostream>
 #include <string>
 #include <utility>
@@ -61,7 +65,8 @@ int main(int argc, char** argv) {
   Pro p4("p4");
 
   for (Pro* p : {&p1, &p2, &p3, &p4}) {
-    if (absl::Status status = p->start(); !status.ok()) {  // start calls run in the child
+    // start() calls run() in the child.
+    if (absl::Status status = p->start(); !status.ok()) {
       std::cerr << "start failed: " << status << "\n";
       return 1;
     }

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "platform/platform.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform {
 namespace {
@@ -45,7 +46,7 @@ TEST_P(ManifestTest, CapabilitiesAreKnownUniqueAndTruthful) {
     EXPECT_TRUE(seen.insert(name).second) << "listed twice: " << name;
   }
   absl::StatusOr<Backend*> backend = GetBackend(GetParam());
-  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_OK(backend);
   EXPECT_EQ(seen.count("fork") == 1, (*backend)->SupportsFork());
   EXPECT_EQ(seen.count("die_with_parent") == 1,
             (*backend)->SupportsDieWithParent());

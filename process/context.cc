@@ -48,8 +48,8 @@ const Context& DefaultContext() {
   return CanFork() ? ForkContext() : SpawnContext();
 }
 
-std::mutex
-    g_mu;  // Constant-initialized: std::mutex has a constexpr constructor.
+// Constant-initialized: std::mutex has a constexpr constructor.
+std::mutex g_mu;
 const Context* g_actual ABSL_GUARDED_BY(g_mu) = nullptr;
 
 // Where the backend cannot fork, "fork" and "forkserver" are unknown, as in

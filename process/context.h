@@ -1,6 +1,7 @@
 // Start methods and contexts: multiprocessing.set_start_method,
 // get_start_method, get_all_start_methods and get_context (CPython 3.11).
 //
+// clang-format off
 //   ```c++
 //   #include <tuple>
 //
@@ -21,6 +22,7 @@
 //     return 0;
 //   }
 //   ```
+// clang-format on
 //
 // "fork" (the default on POSIX and Linux, as CPython 3.11 on Linux), "spawn"
 // (a fresh run of the program; see spawn.h for what it can send) and

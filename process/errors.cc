@@ -136,8 +136,8 @@ bool IsOSError(const absl::Status& status) {
 }
 
 std::string PythonExceptionType(const absl::Status& status) {
-  auto type =
-      status.GetPayload(kExceptionTypeUrl);  // absl::optional here, not std::
+  // absl::optional here, not std::optional.
+  auto type = status.GetPayload(kExceptionTypeUrl);
   return type.has_value() ? std::string(*type) : std::string();
 }
 

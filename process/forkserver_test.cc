@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/process.h"
@@ -86,9 +87,9 @@ const Context* ForkServer() { return *get_context("forkserver"); }
 // Starts and joins `process`, returns its exit code.
 int StartAndJoin(Process& process) {
   absl::Status started = process.start();
-  EXPECT_TRUE(started.ok()) << started;
+  EXPECT_OK(started);
   if (!started.ok()) return -1000;
-  EXPECT_TRUE(process.join().ok());
+  EXPECT_OK(process.join());
   absl::StatusOr<std::optional<int>> code = process.exitcode();
   return code.ok() && code->has_value() ? **code : -1001;
 }
@@ -104,11 +105,11 @@ TEST(ForkServerStartMethodTest, IsListedAndSelectable) {
   std::vector<std::string> methods = get_all_start_methods();
   EXPECT_EQ(methods, (std::vector<std::string>{"fork", "spawn", "forkserver"}));
   EXPECT_EQ((*get_context("forkserver"))->get_start_method(), "forkserver");
-  ASSERT_TRUE(set_start_method("forkserver", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("forkserver", /*force=*/true));
   EXPECT_EQ(get_start_method(), "forkserver");
   Process p(ExitWith, std::tuple{6});  // the default context: forkserver
   EXPECT_EQ(StartAndJoin(p), 6);
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 TEST_P(ForkServerTest, RunsRegisteredTargetWithArgsAndKwargs) {
@@ -130,12 +131,12 @@ TEST_P(ForkServerTest, ExitCodesAreThoseOfFork) {
 
 TEST_P(ForkServerTest, UncaughtExceptionIsReportedOnStderr) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
-  ASSERT_TRUE(self.ok());
+  ASSERT_OK(self);
   absl::StatusOr<platform::testing::CommandResult> result =
       platform::testing::RunCommand(
           {*self, "--throw-under-forkserver", GetParam()},
           absl::Now() + absl::Seconds(60));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1) << result->err;
   EXPECT_THAT(result->err, HasSubstr("Process thrower:\n"));
   EXPECT_THAT(result->err, HasSubstr("runtime_error: boom"));
@@ -144,9 +145,9 @@ TEST_P(ForkServerTest, UncaughtExceptionIsReportedOnStderr) {
 TEST_P(ForkServerTest, SignalsJoinTimeoutIsAliveAndSentinel) {
   for (bool use_kill : {false, true}) {
     Process p(BlockUntilParentGone, {.context = ForkServer()});
-    ASSERT_TRUE(p.start().ok());
+    ASSERT_OK(p.start());
     EXPECT_TRUE(*p.is_alive());
-    ASSERT_TRUE(p.join(0.05).ok());
+    ASSERT_OK(p.join(0.05));
     EXPECT_EQ(*p.exitcode(), std::nullopt);
     EXPECT_TRUE(*p.is_alive());
     const Handle sentinel = *p.sentinel();
@@ -156,11 +157,11 @@ TEST_P(ForkServerTest, SignalsJoinTimeoutIsAliveAndSentinel) {
     EXPECT_EQ(*platform::testing::ParentOf(pid), *forkserver::server_pid());
     ASSERT_TRUE((use_kill ? p.kill() : p.terminate()).ok());
     EXPECT_EQ(*connection::wait({sentinel}), std::vector<Handle>{sentinel});
-    ASSERT_TRUE(p.join().ok());
+    ASSERT_OK(p.join());
     EXPECT_EQ(*p.exitcode(), use_kill ? -9 : -15);
     EXPECT_FALSE(*p.is_alive());
     // Nothing is sent once the status is known.
-    EXPECT_TRUE(p.terminate().ok());
+    EXPECT_OK(p.terminate());
     EXPECT_THAT(p.repr(), HasSubstr(use_kill ? "exitcode=-SIGKILL"
                                              : "exitcode=-SIGTERM"));
     EXPECT_EQ(*connection::wait({sentinel}, 0), std::vector<Handle>{sentinel});
@@ -196,10 +197,10 @@ TEST_P(ForkServerTest, GlobalsAreThoseOfTheServer) {
       ExitZeroIfPrologueRanIn,
       std::tuple{static_cast<std::int64_t>(platform::CurrentPid())},
       {.context = ForkServer()});
-  ASSERT_TRUE(prologue.start().ok());
+  ASSERT_OK(prologue.start());
   const bool forked_at_init =
       GetParam() == g_init_backend && forkserver::server_pid() == g_init_server;
-  ASSERT_TRUE(prologue.join().ok());
+  ASSERT_OK(prologue.join());
   EXPECT_EQ(**prologue.exitcode(), forked_at_init ? 0 : 3);
 }
 
@@ -217,12 +218,12 @@ TEST_P(ForkServerTest, UnsendableTargetFailsInTheParentAndStaysStartable) {
   EXPECT_EQ(*unregistered.pid(), std::nullopt);
 
   int captured = 3;
-  ASSERT_TRUE(set_start_method("forkserver", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("forkserver", /*force=*/true));
   Process later([captured] { Exit(captured); });
   EXPECT_EQ(PythonExceptionType(later.start()), "PicklingError");
-  ASSERT_TRUE(set_start_method("fork", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("fork", /*force=*/true));
   EXPECT_EQ(StartAndJoin(later), 3);
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 // The option reaches the server (a request flag); the child runs normally
@@ -238,7 +239,7 @@ TEST_P(ForkServerTest, NoDescriptorsOrZombiesAreLeft) {
   // The server runs before the snapshot (it lives as long as the program).
   Process first(ExitWith, std::tuple{0}, {.context = ForkServer()});
   ASSERT_EQ(StartAndJoin(first), 0);
-  ASSERT_TRUE(first.close().ok());
+  ASSERT_OK(first.close());
   absl::StatusOr<std::vector<platform::NativeHandle>> before =
       platform::testing::OpenDescriptors();
   absl::StatusOr<std::vector<platform::testing::ChildInfo>> children_before =
@@ -248,11 +249,11 @@ TEST_P(ForkServerTest, NoDescriptorsOrZombiesAreLeft) {
     Process exits(ExitWith, std::tuple{2}, {.context = ForkServer()});
     EXPECT_EQ(StartAndJoin(exits), 2);
     Process killed(BlockUntilParentGone, {.context = ForkServer()});
-    ASSERT_TRUE(killed.start().ok());
-    ASSERT_TRUE(killed.kill().ok());
-    ASSERT_TRUE(killed.join().ok());
-    ASSERT_TRUE(exits.close().ok());
-    ASSERT_TRUE(killed.close().ok());
+    ASSERT_OK(killed.start());
+    ASSERT_OK(killed.kill());
+    ASSERT_OK(killed.join());
+    ASSERT_OK(exits.close());
+    ASSERT_OK(killed.close());
   }
   absl::StatusOr<std::vector<platform::NativeHandle>> after =
       platform::testing::OpenDescriptors();
@@ -270,14 +271,14 @@ TEST_P(ForkServerTest, NoDescriptorsOrZombiesAreLeft) {
 
 TEST_P(ForkServerTest, ServerDeathReports255AndANewServerStarts) {
   Process orphan(BlockUntilParentGone, {.context = ForkServer()});
-  ASSERT_TRUE(orphan.start().ok());
+  ASSERT_OK(orphan.start());
   const std::optional<Pid> server = forkserver::server_pid();
   ASSERT_TRUE(server.has_value());
   const Pid orphan_pid = **orphan.pid();
   ASSERT_TRUE(platform::testing::SignalPid(
                   *server, platform::testing::KillSignalNumber())
                   .ok());
-  ASSERT_TRUE(orphan.join().ok());
+  ASSERT_OK(orphan.join());
   EXPECT_EQ(**orphan.exitcode(), 255);
   // The orphan still runs (CPython leaves it too); end it. Once the server is
   // a zombie, the orphan has been re-parented (to this subreaper).
@@ -287,7 +288,7 @@ TEST_P(ForkServerTest, ServerDeathReports255AndANewServerStarts) {
                   .ok());
   absl::StatusOr<platform::ExitStatus> reaped =
       platform::testing::ReapPid(orphan_pid);
-  ASSERT_TRUE(reaped.ok()) << reaped.status();
+  ASSERT_OK(reaped);
 
   Process next(ExitWith, std::tuple{4}, {.context = ForkServer()});
   EXPECT_EQ(StartAndJoin(next), 4);

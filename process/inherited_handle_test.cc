@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/process.h"
@@ -120,12 +121,12 @@ class InheritedHandleTest : public ::testing::TestWithParam<Param> {
 
 TEST_P(InheritedHandleTest, TheChildWritesThroughItsCopy) {
   absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   const platform::NativeHandle parent_number = pipe->write.get();
   Process p(WriteNumberAndText,
             std::tuple{InheritedHandle(pipe->write.get()), "hello"},
             {.context = context_});
-  ASSERT_TRUE(p.start().ok());
+  ASSERT_OK(p.start());
   pipe->write.reset();
   const std::string got = ReadAll(pipe->read.get());
   EXPECT_EQ(JoinExitcode(p), 0);
@@ -149,7 +150,7 @@ TEST_P(InheritedHandleTest, CopiesAreCloseOnExecAndNothingElseLeaks) {
             std::tuple{InheritedHandle(out->write.get()),
                        InheritedHandle(release->read.get())},
             {.context = context_});
-  ASSERT_TRUE(p.start().ok());
+  ASSERT_OK(p.start());
   out->write.reset();
   release->read.reset();
   EXPECT_EQ(platform::ReadSome(out->read.get(), 1).value_or(""), "R");
@@ -160,7 +161,7 @@ TEST_P(InheritedHandleTest, CopiesAreCloseOnExecAndNothingElseLeaks) {
     secret->write.reset();
     absl::StatusOr<std::vector<std::size_t>> ready = platform::WaitReadable(
         {secret->read.get()}, absl::Now() + absl::Seconds(30));
-    ASSERT_TRUE(ready.ok());
+    ASSERT_OK(ready);
     EXPECT_EQ(ready->size(), 1u) << "the child holds a descriptor not passed";
     EXPECT_EQ(platform::ReadSome(secret->read.get(), 1).value_or("x"), "");
   }
@@ -171,11 +172,11 @@ TEST_P(InheritedHandleTest, CopiesAreCloseOnExecAndNothingElseLeaks) {
 
 TEST_P(InheritedHandleTest, SameHandleTwiceAndInvalidHandle) {
   absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
-  ASSERT_TRUE(pipe.ok());
+  ASSERT_OK(pipe);
   InheritedHandle write(pipe->write.get());
   Process p(CheckSameAndInvalid, std::tuple{write, write, InheritedHandle()},
             {.context = context_});
-  ASSERT_TRUE(p.start().ok());
+  ASSERT_OK(p.start());
   pipe->write.reset();
   EXPECT_EQ(ReadAll(pipe->read.get()), "ok");
   EXPECT_EQ(JoinExitcode(p), 0);
@@ -183,9 +184,9 @@ TEST_P(InheritedHandleTest, SameHandleTwiceAndInvalidHandle) {
 
 TEST_P(InheritedHandleTest, RegisteredClassStateCarriesAHandle) {
   absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
-  ASSERT_TRUE(pipe.ok());
+  ASSERT_OK(pipe);
   Reporter p(InheritedHandle(pipe->write.get()), "from the class");
-  ASSERT_TRUE(p.start().ok());
+  ASSERT_OK(p.start());
   pipe->write.reset();
   EXPECT_EQ(ReadAll(pipe->read.get()), "from the class");
   EXPECT_EQ(JoinExitcode(p), 0);
@@ -214,7 +215,7 @@ TEST(InheritedHandleSerialization, TooManyHandlesAreAPicklingError) {
   std::vector<InheritedHandle> handles;
   while (handles.size() <= kMaxInheritedHandles) {
     absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
-    ASSERT_TRUE(pipe.ok());
+    ASSERT_OK(pipe);
     handles.emplace_back(pipe->read.get());
     handles.emplace_back(pipe->write.get());
     pipes.push_back(*std::move(pipe));
@@ -228,7 +229,7 @@ TEST(InheritedHandleSerialization, TooManyHandlesAreAPicklingError) {
   handles.resize(2);
   Process q(TakeHandles, std::tuple{handles},
             {.context = *get_context("spawn")});
-  ASSERT_TRUE(q.start().ok());
+  ASSERT_OK(q.start());
   EXPECT_EQ(JoinExitcode(q), 0);
 }
 

@@ -1,5 +1,6 @@
 // procspec::Process: Python's multiprocessing.Process (CPython 3.11) in C++.
 //
+// clang-format off
 //   ```c++
 //   #include <string>
 //   #include <tuple>
@@ -20,6 +21,7 @@
 //     return p.exitcode().value().value_or(-1);
 //   }
 //   ```
+// clang-format on
 //
 // The public names are CPython's (start, join, is_alive, exitcode, ...) so that
 // the specification reads like the tutorial (docs/seed/). Errors are

@@ -294,8 +294,8 @@ class Core {
   Feeder& LocalFeeder() {
     const platform::Pid pid = platform::CurrentPid();
     if (feeder_ != nullptr && feeder_pid_ == pid) return *feeder_;
-    if (feeder_ != nullptr)
-      new std::shared_ptr<Feeder>(std::move(feeder_));  // See ~Core.
+    // Inherited through fork(): its thread is not here; leave it (see ~Core).
+    if (feeder_ != nullptr) new std::shared_ptr<Feeder>(std::move(feeder_));
     feeder_ = std::make_shared<Feeder>();
     feeder_pid_ = pid;
     return *feeder_;

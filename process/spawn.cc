@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <typeindex>
 #include <typeinfo>
 #include <utility>
@@ -59,6 +60,29 @@ Registry& GetRegistry() {
 }
 
 }  // namespace
+
+std::string TargetKey(std::string_view signature, const char* written,
+                      std::string_view where) {
+  // GCC: "... [with auto F = ns::task]", "... [with T = ns::Pro]";
+  // Clang: "... [F = &ns::task]", "... [T = ns::Pro]".
+  std::string_view name;
+  if (const std::size_t open = signature.rfind('[');
+      open != std::string_view::npos) {
+    if (const std::size_t equals = signature.find(" = ", open);
+        equals != std::string_view::npos) {
+      name = signature.substr(equals + 3);
+      name = name.substr(0, name.find_first_of("];"));
+      if (!name.empty() && name.front() == '&') name.remove_prefix(1);
+    }
+  }
+  if (name.empty()) return written;
+  if (name.find("anonymous") == std::string_view::npos)
+    return std::string(name);
+  std::string key(name);
+  key += '@';
+  key += where.substr(0, where.rfind(':'));
+  return key;
+}
 
 void RegisterTarget(ErasedFunction function, const char* name,
                     const char* where, Invoker invoker) {

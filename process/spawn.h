@@ -7,6 +7,7 @@
 // procspec::Init at the top of main() is the analogue of
 // `if __name__ == '__main__':`:
 //
+// clang-format off
 //   ```c++
 //   #include <string>
 //   #include <tuple>
@@ -39,6 +40,7 @@
 //     return 0;
 //   }
 //   ```
+// clang-format on
 //
 // The args are converted to the target's decayed parameter types when the
 // Process is constructed (std::tuple{"p1"} for a std::string parameter sends a
@@ -70,6 +72,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
@@ -127,13 +130,23 @@ namespace spawn_internal {
 using ErasedFunction = void (*)();
 using Invoker = void (*)(const std::string& args, const Kwargs& kwargs);
 
-// Targets and classes are keyed by the name written in the macro, which the
-// child looks up. Two different functions (or classes) registered under one
-// name, e.g. in two namespaces, would make the child run the wrong one: the
-// name is then ambiguous, and neither can be sent (`RegistrationConflict`).
-// `where` is the registering macro's file:line.
+// A target or class is keyed by its qualified name as the compiler spells it
+// (`TargetKey`), which the child, the same program, looks up. Two different
+// functions (or classes) registered
+// under one key would make the child run the wrong one: the key is then
+// ambiguous, and neither can be sent (`TargetConflict`). `where` is the
+// registering macro's file:line.
 void RegisterTarget(ErasedFunction function, const char* name,
                     const char* where, Invoker invoker);
+// The key of the function (or class) a `signature` names: the compiler's
+// spelling of its qualified name ("ns::task"), read from the signature of
+// `SignatureNaming<F>` ("... [with auto F = ns::task]") or
+// `TypeSignatureNaming<C>`, and for one with internal linkage
+// ("{anonymous}::task", the same in every file) also the registering file
+// ("{anonymous}::task@dir/file.cc"). `written` (the macro's argument) where
+// the signature does not name it.
+std::string TargetKey(std::string_view signature, const char* written,
+                      std::string_view where);
 // The registered name of `function`, or nullptr.
 const std::string* FindTargetName(ErasedFunction function);
 // The invoker registered as `name`, or nullptr (also for an ambiguous name).
@@ -267,6 +280,26 @@ void Invoke(const std::string& payload, const Kwargs& kwargs) {
   InvokeWith<F>(args, kwargs, std::make_index_sequence<Traits::kSentCount>());
 }
 
+// A signature that names F (GCC, Clang and MinGW spell it out; "" elsewhere).
+template <auto F>
+std::string_view SignatureNaming() {
+#if defined(__GNUC__) || defined(__clang__)
+  return __PRETTY_FUNCTION__;
+#else
+  return "";
+#endif
+}
+
+// A signature that names the type T, likewise.
+template <typename T>
+std::string_view TypeSignatureNaming() {
+#if defined(__GNUC__) || defined(__clang__)
+  return __PRETTY_FUNCTION__;
+#else
+  return "";
+#endif
+}
+
 template <auto F>
 bool RegisterTargetFunction(const char* name, const char* where) {
   using Traits = FunctionTraits<decltype(F)>;
@@ -277,7 +310,9 @@ bool RegisterTargetFunction(const char* name, const char* where) {
           std::tuple_size_v<typename Traits::Sent>,
       "PROCSPEC_TARGET: every parameter (after decay) must be serializable "
       "with cereal");
-  RegisterTarget(reinterpret_cast<ErasedFunction>(F), name, where, &Invoke<F>);
+  const std::string key = TargetKey(SignatureNaming<F>(), name, where);
+  RegisterTarget(reinterpret_cast<ErasedFunction>(F), key.c_str(), where,
+                 &Invoke<F>);
   return true;
 }
 
@@ -296,7 +331,7 @@ bool RegisterProcessClass(const char* name, const char* where) {
   RegisterClass(
       typeid(C),
       ClassEntry{
-          name,
+          TargetKey(TypeSignatureNaming<C>(), name, where),
           []() -> std::unique_ptr<Process> { return std::make_unique<C>(); },
           [](Process& process) { return Save(static_cast<C&>(process)); },
           [](Process& process, const std::string& data) {
@@ -372,17 +407,18 @@ inline constexpr bool kSpawnable = [] {
 #define PROCSPEC_SPAWN_STRING(x) PROCSPEC_SPAWN_STRING_(x)
 #define PROCSPEC_SPAWN_WHERE __FILE__ ":" PROCSPEC_SPAWN_STRING(__LINE__)
 
-// Registers the free function `function` as a spawn target named #function.
-// At namespace scope, after the function's declaration. The name must be
-// unique in the program: two functions registered under one name (say, in two
-// namespaces) can be sent by neither, and start() says where both are.
+// Registers the free function `function` as a spawn target. At namespace
+// scope, after the function's declaration. The child finds it by its qualified
+// name (and, for one with internal linkage, the registering file), so two
+// functions with one bare name in two namespaces or two files are two targets.
 #define PROCSPEC_TARGET(function)                                    \
   [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT(          \
       procspec_target_registered_, __COUNTER__) =                    \
       ::procspec::spawn_internal::RegisterTargetFunction<&function>( \
           #function, PROCSPEC_SPAWN_WHERE)
 
-// Registers the Process subclass `Class` for the spawn start method.
+// Registers the Process subclass `Class` for the spawn start method. The child
+// finds it by its qualified name, as a target.
 #define PROCSPEC_PROCESS_CLASS(Class)                          \
   [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT(    \
       procspec_class_registered_, __COUNTER__) =               \

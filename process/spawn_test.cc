@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/internal/bootstrap.h"
@@ -106,16 +107,49 @@ class UnregisteredPro : public Process {
   void run() override {}
 };
 
-// Two different functions registered under one name, as two namespaces
-// allow: the child could not tell them apart.
+// Two functions with one bare name in two namespaces: two targets, keyed by
+// their qualified names.
 namespace first {
 void SameName(int code) { Exit(code); }
 PROCSPEC_TARGET(SameName);
+
+class SameNamePro : public Process {
+ public:
+  SameNamePro() : Process(Options{.context = *get_context("spawn")}) {}
+  void run() override { Exit(20); }
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+PROCSPEC_PROCESS_CLASS(SameNamePro);
 }  // namespace first
 namespace second {
 void SameName(int code) { Exit(code + 1); }
 PROCSPEC_TARGET(SameName);
+
+class SameNamePro : public Process {
+ public:
+  SameNamePro() : Process(Options{.context = *get_context("spawn")}) {}
+  void run() override { Exit(21); }
+  template <class Archive>
+  void serialize(Archive&) {}
+};
+PROCSPEC_PROCESS_CLASS(SameNamePro);
 }  // namespace second
+
+// Two different functions registered under one key, as a compiler that does
+// not spell qualified names would leave them: the child could not tell them
+// apart.
+void ClashFirst(int code) { Exit(code); }
+void ClashSecond(int code) { Exit(code + 1); }
+[[maybe_unused]] const bool kClashRegistered = [] {
+  spawn_internal::RegisterTarget(
+      reinterpret_cast<spawn_internal::ErasedFunction>(&ClashFirst), "Clash",
+      "first.cc:1", &spawn_internal::Invoke<&ClashFirst>);
+  spawn_internal::RegisterTarget(
+      reinterpret_cast<spawn_internal::ErasedFunction>(&ClashSecond), "Clash",
+      "second.cc:2", &spawn_internal::Invoke<&ClashSecond>);
+  return true;
+}();
 
 const Context* Spawn() { return *get_context("spawn"); }
 const Context* Fork() { return *get_context("fork"); }
@@ -129,9 +163,9 @@ class SpawnTest : public ::testing::TestWithParam<std::string> {
   // Starts and joins `process`, returns its exit code.
   static int Run(Process& process) {
     absl::Status started = process.start();
-    EXPECT_TRUE(started.ok()) << started;
+    EXPECT_OK(started);
     if (!started.ok()) return -1000;
-    EXPECT_TRUE(process.join().ok());
+    EXPECT_OK(process.join());
     absl::StatusOr<std::optional<int>> code = process.exitcode();
     return code.ok() && code->has_value() ? **code : -1001;
   }
@@ -145,18 +179,18 @@ TEST(StartMethodTest, SelectionFollowsCPython) {
   EXPECT_EQ(PythonExceptionType(bad.status()), "ValueError");
   EXPECT_EQ((*get_context("spawn"))->get_start_method(), "spawn");
 
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
   EXPECT_EQ(get_start_method(/*allow_none=*/true), std::nullopt);
   EXPECT_EQ(get_start_method(), "fork");  // the default, now fixed
   absl::Status again = set_start_method("spawn");
   EXPECT_EQ(again.message(), "context has already been set");
   EXPECT_EQ(PythonExceptionType(again), "RuntimeError");
-  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("spawn", /*force=*/true));
   EXPECT_EQ(get_start_method(), "spawn");
   EXPECT_EQ((*get_context())->get_start_method(), "spawn");
   EXPECT_EQ(set_start_method("xyz", true).message(),
             "cannot find context for 'xyz'");
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 TEST_P(SpawnTest, RunsRegisteredTargetWithConvertedArgsAndKwargs) {
@@ -223,7 +257,7 @@ TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
   std::vector<std::int64_t> inheritable;
   absl::StatusOr<std::vector<platform::NativeHandle>> open =
       platform::testing::OpenDescriptors();
-  ASSERT_TRUE(open.ok());
+  ASSERT_OK(open);
   for (platform::NativeHandle fd : *open) {
     absl::StatusOr<bool> cloexec = platform::testing::IsCloseOnExec(fd);
     if (cloexec.ok() && !*cloexec) inheritable.push_back(fd);
@@ -231,10 +265,10 @@ TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
   Process p(CheckNoInheritedDescriptors, std::tuple{inheritable},
             {.context = Spawn()});
   EXPECT_EQ(Run(p), 0);
-  ASSERT_TRUE(p.close().ok());
+  ASSERT_OK(p.close());
   absl::StatusOr<std::vector<platform::NativeHandle>> after =
       platform::testing::OpenDescriptors();
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_EQ(*after, *open);  // nothing leaked in the parent either
 }
 
@@ -265,12 +299,12 @@ TEST_P(SpawnTest, UnsendableTargetFailsInTheParentAndStaysStartable) {
 
   // The same object starts once the default context is fork (CPython: once
   // the target is fixed).
-  ASSERT_TRUE(set_start_method("spawn", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("spawn", /*force=*/true));
   Process later([captured] { Exit(captured); });
   EXPECT_EQ(PythonExceptionType(later.start()), "PicklingError");
-  ASSERT_TRUE(set_start_method("fork", /*force=*/true).ok());
+  ASSERT_OK(set_start_method("fork", /*force=*/true));
   EXPECT_EQ(Run(later), 3);
-  ASSERT_TRUE(set_start_method(std::nullopt, /*force=*/true).ok());
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
 }
 
 TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
@@ -284,7 +318,7 @@ TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
     options.payload = payload;
     absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
         platform::CurrentBackend().Spawn(options);
-    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_OK(child);
     absl::StatusOr<std::optional<platform::ExitStatus>> status =
         (*child)->Wait(absl::InfiniteFuture());
     ASSERT_TRUE(status.ok() && status->has_value());
@@ -294,13 +328,13 @@ TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
 
 TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
-  ASSERT_TRUE(self.ok());
+  ASSERT_OK(self);
   absl::StatusOr<platform::testing::CommandResult> result =
       platform::testing::RunCommand(
           {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
            *self},
           absl::Now() + absl::Seconds(60));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
 }
@@ -311,13 +345,13 @@ TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
 // decides whether it runs.
 TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
-  ASSERT_TRUE(self.ok());
+  ASSERT_OK(self);
   Process process(ExitWith, std::tuple{7});
   std::string token;
   std::vector<platform::NativeHandle> handles;
   absl::StatusOr<std::string> payload =
       internal::Bootstrap::SpawnPayload(process, "spawn", &token, &handles);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  ASSERT_OK(payload);
   const std::string key(32, 'a'), other_key(32, 'b');
   // The key, the header (platform/internal/wire.h: no sentinel, no parent
   // watch), the payload.
@@ -343,40 +377,91 @@ TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
   // The control: with the key the bytes start with, the bootstrap runs.
   absl::StatusOr<platform::testing::CommandResult> result =
       run_with_marker(absl::StrCat("3:", key));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 7) << result->err;
 
   result = run_with_marker(absl::StrCat("3:", other_key));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err,
               HasSubstr("cannot bootstrap: the bootstrap does not come from "
                         "this process's parent"));
 
   result = run_with_marker("3");  // no key at all
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
 }
 
-// A name registered for two functions is an error at start() that says where
+// Same-named functions in two namespaces are two targets: the child runs the
+// one it was given.
+TEST_P(SpawnTest, SameNameInTwoNamespacesRunsEachOwnFunction) {
+  Process spawned_first(first::SameName, std::tuple{5}, {.context = Spawn()});
+  EXPECT_EQ(Run(spawned_first), 5);
+  Process spawned_second(second::SameName, std::tuple{5}, {.context = Spawn()});
+  EXPECT_EQ(Run(spawned_second), 6);
+}
+
+// Likewise for Process subclasses.
+TEST_P(SpawnTest, SameClassNameInTwoNamespacesRunsEachOwnClass) {
+  first::SameNamePro first;
+  EXPECT_EQ(Run(first), 20);
+  second::SameNamePro second;
+  EXPECT_EQ(Run(second), 21);
+}
+
+// A key registered for two functions is an error at start() that says where
 // both are, never the wrong function running in the child; fork needs no
 // registration and runs each.
-TEST_P(SpawnTest, TwoTargetsUnderOneNameAreAnErrorNotTheWrongFunction) {
-  for (auto* target : {&first::SameName, &second::SameName}) {
+TEST_P(SpawnTest, TwoTargetsUnderOneKeyAreAnErrorNotTheWrongFunction) {
+  for (auto* target : {&ClashFirst, &ClashSecond}) {
     Process p(target, std::tuple{5}, {.context = Spawn()});
     absl::Status started = p.start();
     EXPECT_EQ(PythonExceptionType(started), "PicklingError") << started;
     EXPECT_THAT(started.message(),
                 HasSubstr("2 different PROCSPEC_TARGET registrations use the "
-                          "name 'SameName' (process/spawn_test.cc:"))
+                          "name 'Clash' (first.cc:1, second.cc:2)"))
         << started;
     EXPECT_THAT(p.repr(), HasSubstr(" initial"));
   }
-  Process forked_first(first::SameName, std::tuple{5}, {.context = Fork()});
+  Process forked_first(ClashFirst, std::tuple{5}, {.context = Fork()});
   EXPECT_EQ(Run(forked_first), 5);
-  Process forked_second(second::SameName, std::tuple{5}, {.context = Fork()});
+  Process forked_second(ClashSecond, std::tuple{5}, {.context = Fork()});
   EXPECT_EQ(Run(forked_second), 6);
+}
+
+TEST(TargetKey, IsTheQualifiedNameTheCompilerSpells) {
+  EXPECT_EQ(spawn_internal::TargetKey(
+                "std::string_view f() [with auto F = ns::task; "
+                "std::string_view = std::basic_string_view<char>]",
+                "task", "dir/file.cc:12"),
+            "ns::task");
+  EXPECT_EQ(spawn_internal::TargetKey("std::string_view f() [F = &ns::task]",
+                                      "task", "dir/file.cc:12"),
+            "ns::task");
+}
+
+TEST(TargetKey, NamesAClassLikewise) {
+  EXPECT_EQ(spawn_internal::TargetKey("f() [with T = ns::Pro]", "Pro",
+                                      "dir/file.cc:12"),
+            "ns::Pro");
+  EXPECT_EQ(
+      spawn_internal::TargetKey("f() [T = ns::Pro]", "Pro", "dir/file.cc:12"),
+      "ns::Pro");
+}
+
+TEST(TargetKey, AddsTheFileForInternalLinkage) {
+  EXPECT_EQ(spawn_internal::TargetKey("f() [with auto F = {anonymous}::task]",
+                                      "task", "dir/file.cc:12"),
+            "{anonymous}::task@dir/file.cc");
+  EXPECT_EQ(
+      spawn_internal::TargetKey("f() [F = &ns::(anonymous namespace)::task]",
+                                "task", "dir/file.cc:12"),
+      "ns::(anonymous namespace)::task@dir/file.cc");
+}
+
+TEST(TargetKey, IsTheWrittenNameWhereTheSignatureSaysNothing) {
+  EXPECT_EQ(spawn_internal::TargetKey("", "task", "dir/file.cc:12"), "task");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, SpawnTest,

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "platform/testing/status_matchers.h"
 #include "process/errors.h"
 
 namespace procspec {
@@ -27,7 +28,7 @@ namespace {
 
 TEST(SynchronizeTest, LockBlocksAnotherThreadUntilReleased) {
   absl::StatusOr<Lock> lock = Lock::Create();
-  ASSERT_TRUE(lock.ok()) << lock.status();
+  ASSERT_OK(lock);
   ASSERT_TRUE(lock->acquire());
   std::atomic<bool> acquired{false};
   std::thread other([&] {
@@ -36,7 +37,7 @@ TEST(SynchronizeTest, LockBlocksAnotherThreadUntilReleased) {
   });
   // The other thread cannot have it while this one holds it.
   EXPECT_FALSE(acquired.load());
-  ASSERT_TRUE(lock->release().ok());
+  ASSERT_OK(lock->release());
   other.join();
   EXPECT_TRUE(acquired.load());
 }
@@ -70,10 +71,10 @@ TEST(SynchronizeTest, AChildForkedOutsideProcessOwnsNothingItsParentHeld) {
         if (platform::ForkGeneration() == generation) code |= 16;
         return code;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   absl::StatusOr<std::optional<platform::ExitStatus>> status =
       (*child)->Wait(absl::InfiniteFuture());
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (platform::ExitStatus{.signaled = false, .value = 0}))
       << "1: the child could release its parent's RLock; 2, 4: the child's "
          "reprs said it held them; 8: the child acquired the parent's RLock; "
@@ -82,27 +83,27 @@ TEST(SynchronizeTest, AChildForkedOutsideProcessOwnsNothingItsParentHeld) {
   EXPECT_EQ(platform::ForkGeneration(), generation);
   EXPECT_EQ(rlock->repr(), parent_rlock);
   EXPECT_EQ(lock->repr(), parent_lock);
-  EXPECT_TRUE(rlock->release().ok());
-  EXPECT_TRUE(rlock->release().ok());
+  EXPECT_OK(rlock->release());
+  EXPECT_OK(rlock->release());
   EXPECT_FALSE(rlock->release().ok());
-  EXPECT_TRUE(lock->release().ok());
+  EXPECT_OK(lock->release());
 }
 
 TEST(SynchronizeTest, CopiesAreTheSameObject) {
   absl::StatusOr<RLock> lock = RLock::Create();
-  ASSERT_TRUE(lock.ok());
+  ASSERT_OK(lock);
   RLock copy = *lock;
   EXPECT_TRUE(copy == *lock);
   ASSERT_TRUE(lock->acquire());
   EXPECT_TRUE(copy.release().ok()) << "the copy shares the owner's count";
   absl::StatusOr<RLock> other = RLock::Create();
-  ASSERT_TRUE(other.ok());
+  ASSERT_OK(other);
   EXPECT_FALSE(*other == *lock);
 }
 
 TEST(SynchronizeTest, ConditionNotifyWakesAnotherThread) {
   absl::StatusOr<Condition> cond = Condition::Create();
-  ASSERT_TRUE(cond.ok());
+  ASSERT_OK(cond);
   bool ready = false;
   std::thread waiter([&] {
     std::scoped_lock hold(*cond);
@@ -112,14 +113,14 @@ TEST(SynchronizeTest, ConditionNotifyWakesAnotherThread) {
   {
     std::scoped_lock hold(*cond);
     ready = true;
-    EXPECT_TRUE(cond->notify_all().ok());
+    EXPECT_OK(cond->notify_all());
   }
   waiter.join();
 }
 
 TEST(SynchronizeTest, EventSetWakesAnotherThread) {
   absl::StatusOr<Event> event = Event::Create();
-  ASSERT_TRUE(event.ok());
+  ASSERT_OK(event);
   bool set = false;
   std::thread waiter([&] { set = event->wait(30); });
   event->set();
@@ -155,36 +156,36 @@ TEST(SynchronizeTest, EmptyHandlesFailCleanly) {
 // argument. An empty one carries nothing and can be.
 TEST(SynchronizeTest, SerializingOutsideAProcessArgumentThrows) {
   absl::StatusOr<Lock> lock = Lock::Create();
-  ASSERT_TRUE(lock.ok());
+  ASSERT_OK(lock);
   std::ostringstream out;
   cereal::BinaryOutputArchive archive(out);
   EXPECT_THROW(archive(*lock), std::runtime_error);
   absl::StatusOr<RobustLock> robust = RobustLock::Create();
-  ASSERT_TRUE(robust.ok());
+  ASSERT_OK(robust);
   EXPECT_THROW(archive(*robust), std::runtime_error);
   EXPECT_NO_THROW(archive(Lock()));
 }
 
 TEST(SynchronizeTest, RobustLockBetweenThreads) {
   absl::StatusOr<RobustLock> lock = RobustLock::Create();
-  ASSERT_TRUE(lock.ok());
+  ASSERT_OK(lock);
   absl::StatusOr<RobustLock::AcquireResult> mine = lock->acquire();
-  ASSERT_TRUE(mine.ok());
+  ASSERT_OK(mine);
   EXPECT_EQ(*mine, RobustLock::AcquireResult::kAcquired);
   absl::StatusOr<RobustLock::AcquireResult> other;
   std::thread([&] { other = lock->acquire(false); }).join();
-  ASSERT_TRUE(other.ok());
+  ASSERT_OK(other);
   EXPECT_EQ(*other, RobustLock::AcquireResult::kNotAcquired);
-  EXPECT_TRUE(lock->release().ok());
+  EXPECT_OK(lock->release());
   // A copy is the same lock, even once the original handle is gone.
   RobustLock copy = *lock;
   lock = absl::StatusOr<RobustLock>();
-  ASSERT_TRUE(copy.acquire().ok());
+  ASSERT_OK(copy.acquire());
   absl::StatusOr<RobustLock::AcquireResult> again;
   std::thread([&] { again = copy.acquire(false); }).join();
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_EQ(*again, RobustLock::AcquireResult::kNotAcquired);
-  EXPECT_TRUE(copy.release().ok());
+  EXPECT_OK(copy.release());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -43,7 +44,7 @@ TEST(HarnessProbe, DISABLED_NoPython3) {
 
 TEST(LeakProbe, DISABLED_LeaksDescriptor) {
   absl::StatusOr<platform::PipeEnds> pipe = platform::MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   pipe->read.release();  // the leak under test; the write end is closed
 }
 
@@ -53,10 +54,10 @@ TEST(LeakProbe, DISABLED_LeaksZombie) {
   // slightly before the child becomes a zombie, so the leak could be seen while
   // it is still running.)
   absl::StatusOr<platform::Backend*> backend = platform::GetBackend("linux");
-  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_OK(backend);
   absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
       (*backend)->Fork({}, [](platform::ChildContext&) { return 0; });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   // Nothing reaps the child, so it stays a zombie after the test.
   const platform::NativeHandle sentinel = (*child)->sentinel();
   absl::StatusOr<std::vector<std::size_t>> ready =
@@ -67,7 +68,7 @@ TEST(LeakProbe, DISABLED_LeaksZombie) {
 
 TEST(LeakProbe, DISABLED_LeaksRunningChild) {
   absl::StatusOr<Handshake> handshake = Handshake::Create();
-  ASSERT_TRUE(handshake.ok()) << handshake.status();
+  ASSERT_OK(handshake);
   absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
       platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
         if (!handshake->SignalReady().ok()) return 1;
@@ -76,8 +77,8 @@ TEST(LeakProbe, DISABLED_LeaksRunningChild) {
         if (own.ok()) (void)platform::ReadSome(own->read.get(), 1);
         return 2;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_TRUE(handshake->WaitReady().ok());
+  ASSERT_OK(child);
+  ASSERT_OK(handshake->WaitReady());
 }
 
 // Never returns on its own, like an untimed lock a foreign kernel breaks: only
@@ -85,13 +86,13 @@ TEST(LeakProbe, DISABLED_LeaksRunningChild) {
 // a child that blocks the same way, which the supervisor must kill too.
 TEST(HangProbe, DISABLED_NeverReturns) {
   absl::StatusOr<platform::PipeEnds> own = platform::MakePipe();
-  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_OK(own);
   absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
       platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
         (void)platform::ReadSome(own->read.get(), 1);
         return 2;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   (void)platform::ReadSome(own->read.get(), 1);
   ADD_FAILURE() << "read a byte nobody wrote";
 }

@@ -22,6 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -117,10 +118,10 @@ TEST_F(ProbeFixture, PlainTestSharesTheFixture) { EXPECT_EQ(value_, 42); }
 TEST(ClauseTest, ListClausesPrintsCitationsWithoutRunningTests) {
   absl::StatusOr<std::vector<std::string>> argv =
       SelfCommand({"--list_clauses"});
-  ASSERT_TRUE(argv.ok()) << argv.status();
+  ASSERT_OK(argv);
   absl::StatusOr<platform::testing::CommandResult> result =
       platform::testing::RunCommand(*argv);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 0) << result->err;
   EXPECT_THAT(result->out, Not(HasSubstr("[ RUN")));
   absl::StatusOr<std::vector<TestCitation>> citations =
@@ -223,10 +224,10 @@ TEST(LeakCheckTest, KillsAndReapsALeakedRunningChild) {
 TEST(ChildEntryTest, ReExecutedBinaryRunsTheNamedEntry) {
   absl::StatusOr<std::vector<std::string>> argv =
       ChildCommand("echo_args", {"a", "b c"});
-  ASSERT_TRUE(argv.ok()) << argv.status();
+  ASSERT_OK(argv);
   absl::StatusOr<platform::testing::CommandResult> result =
       platform::testing::RunCommand(*argv);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 7) << result->err;
   EXPECT_EQ(result->out, "posix|a b c\n");
 }
@@ -261,22 +262,22 @@ int RunWithHandshake(Handshake& handshake,
 
 TEST(HandshakeTest, ParentWaitsForReadyThenReleases) {
   absl::StatusOr<Handshake> handshake = Handshake::Create();
-  ASSERT_TRUE(handshake.ok()) << handshake.status();
+  ASSERT_OK(handshake);
   int exitcode = RunWithHandshake(
       *handshake,
       [](Handshake& h) {
         return h.SignalReady().ok() && h.WaitForRelease().ok() ? 0 : 1;
       },
       [](Handshake& h) {
-        EXPECT_TRUE(h.WaitReady().ok());
-        EXPECT_TRUE(h.Release().ok());
+        EXPECT_OK(h.WaitReady());
+        EXPECT_OK(h.Release());
       });
   EXPECT_EQ(exitcode, 0);
 }
 
 TEST(HandshakeTest, ChildDyingBeforeReadyIsSeenAtOnce) {
   absl::StatusOr<Handshake> handshake = Handshake::Create();
-  ASSERT_TRUE(handshake.ok()) << handshake.status();
+  ASSERT_OK(handshake);
   int exitcode = RunWithHandshake(
       *handshake, [](Handshake&) { return 3; },
       [](Handshake& h) {
@@ -298,7 +299,7 @@ TEST(HandshakeTest, ChildIsFreedWhenTheParentGivesUp) {
         return h.WaitForRelease().code() == absl::StatusCode::kAborted ? 5 : 6;
       },
       [&](Handshake& h) {
-        EXPECT_TRUE(h.WaitReady().ok());
+        EXPECT_OK(h.WaitReady());
         handshake.reset();  // closes the release pipe without releasing
       });
   EXPECT_EQ(exitcode, 5);
@@ -331,13 +332,13 @@ TEST(Supervisor, HangingTestTimesOutAndTheRunGoesOn) {
                    "--gtest_filter=HangProbe.*:HarnessProbe.DISABLED_Supported",
                    absl::StrCat("--test_deadline=", kDeadlineSeconds),
                    absl::StrCat("--results_file=", results_path)});
-  ASSERT_TRUE(argv.ok()) << argv.status();
+  ASSERT_OK(argv);
   const absl::Time start = absl::Now();
   absl::StatusOr<platform::testing::CommandResult> ran =
       platform::testing::RunCommand(
           *argv, absl::Now() + ScaledTimeout(absl::Seconds(60)));
   const absl::Duration took = absl::Now() - start;
-  ASSERT_TRUE(ran.ok()) << ran.status();
+  ASSERT_OK(ran);
   EXPECT_EQ(ran->status.exitcode(), 1) << ran->out << ran->err;
   // One deadline, plus the start of two test children.
   EXPECT_LT(took,

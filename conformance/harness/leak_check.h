@@ -29,8 +29,8 @@ class LeakCheckListener : public ::testing::EmptyTestEventListener {
   void CheckDescriptors(const ::testing::TestInfo& test);
   void CheckChildren(const ::testing::TestInfo& test);
 
-  bool enabled_ =
-      true;  // false once the OS could not be inspected (reported once)
+  // false once the OS could not be inspected (reported once).
+  bool enabled_ = true;
   std::vector<procspec::platform::NativeHandle> descriptors_before_;
   std::vector<procspec::platform::Pid> children_before_;
 };

@@ -11,8 +11,8 @@ namespace conformance {
 std::vector<std::string> LintCitations(
     const Registry& registry, const std::vector<TestCitation>& citations) {
   std::vector<std::string> problems;
-  std::map<std::string, std::vector<std::string>>
-      tests_of;  // clause id -> "test (file:line)"
+  // clause id -> "test (file:line)"
+  std::map<std::string, std::vector<std::string>> tests_of;
   for (const TestCitation& citation : citations) {
     const std::string where =
         absl::StrCat(citation.test, " (", citation.Location(), ")");

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -19,7 +20,7 @@ Registry MakeRegistry() {
       {"id": "process.b.excused", "area": "process", "title": "t", "seed": "", "cpython": "c",
        "kind": "normative", "untested": "needs spawn"}
     ]})");
-  EXPECT_TRUE(registry.ok()) << registry.status();
+  EXPECT_OK(registry);
   return *std::move(registry);
 }
 
@@ -73,7 +74,7 @@ TEST(LintTest, RejectsAClauseNotApplicableUnderEveryStartMethod) {
                                               "spawn": "not_applicable: r",
                                               "forkserver": "not_applicable: r"}}
     ]})");
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   EXPECT_THAT(
       LintCitations(*registry,
                     {{"A.B", {"process.a.some", "process.b.none"}, "a.cc", 3}}),

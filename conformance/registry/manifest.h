@@ -50,8 +50,8 @@ struct Expectation {
 
 struct Expectations {
   std::string backend;
-  std::map<std::string, Expectation, std::less<>>
-      expected;  // clause id -> expectation
+  // clause id -> expectation
+  std::map<std::string, Expectation, std::less<>> expected;
 
   const Expectation* Find(absl::string_view clause_id) const {
     auto it = expected.find(clause_id);

@@ -16,6 +16,7 @@
 #include "conformance/registry/manifest.h"
 #include "conformance/registry/registry.h"
 #include "gtest/gtest.h"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -63,7 +64,7 @@ TEST(RegistryTest, EveryCapabilityManifestIsValid) {
   for (const BackendFile& file : Flags().capability_files) {
     absl::StatusOr<CapabilityManifest> manifest =
         LoadCapabilityManifest(file.path);
-    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    ASSERT_OK(manifest);
     EXPECT_EQ(manifest->backend, file.backend)
         << file.path << " names the wrong backend";
     EXPECT_TRUE(ValidateManifest(*manifest, registry).ok())
@@ -77,7 +78,7 @@ TEST(RegistryTest, EveryExpectationsFileIsValid) {
   Registry registry = LoadOrDie();
   for (const BackendFile& file : Flags().expectation_files) {
     absl::StatusOr<Expectations> expectations = LoadExpectations(file.path);
-    ASSERT_TRUE(expectations.ok()) << expectations.status();
+    ASSERT_OK(expectations);
     EXPECT_EQ(expectations->backend, file.backend)
         << file.path << " names the wrong backend";
     EXPECT_TRUE(ValidateExpectations(*expectations, registry).ok())

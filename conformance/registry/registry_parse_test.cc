@@ -9,6 +9,7 @@
 #include "conformance/registry/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -33,7 +34,7 @@ std::string ClauseJson(const std::string& id, const std::string& extra = "") {
 TEST(RegistryParseTest, ParsesAValidRegistry) {
   absl::StatusOr<Registry> registry = Registry::Parse(RegistryWith(ClauseJson(
       "process.join.timeout", R"(, "erratum": "e", "untested": "later")")));
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   ASSERT_EQ(registry->clauses().size(), 1u);
   const Clause* clause = registry->Find("process.join.timeout");
   ASSERT_NE(clause, nullptr);
@@ -136,7 +137,7 @@ TEST(RegistryParseTest, ParsesNotesPerStartMethod) {
       "process.start.foreign",
       R"(, "start_methods": {"spawn": "not_applicable: nothing to send",)"
       R"( "forkserver": "differs: the server reaps"})")));
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   const Clause* clause = registry->Find("process.start.foreign");
   ASSERT_NE(clause, nullptr);
   EXPECT_EQ(clause->start_methods.size(), 2u);
@@ -159,7 +160,7 @@ TEST(RegistryParseTest, ReportsEveryProblemAtOnce) {
 TEST(ManifestParseTest, ParsesCapabilities) {
   absl::StatusOr<CapabilityManifest> manifest = ParseCapabilityManifest(
       R"({"backend": "linux", "capabilities": ["fork", "signals"]})");
-  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  ASSERT_OK(manifest);
   EXPECT_EQ(manifest->backend, "linux");
   EXPECT_TRUE(manifest->Has("fork"));
   EXPECT_FALSE(manifest->Has("proc_fs"));
@@ -174,19 +175,19 @@ TEST(ManifestParseTest, RejectsDuplicatesAndMissingBackend) {
 
 TEST(ManifestParseTest, ValidatesCapabilitiesAgainstTheRegistry) {
   absl::StatusOr<Registry> registry = Registry::Parse(RegistryWith(""));
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   CapabilityManifest manifest{"linux", {"fork", "telepathy"}};
   absl::Status status = ValidateManifest(manifest, *registry);
   EXPECT_THAT(status.message(), HasSubstr("telepathy"));
   manifest.capabilities.erase("telepathy");
-  EXPECT_TRUE(ValidateManifest(manifest, *registry).ok());
+  EXPECT_OK(ValidateManifest(manifest, *registry));
 }
 
 TEST(ExpectationsParseTest, ParsesAndValidates) {
   absl::StatusOr<Expectations> expectations = ParseExpectations(
       R"({"backend": "posix", "expected": {"process.a.b": {"outcome": "FAIL", "reason": "r"},)"
       R"( "process.c.d": {"outcome": "UNSUPPORTED", "reason": "no pidfd"}}})");
-  ASSERT_TRUE(expectations.ok()) << expectations.status();
+  ASSERT_OK(expectations);
   ASSERT_NE(expectations->Find("process.a.b"), nullptr);
   EXPECT_EQ(expectations->Find("process.a.b")->outcome, ExpectedOutcome::kFail);
   EXPECT_EQ(expectations->Find("process.c.d")->outcome,
@@ -195,7 +196,7 @@ TEST(ExpectationsParseTest, ParsesAndValidates) {
 
   absl::StatusOr<Registry> registry =
       Registry::Parse(RegistryWith(ClauseJson("process.a.b")));
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   EXPECT_THAT(ValidateExpectations(*expectations, *registry).message(),
               HasSubstr("process.c.d"));
 }
@@ -219,7 +220,7 @@ TEST(CitationsTest, RoundTrips) {
        12}};
   absl::StatusOr<std::vector<TestCitation>> parsed =
       ParseCitations(CitationsToJson(citations));
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_OK(parsed);
   ASSERT_EQ(parsed->size(), 1u);
   EXPECT_EQ((*parsed)[0].test, "Join.Timeout");
   EXPECT_THAT((*parsed)[0].clauses,

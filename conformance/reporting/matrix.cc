@@ -15,8 +15,8 @@ namespace {
 std::string FirstLines(absl::string_view message) {
   std::vector<absl::string_view> lines =
       absl::StrSplit(message, '\n', absl::SkipWhitespace());
-  if (lines.size() > 2)
-    lines.resize(2);  // "file:line" and the first line of the message
+  // Keeps "file:line" and the first line of the message.
+  if (lines.size() > 2) lines.resize(2);
   return absl::StrJoin(lines, " ");
 }
 
@@ -138,8 +138,8 @@ Report BuildReport(const Registry& registry,
                    const std::vector<ColumnRun>& runs) {
   Report report;
   std::set<std::string> problems;
-  std::map<std::string, TestCitation>
-      citation_of;  // test -> where it is and what it cites
+  // test -> where it is and what it cites
+  std::map<std::string, TestCitation> citation_of;
   for (const ColumnRun& run : runs) {
     for (const TestCitation& citation : run.citations)
       citation_of[citation.test] = citation;

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "platform/testing/status_matchers.h"
 
 namespace conformance {
 namespace {
@@ -48,7 +49,7 @@ constexpr char kRegistry[] = R"({
 
 Registry MakeRegistry() {
   absl::StatusOr<Registry> registry = Registry::Parse(kRegistry);
-  EXPECT_TRUE(registry.ok()) << registry.status();
+  EXPECT_OK(registry);
   return *std::move(registry);
 }
 
@@ -125,11 +126,11 @@ ColumnRun MakeRun(const std::string& backend,
   run.citations = Citations();
   absl::StatusOr<std::vector<TestResult>> results =
       ParseGtestResults(GtestJson(backend == "posix"));
-  EXPECT_TRUE(results.ok()) << results.status();
+  EXPECT_OK(results);
   run.results = *std::move(results);
   absl::StatusOr<Expectations> expectations =
       ParseExpectations(expectations_json);
-  EXPECT_TRUE(expectations.ok()) << expectations.status();
+  EXPECT_OK(expectations);
   run.expectations = *std::move(expectations);
   return run;
 }
@@ -154,7 +155,7 @@ const Cell& CellOf(const Report& report, const std::string& id,
 TEST(GtestResultsTest, ClassifiesEachTest) {
   absl::StatusOr<std::vector<TestResult>> results =
       ParseGtestResults(GtestJson(true));
-  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_OK(results);
   std::map<std::string, TestResult> by_name;
   for (const TestResult& result : *results) by_name[result.test] = result;
   EXPECT_EQ(by_name["Start.Passes"].status, TestStatus::kPassed);
@@ -171,7 +172,7 @@ TEST(GtestResultsTest, DisabledTestsAreNotRun) {
   absl::StatusOr<std::vector<TestResult>> results = ParseGtestResults(
       R"({"testsuites": [{"name": "S", "testsuite": [{"name": "DISABLED_T", "status": "NOTRUN",
           "result": "SUPPRESSED", "clauses": "a.b.c"}]}]})");
-  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_OK(results);
   EXPECT_EQ((*results)[0].status, TestStatus::kDisabled);
 }
 
@@ -287,7 +288,7 @@ TEST(MatrixTest, NotApplicableUnderAStartMethod) {
        "cpython": "c", "kind": "normative", "untested": "later",
        "start_methods": {"spawn": "not_applicable: nothing to see"}}
     ]})");
-  ASSERT_TRUE(registry.ok()) << registry.status();
+  ASSERT_OK(registry);
   std::vector<ColumnRun> runs;
   for (const std::string method : {"fork", "spawn", "forkserver"}) {
     ColumnRun run;
@@ -480,7 +481,7 @@ TEST(ResultsFile, RoundTripsAndBecomesAHostColumn) {
 
   absl::StatusOr<ResultsFile> parsed =
       ParseResultsFile(RenderResultsFile(file));
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_OK(parsed);
   EXPECT_EQ(parsed->release, "4.4.0");
   EXPECT_EQ(parsed->host_capabilities, std::vector<std::string>{"proc_fs"});
   ASSERT_EQ(parsed->tests.size(), 2u);

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform::internal {
 namespace {
@@ -56,7 +57,7 @@ TEST(GrowingReadTest, ReadsEveryByteOnceWithOneReadPerChunk) {
   constexpr std::size_t kChunk = 64 * 1024;  // a pipe's worth
   FakeSource source(kSize, kChunk);
   absl::StatusOr<std::string> data = ReadFrom(source, kSize);
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_OK(data);
   ASSERT_EQ(data->size(), kSize);
   for (std::size_t i = 0; i < kSize; i += 4093)
     ASSERT_EQ((*data)[i], static_cast<char>('a' + i % 26)) << i;
@@ -80,13 +81,13 @@ TEST(GrowingReadTest, AnnouncedSizeThatNeverComesCostsNothing) {
 TEST(GrowingReadTest, SmallAndEmptySizes) {
   FakeSource source(3, 1);
   absl::StatusOr<std::string> data = ReadFrom(source, 3);
-  ASSERT_TRUE(data.ok());
+  ASSERT_OK(data);
   EXPECT_EQ(*data, "abc");
   EXPECT_EQ(source.largest_offer(), 3u);  // never more than announced
 
   FakeSource none(0, 1);
   data = ReadFrom(none, 0);
-  ASSERT_TRUE(data.ok());
+  ASSERT_OK(data);
   EXPECT_EQ(*data, "");
   EXPECT_EQ(none.reads(), 0);
 }

@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform {
 namespace {
@@ -150,7 +151,7 @@ class ForkTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     IsSubreaper();
     absl::StatusOr<Backend*> backend = GetBackend(GetParam());
-    ASSERT_TRUE(backend.ok()) << backend.status();
+    ASSERT_OK(backend);
     backend_ = *backend;
   }
 
@@ -158,7 +159,7 @@ class ForkTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     absl::StatusOr<std::vector<testing::ChildInfo>> children =
         testing::ListChildren();
-    ASSERT_TRUE(children.ok()) << children.status();
+    ASSERT_OK(children);
     for (const testing::ChildInfo& child : *children) {
       ADD_FAILURE() << "child " << child.pid << " (" << child.command
                     << ") left " << testing::ProcessStateName(child.state);
@@ -184,7 +185,7 @@ class ForkTest : public ::testing::TestWithParam<std::string> {
   static std::optional<ExitStatus> WaitForExit(ChildProcess& child) {
     absl::StatusOr<std::optional<ExitStatus>> status =
         child.Wait(absl::InfiniteFuture());
-    EXPECT_TRUE(status.ok()) << status.status();
+    EXPECT_OK(status);
     return status.ok() ? *status : std::nullopt;
   }
 
@@ -193,7 +194,7 @@ class ForkTest : public ::testing::TestWithParam<std::string> {
   static std::optional<ExitStatus> ReapOrphan(Pid pid) {
     if (!IsSubreaper()) return std::nullopt;
     absl::StatusOr<ExitStatus> status = testing::ReapPid(pid);
-    EXPECT_TRUE(status.ok()) << status.status();
+    EXPECT_OK(status);
     return status.ok() ? std::optional<ExitStatus>(*status) : std::nullopt;
   }
 
@@ -270,7 +271,7 @@ TEST_P(ForkTest, TerminateEndsABlockedChild) {
   std::unique_ptr<ChildProcess> child =
       Start([&](ChildContext&) { return BlockUntilReleased(hold, 0); });
   ASSERT_NE(child, nullptr);
-  ASSERT_TRUE(child->SendSignal(Signal::kTerminate).ok());
+  ASSERT_OK(child->SendSignal(Signal::kTerminate));
   EXPECT_THAT(WaitForExit(*child), Optional(Killed(SIGTERM)));
 }
 
@@ -282,7 +283,7 @@ TEST_P(ForkTest, WaitTimesOutWhileTheChildRunsThenSeesItKilled) {
 
   const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
   absl::StatusOr<std::optional<ExitStatus>> status = child->Wait(deadline);
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, std::nullopt);
   EXPECT_GE(absl::Now(), deadline);
   EXPECT_EQ(testing::StateOf(child->pid()), testing::ProcessState::kRunning);
@@ -290,7 +291,7 @@ TEST_P(ForkTest, WaitTimesOutWhileTheChildRunsThenSeesItKilled) {
   EXPECT_EQ(child->Wait(absl::InfinitePast()).value_or(Exited(99)),
             std::nullopt);
 
-  ASSERT_TRUE(child->SendSignal(Signal::kKill).ok());
+  ASSERT_OK(child->SendSignal(Signal::kKill));
   std::optional<ExitStatus> killed = WaitForExit(*child);
   EXPECT_THAT(killed, Optional(Killed(SIGKILL)));
   EXPECT_EQ(killed.value_or(Exited(0)).exitcode(), -9);
@@ -305,7 +306,7 @@ TEST_P(ForkTest, WaitRetriesInterruptions) {
     Interrupter interrupter;
     const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
     absl::StatusOr<std::optional<ExitStatus>> status = child->Wait(deadline);
-    ASSERT_TRUE(status.ok()) << status.status();
+    ASSERT_OK(status);
     EXPECT_EQ(*status, std::nullopt);
     EXPECT_GE(absl::Now(), deadline);
     hold.write.reset();
@@ -336,8 +337,8 @@ TEST_P(ForkTest, SignalAfterReapDoesNothing) {
   ASSERT_NE(child, nullptr);
   EXPECT_THAT(WaitForExit(*child), Optional(Exited(3)));
   // The pid may name another process by now; nothing may be sent to it.
-  EXPECT_TRUE(child->SendSignal(Signal::kKill).ok());
-  EXPECT_TRUE(child->SendSignal(Signal::kTerminate).ok());
+  EXPECT_OK(child->SendSignal(Signal::kKill));
+  EXPECT_OK(child->SendSignal(Signal::kTerminate));
   EXPECT_THAT(WaitForExit(*child), Optional(Exited(3)));
   EXPECT_THAT(child->Wait(absl::InfinitePast()).value_or(std::nullopt),
               Optional(Exited(3)));
@@ -423,7 +424,7 @@ TEST_P(ForkTest, ParentWatchReportsTheParentsDeath) {
   EXPECT_EQ(before[1], child->pid());
   const Pid grandchild = before[2];
 
-  ASSERT_TRUE(child->SendSignal(Signal::kKill).ok());
+  ASSERT_OK(child->SendSignal(Signal::kKill));
   EXPECT_THAT(WaitForExit(*child), Optional(Killed(SIGKILL)));
   std::vector<std::int64_t> after = Receive(report.read.get(), 2);
   ASSERT_EQ(after.size(), 2u) << "the grandchild's sentinel did not fire";
@@ -460,17 +461,17 @@ TEST_P(ForkTest, DieWithParentKillsTheGrandchildWhenItsParentIsKilled) {
   ASSERT_EQ(pid.size(), 1u) << "the grandchild did not report";
   const Pid grandchild = pid[0];
 
-  ASSERT_TRUE(child->SendSignal(Signal::kKill).ok());
+  ASSERT_OK(child->SendSignal(Signal::kKill));
   EXPECT_THAT(WaitForExit(*child), Optional(Killed(SIGKILL)));
   // The grandchild holds the last write end of `report`: end of file means it
   // has died. The deadline only bounds a failure; a pass never waits for it.
   const NativeHandle handles[] = {report.read.get()};
   absl::StatusOr<std::vector<std::size_t>> ended =
       WaitReadable(handles, absl::Now() + absl::Seconds(10));
-  ASSERT_TRUE(ended.ok()) << ended.status();
+  ASSERT_OK(ended);
   EXPECT_THAT(*ended, Not(IsEmpty())) << "the grandchild outlived its parent";
-  hold.write
-      .reset();  // Lets a surviving grandchild exit, so the test does not hang.
+  // Lets a surviving grandchild exit, so the test does not hang.
+  hold.write.reset();
   EXPECT_THAT(ReapOrphan(grandchild), Optional(Killed(SIGKILL)));
 }
 
@@ -485,12 +486,12 @@ TEST_P(ForkTest, DieWithParentLeavesAChildAloneWhileTheParentLives) {
 TEST_P(ForkTest, ANewChildHoldsNoneOfItsSiblingsDescriptors) {
   PipeEnds hold = Pipe();
   absl::StatusOr<std::vector<NativeHandle>> before = testing::OpenDescriptors();
-  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_OK(before);
   std::unique_ptr<ChildProcess> sibling =
       Start([&](ChildContext&) { return BlockUntilReleased(hold, 0); });
   ASSERT_NE(sibling, nullptr);
   absl::StatusOr<std::vector<NativeHandle>> after = testing::OpenDescriptors();
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_OK(after);
   std::vector<std::string> sibling_descriptors;
   for (NativeHandle handle : *after) {
     if (std::find(before->begin(), before->end(), handle) == before->end()) {
@@ -547,7 +548,7 @@ TEST_P(ForkTest, EveryDescriptorIsCloseOnExec) {
 
 TEST_P(ForkTest, AForkAndWaitCycleLeaksNoDescriptor) {
   absl::StatusOr<std::vector<NativeHandle>> before = testing::OpenDescriptors();
-  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_OK(before);
   for (const bool die_with_parent : {false, true}) {
     std::unique_ptr<ChildProcess> child = Start(
         [](ChildContext&) { return 0; }, {.die_with_parent = die_with_parent});
@@ -555,7 +556,7 @@ TEST_P(ForkTest, AForkAndWaitCycleLeaksNoDescriptor) {
     EXPECT_THAT(WaitForExit(*child), Optional(Exited(0)));
   }
   absl::StatusOr<std::vector<NativeHandle>> after = testing::OpenDescriptors();
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_OK(after);
   std::vector<std::string> leaked;
   for (NativeHandle handle : *after) {
     if (std::find(before->begin(), before->end(), handle) == before->end()) {

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform {
 namespace {
@@ -25,7 +26,7 @@ using ::testing::IsEmpty;
 
 TEST(UniqueHandleTest, ClosesOnResetAndDestructionButNotAfterRelease) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   const NativeHandle read_end = pipe->read.get();
   const NativeHandle write_end = pipe->write.get();
   {
@@ -46,9 +47,9 @@ class BackendPipeTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BackendPipeTest, BothEndsAreCloseOnExec) {
   absl::StatusOr<Backend*> backend = GetBackend(GetParam());
-  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_OK(backend);
   absl::StatusOr<PipeEnds> pipe = (*backend)->MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   EXPECT_TRUE(testing::IsCloseOnExec(pipe->read.get()).value_or(false));
   EXPECT_TRUE(testing::IsCloseOnExec(pipe->write.get()).value_or(false));
 }
@@ -59,7 +60,7 @@ INSTANTIATE_TEST_SUITE_P(AllBackends, BackendPipeTest,
 
 TEST(IoTest, WriteAllThenReadExactlyAndEndOfFile) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   ASSERT_TRUE(WriteAll(pipe->write.get(), "hello world").ok());
   EXPECT_EQ(ReadExactly(pipe->read.get(), 5).value(), "hello");
   pipe->write.reset();
@@ -71,14 +72,14 @@ TEST(IoTest, WriteAllThenReadExactlyAndEndOfFile) {
 
 TEST(IoTest, WriteAllHandlesMoreThanAPipeHolds) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
-  const std::string data(
-      1 << 20, 'x');  // Far more than a pipe buffers: short writes happen.
+  ASSERT_OK(pipe);
+  // Far more than a pipe buffers: short writes happen.
+  const std::string data(1 << 20, 'x');
   std::thread writer(
       [&] { EXPECT_TRUE(WriteAll(pipe->write.get(), data).ok()); });
   absl::StatusOr<std::string> got = ReadExactly(pipe->read.get(), data.size());
   writer.join();
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_OK(got);
   EXPECT_EQ(*got, data);
 }
 
@@ -90,7 +91,7 @@ TEST(IoTest, ErrorsCarryErrnoText) {
 
 TEST(WaitReadableTest, PastDeadlinePollsWithoutBlocking) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   const NativeHandle handles[] = {pipe->read.get()};
   EXPECT_THAT(WaitReadable(handles, absl::InfinitePast()).value(), IsEmpty());
   ASSERT_TRUE(WriteAll(pipe->write.get(), "x").ok());
@@ -100,7 +101,7 @@ TEST(WaitReadableTest, PastDeadlinePollsWithoutBlocking) {
 
 TEST(WaitReadableTest, TimesOutNoEarlierThanTheDeadline) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   const NativeHandle handles[] = {pipe->read.get()};
   const absl::Time deadline = absl::Now() + absl::Milliseconds(30);
   EXPECT_THAT(WaitReadable(handles, deadline).value(), IsEmpty());
@@ -127,7 +128,7 @@ TEST(WaitReadableTest, RejectsInvalidAndClosedHandles) {
   NativeHandle closed;
   {
     absl::StatusOr<PipeEnds> pipe = MakePipe();
-    ASSERT_TRUE(pipe.ok());
+    ASSERT_OK(pipe);
     closed = pipe->read.get();
   }
   const NativeHandle handles[] = {closed};
@@ -170,7 +171,7 @@ class Interrupter {
 
 TEST(WaitReadableTest, RetriesInterruptionsUntilTheDeadline) {
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_OK(pipe);
   const NativeHandle handles[] = {pipe->read.get()};
   Interrupter interrupter;
   // Handshake: the signals are flowing before the wait starts (on a loaded
@@ -179,7 +180,7 @@ TEST(WaitReadableTest, RetriesInterruptionsUntilTheDeadline) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
   absl::StatusOr<std::vector<std::size_t>> ready =
       WaitReadable(handles, deadline);
-  ASSERT_TRUE(ready.ok()) << ready.status();
+  ASSERT_OK(ready);
   EXPECT_THAT(*ready, IsEmpty());
   EXPECT_GE(absl::Now(), deadline);
   EXPECT_GT(interrupter.sent(), 0);
@@ -213,7 +214,7 @@ TEST(RegistryTest, NamesAndLookup) {
 #endif
   for (const std::string& name : names) {
     absl::StatusOr<Backend*> backend = GetBackend(name);
-    ASSERT_TRUE(backend.ok()) << backend.status();
+    ASSERT_OK(backend);
     EXPECT_EQ((*backend)->name(), name);
   }
   EXPECT_EQ(GetBackend("windows").status().code(), absl::StatusCode::kNotFound);
@@ -229,7 +230,7 @@ TEST(RegistryTest, CurrentBackendIsSelectedElseEnvironmentElseDefault) {
   testing::SetEnv("PROCSPEC_BACKEND", "no-such-backend");
   EXPECT_EQ(CurrentBackend().name(), best);
   testing::SetEnv("PROCSPEC_BACKEND", "posix");
-  ASSERT_TRUE(SelectBackend(best).ok());
+  ASSERT_OK(SelectBackend(best));
   EXPECT_EQ(CurrentBackend().name(), best);
   EXPECT_EQ(SelectBackend("no-such-backend").code(),
             absl::StatusCode::kNotFound);

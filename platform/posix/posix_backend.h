@@ -31,8 +31,8 @@ namespace procspec::platform::posix {
 // it does not need empty. The parent keeps `sentinel_read` and `watch_write`,
 // the child the other two.
 struct ForkPlumbing {
-  UniqueHandle
-      sentinel_read;  // readable (end of file) once the child has exited
+  // readable (end of file) once the child has exited
+  UniqueHandle sentinel_read;
   UniqueHandle sentinel_write;  // held by the child until it exits
   UniqueHandle watch_read;   // the child's parent watch: end of file once the
                              // parent is gone

@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform {
 namespace {
@@ -65,10 +66,10 @@ class SharedMemoryTest : public ::testing::TestWithParam<std::string> {
   // Makes mutex_, a RobustMutex in a fresh region_.
   void CreateRobustMutex() {
     absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-    ASSERT_TRUE(region.ok()) << region.status();
+    ASSERT_OK(region);
     region_ = *std::move(region);
     absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region_.data());
-    ASSERT_TRUE(mutex.ok()) << mutex.status();
+    ASSERT_OK(mutex);
     mutex_ = *mutex;
   }
 
@@ -82,7 +83,7 @@ class SharedMemoryTest : public ::testing::TestWithParam<std::string> {
           return result.ok() && *result == RobustMutex::LockResult::kLocked ? 0
                                                                             : 1;
         });
-    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_OK(child);
     ASSERT_EQ(WaitFor(**child), Exited(0));
   }
 
@@ -93,7 +94,7 @@ class SharedMemoryTest : public ::testing::TestWithParam<std::string> {
 TEST_P(SharedMemoryTest, RegionIsZeroedCloseOnExecAndLeavesNoName) {
   EXPECT_EQ(OwnDevShmEntries(), std::vector<std::string>());
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(4096);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   ASSERT_TRUE(region->valid());
   EXPECT_EQ(region->size(), 4096u);
   const auto* bytes = static_cast<const unsigned char*>(region->data());
@@ -117,7 +118,7 @@ TEST_P(SharedMemoryTest, DestructionUnmapsAndCloses) {
   NativeHandle handle = kInvalidHandle;
   {
     absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-    ASSERT_TRUE(region.ok()) << region.status();
+    ASSERT_OK(region);
     handle = region->handle();
     SharedRegion moved = *std::move(region);
     EXPECT_FALSE(region->valid());
@@ -128,9 +129,9 @@ TEST_P(SharedMemoryTest, DestructionUnmapsAndCloses) {
 
 TEST_P(SharedMemoryTest, MapSharedRegionSeesTheSameMemoryAndKeepsTheCallers) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(100);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   absl::StatusOr<SharedRegion> second = MapSharedRegion(region->handle());
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   EXPECT_NE(second->handle(), region->handle());
   EXPECT_TRUE(testing::IsCloseOnExec(second->handle()).value_or(false));
   EXPECT_GE(second->size(), 100u);
@@ -144,7 +145,7 @@ TEST_P(SharedMemoryTest, MapSharedRegionRejectsWhatIsNotSharedMemory) {
   EXPECT_EQ(MapSharedRegion(kInvalidHandle).status().code(),
             absl::StatusCode::kInvalidArgument);
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok());
+  ASSERT_OK(pipe);
   EXPECT_EQ(MapSharedRegion(pipe->read.get()).status().code(),
             absl::StatusCode::kInvalidArgument);
   const NativeHandle closed = pipe->write.get();
@@ -155,43 +156,43 @@ TEST_P(SharedMemoryTest, MapSharedRegionRejectsWhatIsNotSharedMemory) {
 
 TEST_P(SharedMemoryTest, ForkedChildWritesAreSeenByTheParent) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   auto* word = static_cast<std::atomic<std::int64_t>*>(region->data());
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       backend().Fork({}, [&](ChildContext&) {
         word->store(42);
         return 0;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   EXPECT_EQ(WaitFor(**child), Exited(0));
   EXPECT_EQ(word->load(), 42);
 }
 
 TEST_P(SharedMemoryTest, SemaphoreCountsAndTries) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(4096);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   absl::StatusOr<SharedSemaphore> sem =
       SharedSemaphore::Init(region->data(), 2);
-  ASSERT_TRUE(sem.ok()) << sem.status();
+  ASSERT_OK(sem);
   EXPECT_EQ(sem->Value(), 2);
   EXPECT_TRUE(sem->Wait(absl::InfinitePast()));
   EXPECT_TRUE(sem->Wait(absl::InfiniteFuture()));
   EXPECT_EQ(sem->Value(), 0);
   EXPECT_FALSE(sem->Wait(absl::InfinitePast()));
-  ASSERT_TRUE(sem->Post().ok());
+  ASSERT_OK(sem->Post());
   EXPECT_EQ(sem->Value(), 1);
   // Another mapping of the same memory is the same semaphore.
   absl::StatusOr<SharedRegion> second = MapSharedRegion(region->handle());
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   EXPECT_EQ(SharedSemaphore::At(second->data()).Value(), 1);
 }
 
 TEST_P(SharedMemoryTest, SemaphoreTimedWaitDoesNotReturnBeforeTheDeadline) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   absl::StatusOr<SharedSemaphore> sem =
       SharedSemaphore::Init(region->data(), 0);
-  ASSERT_TRUE(sem.ok());
+  ASSERT_OK(sem);
   const absl::Time deadline = absl::Now() + absl::Milliseconds(50);
   EXPECT_FALSE(sem->Wait(deadline));
   EXPECT_GE(absl::Now(), deadline);
@@ -199,14 +200,14 @@ TEST_P(SharedMemoryTest, SemaphoreTimedWaitDoesNotReturnBeforeTheDeadline) {
 
 TEST_P(SharedMemoryTest, SemaphoreLimits) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   EXPECT_FALSE(SharedSemaphore::Init(
                    region->data(),
                    static_cast<unsigned>(SharedSemaphore::MaxValue()) + 1u)
                    .ok());
   absl::StatusOr<SharedSemaphore> sem = SharedSemaphore::Init(
       region->data(), static_cast<unsigned>(SharedSemaphore::MaxValue()));
-  ASSERT_TRUE(sem.ok());
+  ASSERT_OK(sem);
   EXPECT_EQ(sem->Value(), SharedSemaphore::MaxValue());
   const absl::Status overflow = sem->Post();
   EXPECT_FALSE(overflow.ok());
@@ -219,10 +220,10 @@ TEST_P(SharedMemoryTest, SemaphoreLimits) {
 // signalled until the wait returns, so some signals land while it blocks.
 TEST_P(SharedMemoryTest, SemaphoreWaitRetriesEintrToTheSameDeadline) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(64);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   absl::StatusOr<SharedSemaphore> sem =
       SharedSemaphore::Init(region->data(), 0);
-  ASSERT_TRUE(sem.ok());
+  ASSERT_OK(sem);
   struct sigaction action = {};
   struct sigaction previous = {};
   action.sa_handler = [](int) {};
@@ -255,7 +256,7 @@ TEST_P(SharedMemoryTest, SemaphoreWaitRetriesEintrToTheSameDeadline) {
 // A child blocks in Wait until the parent posts: the wake crosses processes.
 TEST_P(SharedMemoryTest, SemaphorePostWakesAWaitingChild) {
   absl::StatusOr<SharedRegion> region = CreateSharedRegion(128);
-  ASSERT_TRUE(region.ok()) << region.status();
+  ASSERT_OK(region);
   char* base = static_cast<char*>(region->data());
   absl::StatusOr<SharedSemaphore> go = SharedSemaphore::Init(base, 0);
   absl::StatusOr<SharedSemaphore> waiting =
@@ -266,9 +267,9 @@ TEST_P(SharedMemoryTest, SemaphorePostWakesAWaitingChild) {
         if (!waiting->Post().ok()) return 1;
         return go->Wait(absl::InfiniteFuture()) ? 0 : 2;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   ASSERT_TRUE(waiting->Wait(absl::Now() + absl::Seconds(30)));
-  ASSERT_TRUE(go->Post().ok());
+  ASSERT_OK(go->Post());
   EXPECT_EQ(WaitFor(**child), Exited(0));
   EXPECT_EQ(go->Value(), 0);
 }
@@ -280,7 +281,7 @@ TEST_P(SharedMemoryTest, RobustMutexLocksAndChecksTheOwner) {
       << "not locked";
   absl::StatusOr<RobustMutex::LockResult> locked =
       mutex->Lock(absl::InfiniteFuture());
-  ASSERT_TRUE(locked.ok()) << locked.status();
+  ASSERT_OK(locked);
   EXPECT_EQ(*locked, RobustMutex::LockResult::kLocked);
   // The same thread again, blocking or not: an error, not a deadlock.
   EXPECT_EQ(mutex->Lock(absl::InfiniteFuture()).status().code(),
@@ -302,7 +303,7 @@ TEST_P(SharedMemoryTest, RobustMutexLocksAndChecksTheOwner) {
   EXPECT_EQ(other_unlock.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(other_lock, RobustMutex::LockResult::kTimedOut);
   EXPECT_GE(absl::Now(), other_deadline);
-  EXPECT_TRUE(mutex->Unlock().ok());
+  EXPECT_OK(mutex->Unlock());
 }
 
 // A child locks the mutex and exits holding it: the parent's next lock says
@@ -313,16 +314,16 @@ TEST_P(SharedMemoryTest, RobustMutexReportsAnOwnerThatDied) {
   ASSERT_NO_FATAL_FAILURE(LockInAChildThatExits(*mutex));
   absl::StatusOr<RobustMutex::LockResult> result =
       mutex->Lock(absl::Now() + absl::Seconds(30));
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(*result, RobustMutex::LockResult::kOwnerDied);
-  ASSERT_TRUE(mutex->MakeConsistent().ok());
-  ASSERT_TRUE(mutex->Unlock().ok());
+  ASSERT_OK(mutex->MakeConsistent());
+  ASSERT_OK(mutex->Unlock());
   result = mutex->Lock(absl::InfinitePast());
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(*result, RobustMutex::LockResult::kLocked);
   EXPECT_EQ(mutex->MakeConsistent().code(), absl::StatusCode::kInvalidArgument)
       << "already consistent";
-  EXPECT_TRUE(mutex->Unlock().ok());
+  EXPECT_OK(mutex->Unlock());
 }
 
 TEST_P(SharedMemoryTest, RobustMutexNotMadeConsistentIsNotRecoverable) {
@@ -331,14 +332,14 @@ TEST_P(SharedMemoryTest, RobustMutexNotMadeConsistentIsNotRecoverable) {
   ASSERT_NO_FATAL_FAILURE(LockInAChildThatExits(*mutex));
   absl::StatusOr<RobustMutex::LockResult> result =
       mutex->Lock(absl::InfinitePast());
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(*result, RobustMutex::LockResult::kOwnerDied);
-  ASSERT_TRUE(mutex->Unlock().ok());
+  ASSERT_OK(mutex->Unlock());
   result = mutex->Lock(absl::InfinitePast());
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(*result, RobustMutex::LockResult::kNotRecoverable);
   result = mutex->Lock(absl::InfiniteFuture());
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(*result, RobustMutex::LockResult::kNotRecoverable);
   // Seeing it did not lock it: another process sees the same at once, by a
   // try, a timed and an untimed lock.
@@ -353,7 +354,7 @@ TEST_P(SharedMemoryTest, RobustMutexNotMadeConsistentIsNotRecoverable) {
         }
         return 0;
       });
-  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_OK(other);
   EXPECT_EQ(WaitFor(**other), Exited(0));
 }
 

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "platform/testing/status_matchers.h"
 
 namespace procspec::platform::testing {
 namespace {
@@ -27,18 +28,18 @@ using ::testing::Not;
 TEST(OsTestingTest, ProcSeesThisProcessUnderItsOwnPid) {
   EXPECT_EQ(StateOf(CurrentPid()), ProcessState::kRunning);
   absl::StatusOr<Pid> parent = ParentOf(CurrentPid());
-  ASSERT_TRUE(parent.ok()) << parent.status();
+  ASSERT_OK(parent);
   EXPECT_EQ(*parent, getppid());
 }
 
 TEST(OsTestingTest, OpenDescriptorsAndDescriptions) {
   absl::StatusOr<std::vector<NativeHandle>> before = OpenDescriptors();
-  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_OK(before);
   EXPECT_TRUE(std::is_sorted(before->begin(), before->end()));
   absl::StatusOr<PipeEnds> pipe = MakePipe();
-  ASSERT_TRUE(pipe.ok());
+  ASSERT_OK(pipe);
   absl::StatusOr<std::vector<NativeHandle>> during = OpenDescriptors();
-  ASSERT_TRUE(during.ok());
+  ASSERT_OK(during);
   EXPECT_EQ(during->size(), before->size() + 2);
   EXPECT_THAT(*during, Contains(pipe->read.get()));
   EXPECT_THAT(DescribeDescriptor(pipe->read.get()), HasSubstr("pipe:["));
@@ -60,7 +61,7 @@ TEST(OsTestingTest, PidfdDescriptionNamesItsProcess) {
   if (!linux_backend.ok()) GTEST_SKIP() << "no linux backend";
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       (*linux_backend)->Fork({}, [](ChildContext&) { return 0; });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   EXPECT_EQ(DescribeDescriptor((*child)->sentinel()),
             "anon_inode:[pidfd] pid " + std::to_string((*child)->pid()));
   EXPECT_TRUE((*child)->Wait(absl::InfiniteFuture()).ok());
@@ -70,21 +71,21 @@ TEST(OsTestingTest, ChildrenZombiesAndReaping) {
   EXPECT_THAT(ListChildren().value(), IsEmpty());
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       CurrentBackend().Fork({}, [](ChildContext&) { return 4; });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   const Pid pid = (*child)->pid();
   EXPECT_EQ(ParentOf(pid).value_or(0), CurrentPid());
   // The sentinel fires at exit; the child then stays a zombie until reaped.
   const NativeHandle handles[] = {(*child)->sentinel()};
   ASSERT_EQ(WaitReadable(handles, absl::InfiniteFuture()).value().size(), 1u);
   absl::StatusOr<std::vector<ChildInfo>> children = ListChildren();
-  ASSERT_TRUE(children.ok()) << children.status();
+  ASSERT_OK(children);
   ASSERT_EQ(children->size(), 1u);
   EXPECT_EQ((*children)[0].pid, pid);
   EXPECT_FALSE((*children)[0].command.empty());
   // Reaping with ReapPid behind the ChildProcess's back is what tests do for
   // orphans only; here it shows the zombie state goes away.
   absl::StatusOr<ExitStatus> status = ReapPid(pid);
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 4}));
   EXPECT_EQ(StateOf(pid), ProcessState::kGone);
   EXPECT_THAT(ListChildren().value(), IsEmpty());
@@ -105,7 +106,7 @@ TEST(OsTestingTest, SignalNumbers) {
 
 TEST(OsTestingTest, CurrentExecutableIsThisTest) {
   absl::StatusOr<std::string> path = CurrentExecutable();
-  ASSERT_TRUE(path.ok()) << path.status();
+  ASSERT_OK(path);
   EXPECT_THAT(*path, HasSubstr("os_testing_test"));
 }
 
@@ -113,7 +114,7 @@ TEST(OsTestingTest, RunCommandCapturesBothStreamsAndStatus) {
   absl::StatusOr<CommandResult> result = RunCommand(
       {"sh", "-c",
        "echo out; echo err >&2; read line; echo \"[$line]\"; exit 3"});
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->out, "out\n[]\n");  // Stdin is the null device.
   EXPECT_EQ(result->err, "err\n");
   EXPECT_EQ(result->status, (ExitStatus{.signaled = false, .value = 3}));
@@ -122,7 +123,7 @@ TEST(OsTestingTest, RunCommandCapturesBothStreamsAndStatus) {
 TEST(OsTestingTest, RunCommandReportsDeathBySignal) {
   absl::StatusOr<CommandResult> result =
       RunCommand({"sh", "-c", "kill -TERM $$"});
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_OK(result);
   EXPECT_EQ(result->status, (ExitStatus{.signaled = true, .value = SIGTERM}));
 }
 
@@ -161,10 +162,10 @@ TEST(OsTestingTest, DieBySignalEndsTheProcessThatWay) {
         DieBySignal(SIGTERM);
         return 0;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   absl::StatusOr<std::optional<ExitStatus>> status =
       (*child)->Wait(absl::InfiniteFuture());
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (ExitStatus{.signaled = true, .value = SIGTERM}));
 }
 
@@ -174,22 +175,22 @@ TEST(OsTestingTest, IgnoredSignalDoesNotEndTheProcess) {
         if (!IgnoreSignal(SIGTERM).ok()) return 1;
         return raise(SIGTERM) == 0 ? 5 : 2;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   absl::StatusOr<std::optional<ExitStatus>> status =
       (*child)->Wait(absl::InfiniteFuture());
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 5}));
 }
 
 TEST(OsTestingTest, AwaitExitWithoutReapingLeavesAZombie) {
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       CurrentBackend().Fork({}, [](ChildContext&) { return 3; });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   ASSERT_TRUE(AwaitExitWithoutReaping((*child)->pid()).ok());
   EXPECT_EQ(StateOf((*child)->pid()), ProcessState::kZombie);
   absl::StatusOr<std::optional<ExitStatus>> status =
       (*child)->Wait(absl::InfiniteFuture());
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 3}));
 }
 
@@ -204,10 +205,10 @@ TEST(OsTestingTest, DenySignalSendingMakesEverySignalCallFail) {
         if (raise(SIGTERM) == 0) return 3;
         return SignalPid(getppid(), 0).ok() ? 4 : 0;
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   absl::StatusOr<std::optional<ExitStatus>> status =
       (*child)->Wait(absl::InfiniteFuture());
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   if (**status == ExitStatus{.signaled = false, .value = 77})
     GTEST_SKIP() << "no seccomp";
   EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 0}));
@@ -216,9 +217,9 @@ TEST(OsTestingTest, DenySignalSendingMakesEverySignalCallFail) {
 TEST(OsTestingTest, SubreaperAdoptsOrphansWhichCanBeReaped) {
   absl::Status subreaper = BecomeChildSubreaper();
   if (absl::IsUnimplemented(subreaper)) GTEST_SKIP() << subreaper;
-  ASSERT_TRUE(subreaper.ok()) << subreaper;
+  ASSERT_OK(subreaper);
   absl::StatusOr<PipeEnds> report = MakePipe();
-  ASSERT_TRUE(report.ok());
+  ASSERT_OK(report);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       CurrentBackend().Fork({}, [&](ChildContext&) {
         report->read.reset();
@@ -234,14 +235,14 @@ TEST(OsTestingTest, SubreaperAdoptsOrphansWhichCanBeReaped) {
         (void)WriteAll(report->write.get(), pid + "\n");
         return 0;  // Leaves the grandchild behind, running.
       });
-  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_OK(child);
   report->write.reset();
   absl::StatusOr<std::string> line = ReadSome(report->read.get(), 64);
-  ASSERT_TRUE(line.ok());
+  ASSERT_OK(line);
   const Pid grandchild = std::stoll(*line);
   EXPECT_TRUE((*child)->Wait(absl::InfiniteFuture()).ok());
   absl::StatusOr<ExitStatus> status = ReapPid(grandchild);
-  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_OK(status);
   EXPECT_EQ(*status, (ExitStatus{.signaled = false, .value = 6}));
   ASSERT_TRUE(SignalPid(CurrentPid(), 0).ok());
   EXPECT_FALSE(SignalPid(grandchild, 0).ok());

@@ -10,52 +10,23 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/process.h"
-
-// Status assertions (this abseil has no status matchers).
-#define CONFORMANCE_STATUS_CONCAT_INNER_(a, b) a##b
-#define CONFORMANCE_STATUS_CONCAT_(a, b) CONFORMANCE_STATUS_CONCAT_INNER_(a, b)
-// ASSERT_OK evaluates `expr` once (a failing `ASSERT_OK(p.start())` must not
-// start the child again to print the message); `<<` adds to the message.
-#define ASSERT_OK(expr)                           \
-  GTEST_AMBIGUOUS_ELSE_BLOCKER_                   \
-  if (const ::absl::Status conformance_ok_ =      \
-          ::conformance::testing::ToStatus(expr); \
-      conformance_ok_.ok()) {                     \
-  } else                                          \
-    GTEST_FATAL_FAILURE_("Expected: " #expr " is OK") << conformance_ok_
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
-    const ::absl::Status conformance_ok_ =                \
-        ::conformance::testing::ToStatus(expr);           \
-    EXPECT_TRUE(conformance_ok_.ok()) << conformance_ok_; \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                   \
-  auto CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__) = (expr);    \
-  ASSERT_TRUE(CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__).ok()) \
-      << CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__).status();  \
-  lhs = *std::move(CONFORMANCE_STATUS_CONCAT_(conformance_or_, __LINE__))
 
 // The status is the Python error `type` ("ValueError", "AssertionError") with
 // CPython's exact message text.
 #define EXPECT_PYTHON_ERROR(expr, type, expected)                        \
   do {                                                                   \
     const ::absl::Status conformance_err_ =                              \
-        ::conformance::testing::ToStatus(expr);                          \
+        ::procspec::platform::testing::StatusOf(expr);                   \
     EXPECT_EQ(::procspec::PythonExceptionType(conformance_err_), (type)) \
         << conformance_err_;                                             \
     EXPECT_EQ(std::string(conformance_err_.message()), (expected));      \
   } while (false)
 
 namespace conformance::testing {
-
-inline absl::Status ToStatus(const absl::Status& status) { return status; }
-template <typename T>
-absl::Status ToStatus(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
 
 // Joins `process` (no timeout) and returns its exitcode; an error if join fails
 // or the exitcode is still None.

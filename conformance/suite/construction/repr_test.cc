@@ -20,6 +20,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance {
 namespace {
@@ -51,9 +52,6 @@ void ReprBlock(HandshakeChild handshake) {
   (void)handshake.WaitForRelease();
 }
 PROCSPEC_TARGET(ReprBlock);
-
-void ReprExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(ReprExitWith);
 
 // Reports the child's own repr.
 void ReprReportCurrent(procspec::InheritedHandle out) {
@@ -102,7 +100,8 @@ CONFORMANCE_TEST(Repr, StartedShowsThePid, "process.repr.format") {
 
 // After the child ended: status 'stopped' and exitcode=<code>.
 CONFORMANCE_TEST(Repr, StoppedShowsTheExitcode, "process.repr.format") {
-  procspec::Process p(ReprExitWith, std::tuple{3}, {.name = "three"});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{3},
+                      {.name = "three"});
   ASSERT_OK(p.start());
   KillOnExit guard(p);
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));

@@ -24,6 +24,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::lifecycle {
 namespace {
@@ -120,8 +121,9 @@ CONFORMANCE_TEST(Exitcode, ZeroForReturnAndExitWithoutCode,
                         std::make_unique<procspec::Process>(LifecycleNoop));
   children.emplace_back(
       "Exit()", std::make_unique<procspec::Process>(ExitcodeExitWithoutCode));
-  children.emplace_back("Exit(0)", std::make_unique<procspec::Process>(
-                                       LifecycleExitWith, std::tuple{0}));
+  children.emplace_back("Exit(0)",
+                        std::make_unique<procspec::Process>(
+                            procspec::testing::ExitWith, std::tuple{0}));
   children.emplace_back(
       "throw SystemExit()",
       std::make_unique<procspec::Process>(ExitcodeThrowSystemExit));
@@ -146,8 +148,8 @@ CONFORMANCE_TEST(Exitcode, ExitCodeIsTruncatedToEightBits,
   std::vector<std::unique_ptr<procspec::Process>> children;
   std::vector<std::unique_ptr<KillOnExit>> reaps;
   for (const auto& [code, expected] : cases) {
-    children.push_back(std::make_unique<procspec::Process>(LifecycleExitWith,
-                                                           std::tuple{code}));
+    children.push_back(std::make_unique<procspec::Process>(
+        procspec::testing::ExitWith, std::tuple{code}));
     reaps.push_back(std::make_unique<KillOnExit>(*children.back()));
     ASSERT_OK(children.back()->start());
   }
@@ -262,7 +264,7 @@ CONFORMANCE_TEST(Exitcode, TerminateAndKillAreMinusTheirSignals,
 // join() was never called; a later join() agrees.
 CONFORMANCE_TEST(Exitcode, ReadableWithoutJoin,
                  "process.exitcode.without_join") {
-  procspec::Process p(LifecycleExitWith, std::tuple{4});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{4});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
@@ -289,7 +291,7 @@ CONFORMANCE_TEST(Exitcode, ReadingItReapsTheChild,
                  "process.exitcode.without_join") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
-  procspec::Process p(LifecycleExitWith, std::tuple{4});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{4});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());

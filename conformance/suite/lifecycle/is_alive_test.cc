@@ -14,6 +14,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::lifecycle {
 namespace {
@@ -102,7 +103,7 @@ CONFORMANCE_TEST(IsAlive, CurrentProcessIsAliveInAChild,
 CONFORMANCE_TEST(IsAlive, ReapsAnExitedChild, "process.is_alive.reaps") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
-  procspec::Process p(LifecycleExitWith, std::tuple{3});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{3});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());

@@ -25,6 +25,7 @@
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::lifecycle {
 namespace {
@@ -151,7 +152,7 @@ CONFORMANCE_TEST(Join, DurationTimeoutReturnsWithTheChildStillRunning,
 // set. (See also Join.TimedJoinWakesOnTheExitEvent.)
 CONFORMANCE_TEST(Join, TimeoutReturnsEarlyWhenTheChildExits,
                  "process.join.timeout") {
-  procspec::Process p(LifecycleExitWith, std::tuple{8});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{8});
   KillOnExit reap(p);
   const absl::Duration timeout = ScaledTimeout(absl::Seconds(60));
   ASSERT_OK(p.start());
@@ -195,7 +196,7 @@ CONFORMANCE_TEST(Join, ZeroAndNegativeTimeoutsDoNotWait,
 // is_alive() False, no longer an active child.
 CONFORMANCE_TEST(Join, NegativeTimeoutCompletesTheJoinOfAnExitedChild,
                  "process.join.nonpositive_timeout") {
-  procspec::Process p(LifecycleExitWith, std::tuple{6});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{6});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());
@@ -230,7 +231,7 @@ CONFORMANCE_TEST(Join, ZeroTimeoutReapsAnExitedChild,
 // exitcode does not change.
 CONFORMANCE_TEST(Join, RepeatedJoinsReturnAndKeepTheExitcode,
                  "process.join.repeated") {
-  procspec::Process p(LifecycleExitWith, std::tuple{7});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{7});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int first, JoinAndGetExitcode(p));

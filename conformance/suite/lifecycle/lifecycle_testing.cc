@@ -7,9 +7,6 @@ namespace conformance::lifecycle {
 void LifecycleNoop() {}
 PROCSPEC_TARGET(LifecycleNoop);
 
-void LifecycleExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(LifecycleExitWith);
-
 void LifecycleBlockThenExit(HandshakeChild handshake, int code) {
   if (!handshake.SignalReady().ok()) procspec::Exit(100);
   if (!handshake.WaitForRelease().ok()) procspec::Exit(101);

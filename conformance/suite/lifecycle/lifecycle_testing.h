@@ -35,8 +35,6 @@ namespace conformance::lifecycle {
 // that every test runs under every start method.
 // Returns at once: exit code 0.
 void LifecycleNoop();
-// procspec::Exit(code).
-void LifecycleExitWith(int code);
 // Signals the handshake, blocks until released, then exits with `code` (100:
 // the signal failed; 101: not released).
 void LifecycleBlockThenExit(HandshakeChild handshake, int code);

@@ -22,6 +22,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::lifecycle {
 namespace {
@@ -158,7 +159,7 @@ CONFORMANCE_TEST(Start, TwiceWhileRunningIsAnAssertionError,
 // start() after the child was joined fails; the recorded exitcode stays.
 CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
                  "process.start.twice_error") {
-  procspec::Process p(LifecycleExitWith, std::tuple{5});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{5});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinAndGetExitcode(p));
@@ -172,7 +173,7 @@ CONFORMANCE_TEST(Start, TwiceAfterJoinIsAnAssertionError,
 // start() after the child exited but before anyone joined it fails too.
 CONFORMANCE_TEST(Start, TwiceAfterExitWithoutJoinIsAnAssertionError,
                  "process.start.twice_error") {
-  procspec::Process p(LifecycleExitWith, std::tuple{6});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{6});
   KillOnExit reap(p);
   ASSERT_OK(p.start());
   ASSERT_OK(WaitForExitWithoutJoin(p));
@@ -188,7 +189,7 @@ CONFORMANCE_TEST(Start, TwiceAfterExitWithoutJoinIsAnAssertionError,
 CONFORMANCE_TEST(Start, ObjectCreatedByTheParentCannotBeStartedInAChild,
                  "process.start.foreign_object_error") {
   CONFORMANCE_REQUIRE(RequireForkStartMethod(kForkedCopies));
-  procspec::Process foreign(LifecycleExitWith, std::tuple{9});
+  procspec::Process foreign(procspec::testing::ExitWith, std::tuple{9});
   KillOnExit reap_foreign(foreign);
   procspec::Process p([&foreign] {
     ExitUnlessError(foreign.start(), "AssertionError", kForeignStart, 10);

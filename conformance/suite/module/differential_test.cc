@@ -35,6 +35,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance {
 namespace {
@@ -382,8 +383,6 @@ def main():
 
 void DiffExitNone() { procspec::Exit(); }
 PROCSPEC_TARGET(DiffExitNone);
-void DiffExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(DiffExitWith);
 void DiffExitTrue() { procspec::Exit(true); }
 PROCSPEC_TARGET(DiffExitTrue);
 void DiffExitMessage(std::string message) { procspec::Exit(message); }
@@ -431,13 +430,13 @@ CONFORMANCE_TEST(Differential, ExitcodesAndReprMatchCPython,
       {"return", with(DiffNoop, std::tuple{})},
       {"no_target", [] { return std::make_unique<procspec::Process>(); }},
       {"exit_none", with(DiffExitNone, std::tuple{})},
-      {"exit_0", with(DiffExitWith, std::tuple{0})},
-      {"exit_3", with(DiffExitWith, std::tuple{3})},
-      {"exit_255", with(DiffExitWith, std::tuple{255})},
-      {"exit_256", with(DiffExitWith, std::tuple{256})},
-      {"exit_257", with(DiffExitWith, std::tuple{257})},
-      {"exit_minus_1", with(DiffExitWith, std::tuple{-1})},
-      {"exit_1000", with(DiffExitWith, std::tuple{1000})},
+      {"exit_0", with(procspec::testing::ExitWith, std::tuple{0})},
+      {"exit_3", with(procspec::testing::ExitWith, std::tuple{3})},
+      {"exit_255", with(procspec::testing::ExitWith, std::tuple{255})},
+      {"exit_256", with(procspec::testing::ExitWith, std::tuple{256})},
+      {"exit_257", with(procspec::testing::ExitWith, std::tuple{257})},
+      {"exit_minus_1", with(procspec::testing::ExitWith, std::tuple{-1})},
+      {"exit_1000", with(procspec::testing::ExitWith, std::tuple{1000})},
       {"exit_true", with(DiffExitTrue, std::tuple{})},
       {"exit_message", with(DiffExitMessage, std::tuple{std::string("bye")})},
       {"exception", with(DiffThrowOutOfRange, std::tuple{})},

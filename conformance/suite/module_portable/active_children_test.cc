@@ -18,6 +18,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::module_portable {
 namespace {
@@ -144,7 +145,7 @@ CONFORMANCE_TEST(ActiveChildren, ReapsAnExitedChildWithoutJoin,
                  "module.active_children.reaps_finished") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   CONFORMANCE_REQUIRE(RequireOwnZombie());
-  procspec::Process p(ModuleExitWith, std::tuple{5});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{5});
   KillOnExit reaper(p);
   ASSERT_OK(p.start());
   const procspec::Pid pid = PidOf(p);
@@ -173,7 +174,7 @@ CONFORMANCE_TEST(ActiveChildren, ReapsSeveralFinishedChildren,
                  "module.active_children.reaps_finished") {
   CONFORMANCE_REQUIRE(RequireCapability("proc_fs"));
   procspec::Process first(ModuleNoop);
-  procspec::Process second(ModuleExitWith, std::tuple{3});
+  procspec::Process second(procspec::testing::ExitWith, std::tuple{3});
   KillOnExit first_reaper(first);
   KillOnExit second_reaper(second);
   ASSERT_OK(first.start());

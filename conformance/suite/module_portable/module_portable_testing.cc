@@ -8,9 +8,6 @@ namespace conformance::module_portable {
 void ModuleNoop() {}
 PROCSPEC_TARGET(ModuleNoop);
 
-void ModuleExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(ModuleExitWith);
-
 void ModuleHold(HandshakeChild handshake) {
   (void)handshake.SignalReady();
   (void)handshake.WaitForRelease();

@@ -18,8 +18,6 @@ namespace conformance::module_portable {
 
 // Returns at once: exit code 0.
 void ModuleNoop();
-// procspec::Exit(code).
-void ModuleExitWith(int code);
 // Signals the handshake and blocks until released (errors ignored).
 void ModuleHold(HandshakeChild handshake);
 

@@ -24,6 +24,7 @@
 #include "platform/platform.h"
 #include "process/context.h"
 #include "process/process.h"
+#include "process/testing/child_targets.h"
 #include "process/warnings.h"
 
 namespace conformance::robustness {
@@ -63,7 +64,7 @@ CONFORMANCE_CHILD_ENTRY(robustness_fork_with_threads) {
   }
   int code = 0;
   for (int i = 0; i < 2; ++i) {
-    procspec::Process p(RobustnessExitWith, std::tuple{0},
+    procspec::Process p(procspec::testing::ExitWith, std::tuple{0},
                         {.context = *procspec::get_context(args[1])});
     if (!p.start().ok() || !p.join().ok()) code = 4;
   }

@@ -30,6 +30,7 @@
 #include "process/inherited_handle.h"
 #include "process/process.h"
 #include "process/spawn.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -61,7 +62,7 @@ void RobustnessServeUnderHostSigchld(InheritedHandle report_pipe,
       procspec::Init(0, nullptr, {.start_forkserver = true});
     std::vector<std::string> codes;
     for (int i = 0; i < 3; ++i) {
-      procspec::Process p(RobustnessExitWith, std::tuple{7},
+      procspec::Process p(procspec::testing::ExitWith, std::tuple{7},
                           InContext("forkserver"));
       if (absl::Status s = p.start(); !s.ok()) {
         codes.push_back(s.ToString());

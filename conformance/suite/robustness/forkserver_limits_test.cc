@@ -27,6 +27,7 @@
 #include "process/spawn.h"
 #include "process/synchronize.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -186,7 +187,7 @@ void RobustnessServerForkFails(InheritedHandle report_pipe) {
     report.Add("deny", denied.ToString());
   } else {
     report.Add("deny", "ok");
-    procspec::Process p(RobustnessExitWith, std::tuple{0},
+    procspec::Process p(procspec::testing::ExitWith, std::tuple{0},
                         InContext("forkserver"));
     const absl::Status first = p.start();
     report.Add("type", procspec::PythonExceptionType(first));

@@ -23,6 +23,7 @@
 #include "process/context.h"
 #include "process/process.h"
 #include "process/spawn.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -40,7 +41,7 @@ using ::conformance::testing::ReadToEnd;
 // before the release would have ended it first.
 void NoStrangerSignalInNamespace(Report& report) {
   procspec::Init(0, nullptr, {.start_forkserver = true});
-  procspec::Process old(RobustnessExitWith, std::tuple{0},
+  procspec::Process old(procspec::testing::ExitWith, std::tuple{0},
                         InContext("forkserver"));
   if (absl::Status s = old.start(); !s.ok()) {
     report.Add("error", s.ToString());

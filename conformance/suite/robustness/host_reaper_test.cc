@@ -37,6 +37,7 @@
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -242,7 +243,7 @@ void SignalAfterForeignReap(Report& report) {
     report.Add("error", "setup failed");
     return;
   }
-  procspec::Process old(RobustnessExitWith, std::tuple{0});
+  procspec::Process old(procspec::testing::ExitWith, std::tuple{0});
   if (absl::Status s = old.start(); !s.ok()) {
     report.Add("error", s.ToString());
     return;

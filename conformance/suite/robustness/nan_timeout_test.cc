@@ -32,6 +32,7 @@
 #include "process/spawn.h"
 #include "process/synchronize.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -189,7 +190,7 @@ CONFORMANCE_TEST(NaNTimeout, InfiniteTimeoutWaitsForEver,
   ASSERT_OK(q.put(7, true, kInf));
   ASSERT_OK_AND_ASSIGN(int got, q.get<int>(true, kInf));
   EXPECT_EQ(got, 7);
-  procspec::Process p(RobustnessExitWith, std::tuple{3});
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{3});
   KillOnExit guard(p);
   ASSERT_OK(p.start());
   ASSERT_OK(p.join(kInf));

@@ -24,6 +24,7 @@
 #include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -40,7 +41,7 @@ std::optional<procspec::Pid> PidOf(procspec::Process& p) {
 // In process 1 of a new PID namespace: one round for the reaping call `how`
 // ("join", "is_alive", "exitcode"). Reports <how>_<key>=<value>.
 void ReapReuseAndSignal(const std::string& how, Report& report) {
-  procspec::Process old(RobustnessExitWith, std::tuple{0});
+  procspec::Process old(procspec::testing::ExitWith, std::tuple{0});
   if (absl::Status s = old.start(); !s.ok()) {
     report.Add(how + "_error", s.ToString());
     return;

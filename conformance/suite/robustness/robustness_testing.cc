@@ -27,9 +27,6 @@ namespace conformance::robustness {
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
 
-void RobustnessExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(RobustnessExitWith);
-
 void RobustnessBlockThenExit(HandshakeChild handshake, int code) {
   if (!handshake.SignalReady().ok()) procspec::Exit(100);
   if (!handshake.WaitForRelease().ok()) procspec::Exit(101);

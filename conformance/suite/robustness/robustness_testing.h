@@ -21,8 +21,6 @@
 
 namespace conformance::robustness {
 
-// procspec::Exit(code).
-void RobustnessExitWith(int code);
 // Signals the handshake, blocks until released, then exits with `code` (100:
 // the signal failed; 101: not released).
 void RobustnessBlockThenExit(HandshakeChild handshake, int code);

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/inherited_handle.h"
 #include "process/process.h"
@@ -76,7 +77,7 @@ CONFORMANCE_TEST(SharedMemoryNames, NoNameSurvivesASigkillDuringCreation,
     while (true) {
       absl::StatusOr<std::string> rest =
           platform::ReadSome(progress.read.get(), 4096);
-      ASSERT_TRUE(rest.ok()) << rest.status();
+      ASSERT_OK(rest);
       if (rest->empty()) break;
     }
     ASSERT_OK_AND_ASSIGN(std::optional<procspec::Pid> pid, p.pid());

@@ -95,7 +95,9 @@ CONFORMANCE_TEST(SignalStorm, LockAcquireIsNotDisturbed,
   EXPECT_GE(waited, absl::Milliseconds(200));
   EXPECT_TRUE(untimed);
   EXPECT_EQ(ticks, kStormTicks);
-  if (untimed) EXPECT_OK(lock.release());
+  if (untimed) {
+    EXPECT_OK(lock.release());
+  }
   ASSERT_OK(p.join());
   EXPECT_EQ(ExitcodeOf(p), std::optional<int>(0));
 }

@@ -30,6 +30,7 @@
 #include "process/inherited_handle.h"
 #include "process/process.h"
 #include "process/spawn.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance::robustness {
 namespace {
@@ -57,7 +58,7 @@ void RobustnessStartWithoutProcessCreation(InheritedHandle report_pipe,
     report.Add("deny", before.status().ToString());
   } else {
     report.Add("deny", "ok");
-    procspec::Process p(RobustnessExitWith, std::tuple{0},
+    procspec::Process p(procspec::testing::ExitWith, std::tuple{0},
                         {.context = *procspec::get_context(method)});
     const absl::Status first = p.start();
     report.Add("first_type", procspec::PythonExceptionType(first));
@@ -135,7 +136,7 @@ CONFORMANCE_TEST(StartFailure, MissingExecutableFailsSpawnStart,
   } restore;
   procspec::set_executable(kMissing);
   EXPECT_EQ(procspec::get_executable(), kMissing);
-  procspec::Process p(RobustnessExitWith, std::tuple{5},
+  procspec::Process p(procspec::testing::ExitWith, std::tuple{5},
                       {.context = *procspec::get_context("spawn")});
   KillOnExit guard(p);
   EXPECT_PYTHON_ERROR(

@@ -18,6 +18,7 @@
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance {
 namespace {
@@ -38,9 +39,6 @@ std::string Flag(bool value) { return value ? "True" : "False"; }
 
 void DaemonNoop() {}
 PROCSPEC_TARGET(DaemonNoop);
-
-void DaemonExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(DaemonExitWith);
 
 // Exits 21 if current_process() is daemonic, else 20.
 void DaemonExitWithFlag() {
@@ -99,7 +97,7 @@ PROCSPEC_TARGET(DaemonReportStartingChildren);
 
 // Starts a grandchild that exits 5 and reports the start and its exitcode.
 void DaemonReportStartingAGrandchild(InheritedHandle out) {
-  procspec::Process grandchild(DaemonExitWith, std::tuple{5});
+  procspec::Process grandchild(procspec::testing::ExitWith, std::tuple{5});
   const absl::Status status = grandchild.start();
   SendLine(out.get(), status.ok() ? "started" : status.ToString());
   SendLine(out.get(), absl::StrCat(JoinSoon(grandchild).value_or(0)));

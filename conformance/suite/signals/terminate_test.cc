@@ -22,6 +22,7 @@
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
+#include "process/testing/child_targets.h"
 
 namespace conformance {
 namespace {
@@ -47,9 +48,6 @@ std::string Describe(const absl::Status& status) {
 }
 
 // ---- Targets ----
-
-void TerminateExitWith(int code) { procspec::Exit(code); }
-PROCSPEC_TARGET(TerminateExitWith);
 
 // Sends "ready", then blocks until killed.
 void TerminateReadyThenBlock(InheritedHandle ready) {
@@ -159,7 +157,7 @@ CONFORMANCE_TEST(Terminate, ReturnsWhileAChildIgnoringSigtermRuns,
 // and the object is unchanged (no pid, and it still starts and runs normally).
 CONFORMANCE_TEST(Terminate, BeforeStartFailsAndChangesNothing,
                  "process.terminate.before_start_error") {
-  procspec::Process child(TerminateExitWith, std::tuple{4});
+  procspec::Process child(procspec::testing::ExitWith, std::tuple{4});
   KillOnExit guard(child);
   EXPECT_PYTHON_ERROR(child.terminate(), "AssertionError",
                       "can only terminate a started process");
@@ -187,7 +185,7 @@ CONFORMANCE_TEST(Terminate, OnTheMainProcessObjectFails,
 // and change nothing: exitcode and repr stay the child's own.
 CONFORMANCE_TEST(Terminate, AfterJoinSucceedsAndChangesNothing,
                  "process.terminate.after_exit_noop") {
-  procspec::Process child(TerminateExitWith, std::tuple{3});
+  procspec::Process child(procspec::testing::ExitWith, std::tuple{3});
   KillOnExit guard(child);
   ASSERT_OK(child.start());
   ASSERT_OK_AND_ASSIGN(int exitcode, JoinSoon(child));
