@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_join.h"
@@ -17,6 +18,8 @@
 #include "gtest/gtest.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/inherited_handle.h"
+#include "process/process.h"
 
 namespace conformance {
 namespace {
@@ -81,15 +84,26 @@ TEST(LeakProbe, DISABLED_LeaksRunningChild) {
   ASSERT_TRUE(handshake->WaitReady().ok());
 }
 
+// Where there is no fork (Windows), the hang probe's child: a spawned run of
+// this binary blocked on a pipe whose write end nobody closes.
+void BlockOnPipe(procspec::InheritedHandle read) {
+  (void)platform::ReadSome(read.get(), 1);
+}
+PROCSPEC_TARGET(BlockOnPipe);
+
 // Never returns on its own, like an untimed lock a foreign kernel breaks: only
 // the supervisor's deadline ends it. It holds the write end itself, and starts
 // a child that blocks the same way, which the supervisor must kill too.
 TEST(HangProbe, DISABLED_NeverReturns) {
   absl::StatusOr<platform::PipeEnds> own = platform::MakePipe();
   ASSERT_TRUE(own.ok()) << own.status();
-  // Without fork (Windows) the test blocks alone.
   std::unique_ptr<platform::ChildProcess> child;
-  if (platform::CurrentBackend().SupportsFork()) {
+  // Spawned where there is no fork; never joined.
+  procspec::Process spawned(
+      BlockOnPipe, std::tuple{procspec::InheritedHandle(own->read.get())});
+  if (!platform::CurrentBackend().SupportsFork()) {
+    ASSERT_TRUE(spawned.start().ok());
+  } else {
     absl::StatusOr<std::unique_ptr<platform::ChildProcess>> forked =
         platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
           (void)platform::ReadSome(own->read.get(), 1);
