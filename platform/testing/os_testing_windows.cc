@@ -255,9 +255,10 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   if (info.hProcess == nullptr) {
     // Wine starts a Unix (ELF) program this way, detached: it succeeds with
     // no process handle and pid 0, so nothing can wait for the program.
-    return absl::UnimplementedError(absl::StrCat(
-        "started ", argv[0], " without a process handle to wait on (Wine "
-        "runs a Unix program detached)"));
+    return absl::UnimplementedError(
+        absl::StrCat("started ", argv[0],
+                     " without a process handle to wait on (Wine "
+                     "runs a Unix program detached)"));
   }
   UniqueHandle process(win::FromHandle(info.hProcess));
   UniqueHandle thread(win::FromHandle(info.hThread));
