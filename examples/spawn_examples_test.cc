@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "platform/testing/status_matchers.h"
 
@@ -59,6 +60,11 @@ TEST_P(ExamplesTest, UnguardedProgramFailsInTheChildWithoutRecursing) {
 }
 
 TEST_P(ExamplesTest, UnguardedProgramWorksUnderFork) {
+  absl::StatusOr<::procspec::platform::Backend*> backend =
+      ::procspec::platform::GetBackend(GetParam());
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  if (!(*backend)->SupportsFork())
+    GTEST_SKIP() << "backend " << GetParam() << " has no fork start method";
   ::procspec::platform::testing::SetEnv("PROCSPEC_BACKEND", GetParam());
   CommandResult result = RunProgram({"examples/spawn_unguarded", "fork"});
   EXPECT_EQ(result.status.exitcode(), 0) << result.err;
@@ -67,8 +73,10 @@ TEST_P(ExamplesTest, UnguardedProgramWorksUnderFork) {
   EXPECT_EQ(result.err, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBackends, ExamplesTest,
-                         ::testing::Values("linux", "posix"),
-                         [](const auto& info) { return info.param; });
+// Every backend this build has (linux and posix on Linux, windows on Windows).
+INSTANTIATE_TEST_SUITE_P(
+    AllBackends, ExamplesTest,
+    ::testing::ValuesIn(::procspec::platform::BackendNames()),
+    [](const auto& info) { return info.param; });
 
 }  // namespace

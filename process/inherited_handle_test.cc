@@ -192,14 +192,26 @@ TEST_P(InheritedHandleTest, RegisteredClassStateCarriesAHandle) {
   EXPECT_EQ(JoinExitcode(p), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllBackendsAndMethods, InheritedHandleTest,
-    ::testing::Values(Param{"linux", "fork"}, Param{"linux", "spawn"},
-                      Param{"linux", "forkserver"}, Param{"posix", "fork"},
-                      Param{"posix", "spawn"}, Param{"posix", "forkserver"}),
-    [](const ::testing::TestParamInfo<Param>& info) {
-      return info.param.backend + "_" + info.param.method;
-    });
+// Every backend this build has, with each start method it has: fork, spawn
+// and forkserver for linux and posix; spawn alone for windows.
+std::vector<Param> BackendsAndMethods() {
+  std::vector<Param> params;
+  for (const std::string& backend : platform::BackendNames()) {
+    absl::StatusOr<platform::Backend*> found = platform::GetBackend(backend);
+    const bool fork = found.ok() && (*found)->SupportsFork();
+    for (const char* method : {"fork", "spawn", "forkserver"}) {
+      if (fork || std::string(method) == "spawn")
+        params.push_back({backend, method});
+    }
+  }
+  return params;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackendsAndMethods, InheritedHandleTest,
+                         ::testing::ValuesIn(BackendsAndMethods()),
+                         [](const ::testing::TestParamInfo<Param>& info) {
+                           return info.param.backend + "_" + info.param.method;
+                         });
 
 TEST(InheritedHandleSerialization, OutsideABootstrapItCannotBeSent) {
   try {

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "platform/internal/port.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "platform/testing/status_matchers.h"
@@ -153,6 +154,15 @@ void ClashSecond(int code) { Exit(code + 1); }
 
 const Context* Spawn() { return *get_context("spawn"); }
 const Context* Fork() { return *get_context("fork"); }
+// Whether this build's OS has the fork start method (Windows has spawn only):
+// the comparisons with fork below run where it exists.
+bool HasFork() { return platform::CurrentBackend().SupportsFork(); }
+// Whether this is a Windows build, whose handles are not file descriptors a
+// shell can redirect and whose open handles cannot be listed.
+bool IsWindowsBuild() {
+  const std::vector<std::string> names = platform::BackendNames();
+  return std::find(names.begin(), names.end(), "windows") != names.end();
+}
 
 class SpawnTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -172,8 +182,12 @@ class SpawnTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST(StartMethodTest, SelectionFollowsCPython) {
+  // CPython's lists and defaults: fork first on Linux, spawn alone on Windows.
+  const std::string default_method = HasFork() ? "fork" : "spawn";
   EXPECT_EQ(get_all_start_methods(),
-            (std::vector<std::string>{"fork", "spawn", "forkserver"}));
+            HasFork()
+                ? (std::vector<std::string>{"fork", "spawn", "forkserver"})
+                : (std::vector<std::string>{"spawn"}));
   absl::StatusOr<const Context*> bad = get_context("xyz");
   EXPECT_EQ(bad.status().message(), "cannot find context for 'xyz'");
   EXPECT_EQ(PythonExceptionType(bad.status()), "ValueError");
@@ -181,7 +195,7 @@ TEST(StartMethodTest, SelectionFollowsCPython) {
 
   ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
   EXPECT_EQ(get_start_method(/*allow_none=*/true), std::nullopt);
-  EXPECT_EQ(get_start_method(), "fork");  // the default, now fixed
+  EXPECT_EQ(get_start_method(), default_method);  // the default, now fixed
   absl::Status again = set_start_method("spawn");
   EXPECT_EQ(again.message(), "context has already been set");
   EXPECT_EQ(PythonExceptionType(again), "RuntimeError");
@@ -227,17 +241,21 @@ TEST_P(SpawnTest, ChildSeesTheParentsAttributes) {
 TEST_P(SpawnTest, GlobalsAreNotInherited) {
   g_global = 42;
   Process spawned(ExitWithGlobal, {.context = Spawn()});
-  Process forked(ExitWithGlobal, {.context = Fork()});
   EXPECT_EQ(Run(spawned), 1);
-  EXPECT_EQ(Run(forked), 42);
+  if (HasFork()) {
+    Process forked(ExitWithGlobal, {.context = Fork()});
+    EXPECT_EQ(Run(forked), 42);
+  }
   g_global = 1;
 }
 
 TEST_P(SpawnTest, CodeBeforeTheGuardRunsAgainOnlyUnderSpawn) {
   Process spawned(ExitZeroIfPrologueRanHere, {.context = Spawn()});
-  Process forked(ExitZeroIfPrologueRanHere, {.context = Fork()});
   EXPECT_EQ(Run(spawned), 0);
-  EXPECT_EQ(Run(forked), 3);
+  if (HasFork()) {
+    Process forked(ExitZeroIfPrologueRanHere, {.context = Fork()});
+    EXPECT_EQ(Run(forked), 3);
+  }
 }
 
 TEST_P(SpawnTest, RegisteredSubclassIsRestored) {
@@ -257,6 +275,9 @@ TEST_P(SpawnTest, OnlyTheBootstrapDescriptorsCrossTheExec) {
   std::vector<std::int64_t> inheritable;
   absl::StatusOr<std::vector<platform::NativeHandle>> open =
       platform::testing::OpenDescriptors();
+  if (IsWindowsBuild() &&
+      open.status().code() == absl::StatusCode::kUnimplemented)
+    GTEST_SKIP() << open.status();
   ASSERT_OK(open);
   for (platform::NativeHandle fd : *open) {
     absl::StatusOr<bool> cloexec = platform::testing::IsCloseOnExec(fd);
@@ -302,6 +323,8 @@ TEST_P(SpawnTest, UnsendableTargetFailsInTheParentAndStaysStartable) {
   ASSERT_OK(set_start_method("spawn", /*force=*/true));
   Process later([captured] { Exit(captured); });
   EXPECT_EQ(PythonExceptionType(later.start()), "PicklingError");
+  ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
+  if (!HasFork()) return;
   ASSERT_OK(set_start_method("fork", /*force=*/true));
   EXPECT_EQ(Run(later), 3);
   ASSERT_OK(set_start_method(std::nullopt, /*force=*/true));
@@ -329,11 +352,20 @@ TEST_P(SpawnTest, BadBootstrapEndsTheChildWithExitCodeOne) {
 TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
   ASSERT_OK(self);
-  absl::StatusOr<platform::testing::CommandResult> result =
-      platform::testing::RunCommand(
-          {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
-           *self},
-          absl::Now() + absl::Seconds(60));
+  absl::StatusOr<platform::testing::CommandResult> result;
+  if (IsWindowsBuild()) {
+    // No env(1): the marker is set here for the one run and removed again.
+    platform::testing::SetEnv(platform::kSpawnMarkerVariable, "99");
+    result =
+        platform::testing::RunCommand({*self}, absl::Now() + absl::Seconds(60));
+    platform::internal::UnsetEnvironmentVariable(
+        platform::kSpawnMarkerVariable);
+  } else {
+    result = platform::testing::RunCommand(
+        {"/usr/bin/env", absl::StrCat(platform::kSpawnMarkerVariable, "=99"),
+         *self},
+        absl::Now() + absl::Seconds(60));
+  }
   ASSERT_OK(result);
   EXPECT_EQ(result->status.exitcode(), 1);
   EXPECT_THAT(result->err, HasSubstr("cannot bootstrap"));
@@ -344,6 +376,10 @@ TEST_P(SpawnTest, MarkerWithoutAPipeIsRejectedClearly) {
 // file, by a shell that sets the marker itself. Only the key in the marker
 // decides whether it runs.
 TEST_P(SpawnTest, BootstrapNotFromTheParentIsRejected) {
+  if (IsWindowsBuild()) {
+    GTEST_SKIP() << "a shell redirects a file to descriptor 3, which a Windows "
+                    "program does not see as a handle";
+  }
   absl::StatusOr<std::string> self = platform::testing::CurrentExecutable();
   ASSERT_OK(self);
   Process process(ExitWith, std::tuple{7});
@@ -424,6 +460,7 @@ TEST_P(SpawnTest, TwoTargetsUnderOneKeyAreAnErrorNotTheWrongFunction) {
         << started;
     EXPECT_THAT(p.repr(), HasSubstr(" initial"));
   }
+  if (!HasFork()) return;
   Process forked_first(ClashFirst, std::tuple{5}, {.context = Fork()});
   EXPECT_EQ(Run(forked_first), 5);
   Process forked_second(ClashSecond, std::tuple{5}, {.context = Fork()});

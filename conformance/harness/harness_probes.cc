@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -17,6 +19,8 @@
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "platform/testing/status_matchers.h"
+#include "process/inherited_handle.h"
+#include "process/process.h"
 
 namespace conformance {
 namespace {
@@ -81,18 +85,34 @@ TEST(LeakProbe, DISABLED_LeaksRunningChild) {
   ASSERT_OK(handshake->WaitReady());
 }
 
+// Where there is no fork (Windows), the hang probe's child: a spawned run of
+// this binary blocked on a pipe whose write end nobody closes.
+void BlockOnPipe(procspec::InheritedHandle read) {
+  (void)platform::ReadSome(read.get(), 1);
+}
+PROCSPEC_TARGET(BlockOnPipe);
+
 // Never returns on its own, like an untimed lock a foreign kernel breaks: only
 // the supervisor's deadline ends it. It holds the write end itself, and starts
 // a child that blocks the same way, which the supervisor must kill too.
 TEST(HangProbe, DISABLED_NeverReturns) {
   absl::StatusOr<platform::PipeEnds> own = platform::MakePipe();
   ASSERT_OK(own);
-  absl::StatusOr<std::unique_ptr<platform::ChildProcess>> child =
-      platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
-        (void)platform::ReadSome(own->read.get(), 1);
-        return 2;
-      });
-  ASSERT_OK(child);
+  std::unique_ptr<platform::ChildProcess> child;
+  // Spawned where there is no fork; never joined.
+  procspec::Process spawned(
+      BlockOnPipe, std::tuple{procspec::InheritedHandle(own->read.get())});
+  if (!platform::CurrentBackend().SupportsFork()) {
+    ASSERT_OK(spawned.start());
+  } else {
+    absl::StatusOr<std::unique_ptr<platform::ChildProcess>> forked =
+        platform::CurrentBackend().Fork({}, [&](platform::ChildContext&) {
+          (void)platform::ReadSome(own->read.get(), 1);
+          return 2;
+        });
+    ASSERT_OK(forked);
+    child = *std::move(forked);
+  }
   (void)platform::ReadSome(own->read.get(), 1);
   ADD_FAILURE() << "read a byte nobody wrote";
 }

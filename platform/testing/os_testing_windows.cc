@@ -252,6 +252,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     return absl::NotFoundError(
         absl::StrCat(win::WinErrorText(error), ": ", argv[0]));
   }
+  if (info.hProcess == nullptr) {
+    // Wine starts a Unix (ELF) program this way, detached: it succeeds with
+    // no process handle and pid 0, so nothing can wait for the program.
+    return absl::UnimplementedError(
+        absl::StrCat("started ", argv[0],
+                     " without a process handle to wait on (Wine "
+                     "runs a Unix program detached)"));
+  }
   UniqueHandle process(win::FromHandle(info.hProcess));
   UniqueHandle thread(win::FromHandle(info.hThread));
   CommandResult result;
@@ -260,11 +268,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   std::thread out_reader(
       [&] { result.out = ReadToEnd(out->read.get()); });
   bool timed_out = false;
+  DWORD wait_error = ERROR_SUCCESS;
   for (;;) {
     const DWORD waited =
         WaitForSingleObject(info.hProcess, win::WaitMillis(deadline));
     if (waited == WAIT_OBJECT_0) break;
     if (waited == WAIT_TIMEOUT && absl::Now() < deadline) continue;
+    // A failed wait is an error, not a deadline.
+    if (waited == WAIT_FAILED) wait_error = GetLastError();
     timed_out = true;
     TerminateProcess(info.hProcess, win::kTerminatedExitCode);
     WaitForSingleObject(info.hProcess, INFINITE);
@@ -280,6 +291,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     result.status = {.signaled = true, .value = win::kSigterm};
   } else {
     result.status = {.signaled = false, .value = static_cast<int>(code)};
+  }
+  if (wait_error != ERROR_SUCCESS) {
+    return win::WinError(wait_error, "WaitForSingleObject");
   }
   if (timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(

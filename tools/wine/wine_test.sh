@@ -9,7 +9,7 @@
 # What Wine needs that Bazel does not give:
 #   - Windows paths. Wine maps the Linux root to drive Z:, and a Windows program takes a path
 #     without a drive letter as relative: GoogleTest's XML file (GTEST_OUTPUT) and the temporary
-#     directory (TMP, TEMP) become Z:\... paths.
+#     directory (TMP, TEMP, TEST_TMPDIR) become Z:\... paths.
 # Tests run one at a time (.bazelrc): the first Wine process of a prefix starts its wineserver,
 # which Bazel ends with the rest of that test's processes when the test ends (a test running
 # beside it would lose its server), and two tests starting a server at once left one hung.
@@ -42,7 +42,9 @@ if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
 fi
 if [[ -n "${TEST_TMPDIR:-}" ]]; then
   TMP="$(windows_path "${TEST_TMPDIR}")"
-  export TMP TEMP="${TMP}"
+  # Tests build their files' paths from TEST_TMPDIR too (and pass them to
+  # gtest's --gtest_output, which takes a path without a drive as relative).
+  export TMP TEMP="${TMP}" TEST_TMPDIR="${TMP}"
 fi
 
 exec wine "$@"
