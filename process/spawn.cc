@@ -63,14 +63,13 @@ Registry& GetRegistry() {
 
 std::string TargetKey(std::string_view signature, const char* written,
                       std::string_view where) {
-  // GCC: "... [with auto F = ns::task]", "... [with T = ns::Pro]";
-  // Clang: "... [F = &ns::task]", "... [T = ns::Pro]".
+  // GCC: "... [with auto F = ns::task]"; Clang: "... [F = &ns::task]".
   std::string_view name;
   if (const std::size_t open = signature.rfind('[');
       open != std::string_view::npos) {
-    if (const std::size_t equals = signature.find(" = ", open);
+    if (const std::size_t equals = signature.find("F = ", open);
         equals != std::string_view::npos) {
-      name = signature.substr(equals + 3);
+      name = signature.substr(equals + 4);
       name = name.substr(0, name.find_first_of("];"));
       if (!name.empty() && name.front() == '&') name.remove_prefix(1);
     }

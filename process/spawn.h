@@ -130,18 +130,17 @@ namespace spawn_internal {
 using ErasedFunction = void (*)();
 using Invoker = void (*)(const std::string& args, const Kwargs& kwargs);
 
-// A target or class is keyed by its qualified name as the compiler spells it
-// (`TargetKey`), which the child, the same program, looks up. Two different
-// functions (or classes) registered
+// A target is keyed by its qualified name as the compiler spells it
+// (`TargetKey`), which the child, the same program, looks up; a class by the
+// name written in the macro. Two different functions (or classes) registered
 // under one key would make the child run the wrong one: the key is then
 // ambiguous, and neither can be sent (`TargetConflict`). `where` is the
 // registering macro's file:line.
 void RegisterTarget(ErasedFunction function, const char* name,
                     const char* where, Invoker invoker);
-// The key of the function (or class) a `signature` names: the compiler's
-// spelling of its qualified name ("ns::task"), read from the signature of
-// `SignatureNaming<F>` ("... [with auto F = ns::task]") or
-// `TypeSignatureNaming<C>`, and for one with internal linkage
+// The key of the function a `signature` names: the compiler's spelling of its
+// qualified name ("ns::task"), read from the signature of `SignatureNaming<F>`
+// ("... [with auto F = ns::task]"), and for a function with internal linkage
 // ("{anonymous}::task", the same in every file) also the registering file
 // ("{anonymous}::task@dir/file.cc"). `written` (the macro's argument) where
 // the signature does not name it.
@@ -290,16 +289,6 @@ std::string_view SignatureNaming() {
 #endif
 }
 
-// A signature that names the type T, likewise.
-template <typename T>
-std::string_view TypeSignatureNaming() {
-#if defined(__GNUC__) || defined(__clang__)
-  return __PRETTY_FUNCTION__;
-#else
-  return "";
-#endif
-}
-
 template <auto F>
 bool RegisterTargetFunction(const char* name, const char* where) {
   using Traits = FunctionTraits<decltype(F)>;
@@ -331,7 +320,7 @@ bool RegisterProcessClass(const char* name, const char* where) {
   RegisterClass(
       typeid(C),
       ClassEntry{
-          TargetKey(TypeSignatureNaming<C>(), name, where),
+          name,
           []() -> std::unique_ptr<Process> { return std::make_unique<C>(); },
           [](Process& process) { return Save(static_cast<C&>(process)); },
           [](Process& process, const std::string& data) {
@@ -417,8 +406,7 @@ inline constexpr bool kSpawnable = [] {
       ::procspec::spawn_internal::RegisterTargetFunction<&function>( \
           #function, PROCSPEC_SPAWN_WHERE)
 
-// Registers the Process subclass `Class` for the spawn start method. The child
-// finds it by its qualified name, as a target.
+// Registers the Process subclass `Class` for the spawn start method.
 #define PROCSPEC_PROCESS_CLASS(Class)                          \
   [[maybe_unused]] static const bool PROCSPEC_SPAWN_CONCAT(    \
       procspec_class_registered_, __COUNTER__) =               \

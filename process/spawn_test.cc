@@ -113,28 +113,10 @@ class UnregisteredPro : public Process {
 namespace first {
 void SameName(int code) { Exit(code); }
 PROCSPEC_TARGET(SameName);
-
-class SameNamePro : public Process {
- public:
-  SameNamePro() : Process(Options{.context = *get_context("spawn")}) {}
-  void run() override { Exit(20); }
-  template <class Archive>
-  void serialize(Archive&) {}
-};
-PROCSPEC_PROCESS_CLASS(SameNamePro);
 }  // namespace first
 namespace second {
 void SameName(int code) { Exit(code + 1); }
 PROCSPEC_TARGET(SameName);
-
-class SameNamePro : public Process {
- public:
-  SameNamePro() : Process(Options{.context = *get_context("spawn")}) {}
-  void run() override { Exit(21); }
-  template <class Archive>
-  void serialize(Archive&) {}
-};
-PROCSPEC_PROCESS_CLASS(SameNamePro);
 }  // namespace second
 
 // Two different functions registered under one key, as a compiler that does
@@ -438,14 +420,6 @@ TEST_P(SpawnTest, SameNameInTwoNamespacesRunsEachOwnFunction) {
   EXPECT_EQ(Run(spawned_second), 6);
 }
 
-// Likewise for Process subclasses.
-TEST_P(SpawnTest, SameClassNameInTwoNamespacesRunsEachOwnClass) {
-  first::SameNamePro first;
-  EXPECT_EQ(Run(first), 20);
-  second::SameNamePro second;
-  EXPECT_EQ(Run(second), 21);
-}
-
 // A key registered for two functions is an error at start() that says where
 // both are, never the wrong function running in the child; fork needs no
 // registration and runs each.
@@ -476,15 +450,6 @@ TEST(TargetKey, IsTheQualifiedNameTheCompilerSpells) {
   EXPECT_EQ(spawn_internal::TargetKey("std::string_view f() [F = &ns::task]",
                                       "task", "dir/file.cc:12"),
             "ns::task");
-}
-
-TEST(TargetKey, NamesAClassLikewise) {
-  EXPECT_EQ(spawn_internal::TargetKey("f() [with T = ns::Pro]", "Pro",
-                                      "dir/file.cc:12"),
-            "ns::Pro");
-  EXPECT_EQ(
-      spawn_internal::TargetKey("f() [T = ns::Pro]", "Pro", "dir/file.cc:12"),
-      "ns::Pro");
 }
 
 TEST(TargetKey, AddsTheFileForInternalLinkage) {

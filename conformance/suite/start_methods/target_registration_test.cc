@@ -1,8 +1,7 @@
 // PROCSPEC_TARGET names a function so that a spawned (or forkserver) child can
 // find it again, as pickle names a function by its module and qualified name.
-// Two functions (or Process subclasses) with the same bare name, in two
-// namespaces or with internal linkage in two files, are different targets:
-// each child runs its own.
+// Two functions with the same bare name, in two namespaces or with internal
+// linkage in two files, are different targets: each child runs its own.
 #include <tuple>
 
 #include "conformance/harness/clause.h"
@@ -18,27 +17,11 @@ namespace conformance {
 namespace registration_first {
 void RegistrationSameName(int code) { procspec::Exit(code); }
 PROCSPEC_TARGET(RegistrationSameName);
-
-class RegistrationSamePro : public procspec::Process {
- public:
-  void run() override { procspec::Exit(20); }
-  template <class Archive>
-  void serialize(Archive&) {}
-};
-PROCSPEC_PROCESS_CLASS(RegistrationSamePro);
 }  // namespace registration_first
 
 namespace registration_second {
 void RegistrationSameName(int code) { procspec::Exit(code + 1); }
 PROCSPEC_TARGET(RegistrationSameName);
-
-class RegistrationSamePro : public procspec::Process {
- public:
-  void run() override { procspec::Exit(21); }
-  template <class Archive>
-  void serialize(Archive&) {}
-};
-PROCSPEC_PROCESS_CLASS(RegistrationSamePro);
 }  // namespace registration_second
 
 namespace {
@@ -46,16 +29,12 @@ namespace {
 void RegistrationTwin(int code) { procspec::Exit(code); }
 PROCSPEC_TARGET(RegistrationTwin);
 
-// Starts `p` with the suite's start method and returns its exitcode.
-absl::StatusOr<int> StartAndJoin(procspec::Process& p) {
+// Starts `target(5)` with the suite's start method and returns its exitcode.
+absl::StatusOr<int> RunWithFive(void (*target)(int)) {
+  procspec::Process p(target, std::tuple{5});
   testing::KillOnExit guard(p);
   if (absl::Status started = p.start(); !started.ok()) return started;
   return testing::JoinAndGetExitcode(p);
-}
-
-absl::StatusOr<int> RunWithFive(void (*target)(int)) {
-  procspec::Process p(target, std::tuple{5});
-  return StartAndJoin(p);
 }
 
 CONFORMANCE_TEST(TargetRegistration, SameNameInTwoNamespacesRunsItsOwnBody,
@@ -74,16 +53,6 @@ CONFORMANCE_TEST(TargetRegistration, SameInternalNameInTwoFilesRunsItsOwnBody,
   EXPECT_EQ(here, 5);
   ASSERT_OK_AND_ASSIGN(int other, RunWithFive(OtherFileRegistrationTwin()));
   EXPECT_EQ(other, 7);
-}
-
-CONFORMANCE_TEST(TargetRegistration, SameClassNameInTwoNamespacesRunsItsOwnRun,
-                 "process.target.unique_registration") {
-  registration_first::RegistrationSamePro first;
-  ASSERT_OK_AND_ASSIGN(int first_code, StartAndJoin(first));
-  EXPECT_EQ(first_code, 20);
-  registration_second::RegistrationSamePro second;
-  ASSERT_OK_AND_ASSIGN(int second_code, StartAndJoin(second));
-  EXPECT_EQ(second_code, 21);
 }
 
 }  // namespace
