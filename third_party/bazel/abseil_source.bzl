@@ -2,12 +2,9 @@
 
 Debian ships abseil built for Linux only; a build for Windows (`--config=windows`) compiles
 abseil from its source with abseil's own BUILD files. The release is the one Debian ships, LTS
-20220623.1 (https://github.com/abseil/abseil-cpp/releases/tag/20220623.1). The tree is found, in
-this order:
-
-  1. the environment variable PROCSPEC_ABSEIL_SOURCE=<dir> (relative: to the main workspace);
-  2. `../shared/third_party/abseil-cpp-20220623.1` next to the main workspace, where procspec's
-     CI machines keep a copy.
+20220623.1 (https://github.com/abseil/abseil-cpp/releases/tag/20220623.1). The tree is named by
+the environment variable PROCSPEC_ABSEIL_SOURCE=<dir> (relative: to the main workspace); the
+repository itself never assumes where a copy lies.
 
 (`--override_repository=abseil_source=<dir>` would skip this rule and with it the adaptation
 of absl/BUILD.bazel below, which an unmodified tree needs under Bazel 4.2.3.)
@@ -26,17 +23,15 @@ missing_source = rule(implementation = _missing_source_impl)
 '''
 
 def _source_dir(ctx):
-    """The abseil tree to use (None when there is none), and where it was looked for."""
+    """The abseil tree to use (None when there is none), and what named it."""
+    from_env = ctx.os.environ.get(_ENV, "")
+    if not from_env:
+        return None, "nothing: %s is not set" % _ENV
 
     # A relative path is taken from the main workspace's directory, not this repository's.
     workspace_root = str(ctx.path(Label("@//:WORKSPACE")).dirname)
-    from_env = ctx.os.environ.get(_ENV, "")
-    if from_env:
-        description = "%s=%s" % (_ENV, from_env)
-        path = ctx.path(from_env if from_env.startswith("/") else workspace_root + "/" + from_env)
-    else:
-        path = ctx.path(workspace_root + "/" + ctx.attr.default_path)
-        description = "the default, %s" % path
+    path = ctx.path(from_env if from_env.startswith("/") else workspace_root + "/" + from_env)
+    description = "%s=%s" % (_ENV, from_env)
     if path.get_child("absl").get_child("base").get_child("BUILD.bazel").exists:
         return path, description
     return None, description
@@ -104,10 +99,6 @@ def _abseil_source_impl(ctx):
 abseil_source = repository_rule(
     implementation = _abseil_source_impl,
     attrs = {
-        "default_path": attr.string(
-            doc = "Where the tree is when the environment does not say, relative to the main workspace.",
-            mandatory = True,
-        ),
         "stub_targets": attr.string_list(
             doc = "`package:name` of the targets to stand in for when there is no tree.",
             mandatory = True,

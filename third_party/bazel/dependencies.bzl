@@ -58,7 +58,6 @@ def procspec_dependencies():
     _declare(
         abseil_source,
         "abseil_source",
-        default_path = "../shared/third_party/abseil-cpp-20220623.1",
         stub_targets = absl_targets(),
     )
 
