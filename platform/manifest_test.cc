@@ -24,8 +24,9 @@ nlohmann::json ReadJson(const std::string& path) {
 // listed in a backend's manifest.
 const std::set<std::string>& KnownCapabilities() {
   static const auto* known = new std::set<std::string>{
-      "fork",         "shared_memory",   "connection",  "signals",
-      "sentinel",     "parent_watch",    "die_with_parent", "thread_count"};
+      "fork",     "shared_memory", "connection",      "terminate",
+      "signals",  "sentinel",      "parent_watch",    "die_with_parent",
+      "thread_count"};
   return *known;
 }
 
