@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "conformance/harness/child_entry.h"
@@ -162,6 +163,28 @@ TEST(ClauseTest, ListClausesPrintsCitationsWithoutRunningTests) {
   }
   EXPECT_TRUE(found) << result->out;
   EXPECT_THAT(result->out, HasSubstr("\"ProbeFixture.BodySeesTheFixture\""));
+}
+
+// A suite started without its capability manifest refuses to run any test
+// (a test that asked for a capability would have nothing to ask), with a
+// usage error that names the flag, instead of crashing in the first test.
+TEST(ClauseTest, RunWithoutTheManifestIsAUsageError) {
+  absl::StatusOr<std::vector<std::string>> argv = SelfCommand();
+  ASSERT_OK(argv);
+  std::vector<std::string> without_manifest;
+  for (const std::string& arg : *argv) {
+    if (!absl::StartsWith(arg, "--capabilities=")) {
+      without_manifest.push_back(arg);
+    }
+  }
+  ASSERT_LT(without_manifest.size(), argv->size());
+  absl::StatusOr<platform::testing::CommandResult> result =
+      platform::testing::RunCommand(
+          without_manifest, absl::Now() + ScaledTimeout(absl::Seconds(60)));
+  ASSERT_OK(result);
+  EXPECT_EQ(result->status.exitcode(), 2) << result->err;
+  EXPECT_THAT(result->err, HasSubstr("--capabilities=<capabilities.json>"));
+  EXPECT_THAT(result->out, Not(HasSubstr("[ RUN")));
 }
 
 TEST(ClauseTest, PassingTestRecordsItsClauses) {

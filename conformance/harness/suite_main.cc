@@ -184,6 +184,14 @@ int Main(int argc, char** argv) {
       !status.ok()) {
     return Fail(status);
   }
+  // Every test is gated by its clauses' capabilities: without the registry
+  // and the backend's manifest no test could tell what it may run.
+  if (ClauseRegistry() == nullptr || Capabilities() == nullptr) {
+    return Fail(absl::InvalidArgumentError(
+        "the suite needs --registry=<clauses.json> and "
+        "--capabilities=<capabilities.json> (bazel test passes both: see "
+        "conformance/defs.bzl)"));
+  }
   if (command.progress_fd < 0 && !command.supervisor.results_file.empty()) {
     return Supervise(command);
   }
