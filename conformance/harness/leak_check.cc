@@ -38,33 +38,41 @@ std::string KillAndReap(const os::ChildInfo& child) {
 }  // namespace
 
 void LeakCheckListener::OnTestStart(const ::testing::TestInfo&) {
-  if (!enabled_) return;
-  absl::StatusOr<std::vector<platform::NativeHandle>> descriptors =
-      os::OpenDescriptors();
-  absl::StatusOr<std::vector<os::ChildInfo>> children = os::ListChildren();
-  if (!descriptors.ok() || !children.ok()) {
-    // Without a snapshot there is nothing to compare; say so once rather than
-    // fail every test.
-    enabled_ = false;
-    std::fprintf(stderr, "conformance: leak check disabled: %s\n",
-                 (!descriptors.ok() ? descriptors.status() : children.status())
-                     .ToString()
-                     .c_str());
-    return;
+  // Without a snapshot there is nothing to compare; say so once rather than
+  // fail every test.
+  auto disable = [](bool& check, const char* what,
+                    const absl::Status& status) {
+    check = false;
+    std::fprintf(stderr, "conformance: leak check of %s disabled: %s\n", what,
+                 status.ToString().c_str());
+  };
+  if (check_descriptors_) {
+    absl::StatusOr<std::vector<platform::NativeHandle>> descriptors =
+        os::OpenDescriptors();
+    if (descriptors.ok()) {
+      descriptors_before_ = *std::move(descriptors);
+    } else {
+      disable(check_descriptors_, "descriptors", descriptors.status());
+    }
   }
-  descriptors_before_ = *std::move(descriptors);
-  children_before_.clear();
-  for (const os::ChildInfo& child : *children)
-    children_before_.push_back(child.pid);
+  if (check_children_) {
+    absl::StatusOr<std::vector<os::ChildInfo>> children = os::ListChildren();
+    if (children.ok()) {
+      children_before_.clear();
+      for (const os::ChildInfo& child : *children)
+        children_before_.push_back(child.pid);
+    } else {
+      disable(check_children_, "child processes", children.status());
+    }
+  }
 }
 
 void LeakCheckListener::OnTestEnd(const ::testing::TestInfo& test) {
-  if (!enabled_) return;
   // OnTestEnd runs while the test is still current (before gtest's printer
   // reports it, since OnTestEnd listeners run in reverse order), so these
   // failures belong to the test.
-  CheckDescriptors(test);
-  CheckChildren(test);
+  if (check_descriptors_) CheckDescriptors(test);
+  if (check_children_) CheckChildren(test);
 }
 
 void LeakCheckListener::CheckDescriptors(const ::testing::TestInfo& test) {

@@ -28,6 +28,9 @@
 #include "platform/testing/os_testing.h"
 #include "platform/testing/sanitizer_testing.h"
 #include "platform/windows/win32.h"
+
+// After <windows.h> (win32.h), which it needs.
+#include <tlhelp32.h>
 #include "platform/windows/windows_backend.h"
 
 namespace procspec::platform::testing {
@@ -38,6 +41,15 @@ namespace win = ::procspec::platform::windows;
 absl::Status NotOnWindows(std::string_view what) {
   return absl::UnimplementedError(
       absl::StrCat(std::string(what), " is not available on Windows"));
+}
+
+// When `process` was created (100 ns units since 1601), or nullopt.
+std::optional<ULONGLONG> CreationTime(HANDLE process) {
+  FILETIME created, exited, kernel, user;
+  if (!GetProcessTimes(process, &created, &exited, &kernel, &user)) {
+    return std::nullopt;
+  }
+  return (ULONGLONG{created.dwHighDateTime} << 32) | created.dwLowDateTime;
 }
 
 // Reads `handle` to its end, as text: a program's C runtime writes its
@@ -108,7 +120,44 @@ std::string_view ProcessStateName(ProcessState state) {
 }
 
 absl::StatusOr<std::vector<ChildInfo>> ListChildren() {
-  return NotOnWindows("listing a process's children");
+  HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+  if (snapshot == INVALID_HANDLE_VALUE) {
+    return win::LastWinError("CreateToolhelp32Snapshot");
+  }
+  const DWORD self = GetCurrentProcessId();
+  const std::optional<ULONGLONG> self_created =
+      CreationTime(GetCurrentProcess());
+  std::vector<ChildInfo> children;
+  PROCESSENTRY32W entry{};
+  entry.dwSize = sizeof(entry);
+  for (BOOL more = Process32FirstW(snapshot, &entry); more;
+       more = Process32NextW(snapshot, &entry)) {
+    if (entry.th32ParentProcessID != self || entry.th32ProcessID == self) {
+      continue;
+    }
+    HANDLE process =
+        OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE,
+                    entry.th32ProcessID);
+    if (process == nullptr) continue;
+    // Windows keeps a process's parent id after the parent ends, so a
+    // process whose parent once had this pid names us too: only a process
+    // created after this one can be its child.
+    const std::optional<ULONGLONG> created = CreationTime(process);
+    const bool ours = created.has_value() && self_created.has_value() &&
+                      *created >= *self_created;
+    const bool running = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+    CloseHandle(process);
+    if (!ours) continue;
+    // An ended process that still exists (someone holds its handle) is
+    // Windows' nearest thing to a zombie.
+    children.push_back(
+        ChildInfo{.pid = static_cast<Pid>(entry.th32ProcessID),
+                  .state = running ? ProcessState::kRunning
+                                   : ProcessState::kZombie,
+                  .command = win::Narrow(entry.szExeFile)});
+  }
+  CloseHandle(snapshot);
+  return children;
 }
 
 ProcessState StateOf(Pid pid) {
@@ -133,13 +182,37 @@ std::vector<std::string> HostCapabilities() { return {}; }
 
 absl::Status BecomeChildSubreaper() { return NotOnWindows("a subreaper"); }
 absl::Status SignalPid(Pid pid, int signal_number) {
-  (void)pid;
-  (void)signal_number;
-  return NotOnWindows("sending a signal");
+  // Windows has no signals; what terminate() and kill() do is the only one.
+  if (signal_number != SignalNumber(Signal::kTerminate) &&
+      signal_number != SignalNumber(Signal::kKill)) {
+    return NotOnWindows("sending a signal other than terminate's");
+  }
+  HANDLE process =
+      OpenProcess(PROCESS_TERMINATE, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return win::LastWinError("OpenProcess");
+  const bool terminated = TerminateProcess(process, win::kTerminatedExitCode);
+  const DWORD error = GetLastError();
+  CloseHandle(process);
+  if (!terminated) return win::WinError(error, "TerminateProcess");
+  return absl::OkStatus();
 }
+// Windows has no zombies to reap: waits for the process to end and reads its
+// exit code (TerminateProcess's code as -SIGTERM, as the backend reports it).
 absl::StatusOr<ExitStatus> ReapPid(Pid pid) {
-  (void)pid;
-  return NotOnWindows("reaping by pid");
+  HANDLE process =
+      OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE,
+                  static_cast<DWORD>(pid));
+  if (process == nullptr) return win::LastWinError("OpenProcess");
+  DWORD code = 0;
+  const bool ended = WaitForSingleObject(process, INFINITE) == WAIT_OBJECT_0 &&
+                     GetExitCodeProcess(process, &code);
+  const DWORD error = GetLastError();
+  CloseHandle(process);
+  if (!ended) return win::WinError(error, "GetExitCodeProcess");
+  if (code == win::kTerminatedExitCode) {
+    return ExitStatus{.signaled = true, .value = win::kSigterm};
+  }
+  return ExitStatus{.signaled = false, .value = static_cast<int>(code)};
 }
 absl::Status IgnoreSignal(int signal_number) {
   (void)signal_number;
