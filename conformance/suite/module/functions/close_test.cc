@@ -17,7 +17,6 @@
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "process/process.h"
-#include "process/spawn.h"
 
 namespace conformance::module_functions {
 namespace {

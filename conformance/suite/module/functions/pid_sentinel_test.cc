@@ -18,6 +18,7 @@
 #include "conformance/suite/module/functions/functions_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/connection.h"
 #include "process/process.h"
 #include "process/spawn.h"
 

@@ -11,7 +11,6 @@
 #include "gtest/gtest.h"
 #include "process/context.h"
 #include "process/process.h"
-#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace conformance {

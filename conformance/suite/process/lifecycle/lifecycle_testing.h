@@ -25,6 +25,7 @@
 #include "conformance/suite/common/process_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+#include "process/connection.h"
 #include "process/errors.h"
 #include "process/process.h"
 #include "process/system_exit.h"

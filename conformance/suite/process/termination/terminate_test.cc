@@ -19,6 +19,7 @@
 #include "conformance/suite/common/process_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/os_testing.h"
+#include "process/connection.h"
 #include "process/inherited_handle.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"
