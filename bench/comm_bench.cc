@@ -14,9 +14,9 @@
 #include "platform/platform.h"
 #include "platform/stream.h"
 #include "process/connection.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/queue.h"
-#include "process/spawn.h"
 #include "process/system_exit.h"
 
 namespace {

@@ -26,6 +26,7 @@
 #include "platform/platform.h"
 #include "process/connection.h"
 #include "process/context.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/queue.h"
 #include "process/spawn.h"

@@ -22,6 +22,7 @@
 #include "platform/platform.h"
 #include "platform/shared_memory.h"
 #include "process/inherited_handle.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/synchronize.h"

@@ -13,6 +13,7 @@
 
 #include "bench/floor_windows.h"
 #include "platform/platform.h"
+#include "process/init.h"
 #include "process/process.h"
 
 namespace {

@@ -104,8 +104,8 @@ def conformance_suite(name, srcs_libs, backends, registry = _REGISTRY, **kwargs)
 
 # The committed records of the runs the report's Robustness section shows (robustness.h).
 _ROBUSTNESS_RECORDS = [
-    "//robustness:sanitizers.json",
-    "//robustness:fuzz.json",
+    "//conformance/records:sanitizers.json",
+    "//conformance/records:fuzz.json",
 ]
 
 def conformance_report(name, suite, backends, start_methods, registry = _REGISTRY, **kwargs):

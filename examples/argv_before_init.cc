@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "process/context.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 

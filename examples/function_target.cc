@@ -22,6 +22,7 @@
 
 #include "absl/flags/parse.h"
 #include "examples/seed_sleep.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 

@@ -55,6 +55,7 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -274,6 +275,15 @@ class Connection {
 // duplex=false the first only receives and the second only sends. Fails with
 // OSError if the OS is out of descriptors.
 absl::StatusOr<std::pair<Connection, Connection>> Pipe(bool duplex = true);
+
+namespace connection {
+// multiprocessing.connection.wait: the handles among `handles` that are ready
+// (a sentinel whose process ended, a Connection's fileno() with data or end of
+// file), waiting up to `timeout` seconds for at least one (None: for ever).
+absl::StatusOr<std::vector<platform::NativeHandle>> wait(
+    const std::vector<platform::NativeHandle>& handles,
+    std::optional<double> timeout = std::nullopt);
+}  // namespace connection
 
 }  // namespace procspec
 

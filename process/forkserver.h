@@ -1,5 +1,5 @@
 // The forkserver start method's server, as CPython's multiprocessing.forkserver
-// exposes it. See spawn.h (procspec::Init) for when the server starts.
+// exposes it. See init.h (procspec::Init) for when the server starts.
 #ifndef PROCSPEC_PROCESS_FORKSERVER_H_
 #define PROCSPEC_PROCESS_FORKSERVER_H_
 

@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "process/connection.h"
 #include "process/internal/deadline.h"
 #include "process/internal/state.h"
 #include "process/process.h"

@@ -23,6 +23,7 @@
 #include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 #include "process/system_exit.h"

@@ -14,7 +14,6 @@
 #include "process/internal/popen.h"
 #include "process/internal/state.h"
 #include "process/internal/type_name.h"
-#include "process/spawn.h"
 #include "process/value.h"
 #include "process/warnings.h"
 

@@ -61,6 +61,8 @@
 #include "absl/time/time.h"
 #include "platform/platform.h"
 #include "process/context.h"
+// procspec::Init, which every program that starts a Process calls.
+#include "process/init.h"
 #include "process/spawn.h"
 #include "process/target.h"
 #include "process/value.h"
@@ -280,15 +282,6 @@ std::vector<ChildInfo> active_children();
 
 // The number of CPUs, at least 1.
 int cpu_count();
-
-namespace connection {
-// multiprocessing.connection.wait: the handles among `handles` that are ready
-// (a sentinel whose process ended), waiting up to `timeout` seconds for at
-// least one (None: for ever).
-absl::StatusOr<std::vector<Handle>> wait(
-    const std::vector<Handle>& handles,
-    std::optional<double> timeout = std::nullopt);
-}  // namespace connection
 
 // ---- Template definitions
 

@@ -1,17 +1,18 @@
-// What the spawn start method can send to a child, and the main guard.
+// What the spawn start method can send to a child.
 //
 // A spawned child is a fresh run of the same program, so it cannot receive a
 // function pointer or a lambda: it finds its target by a registered name, and
 // receives the arguments serialized (cereal, binary archive), as CPython
 // pickles them. Targets and classes are registered at namespace scope, and
-// procspec::Init at the top of main() is the analogue of
-// `if __name__ == '__main__':`:
+// the child finds them once it reaches procspec::Init (init.h), the main
+// guard at the top of main():
 //
 // clang-format off
 //   ```c++
 //   #include <string>
 //   #include <tuple>
 //
+//   #include "process/init.h"
 //   #include "process/process.h"
 //   #include "process/spawn.h"
 //
@@ -85,33 +86,6 @@
 namespace procspec {
 
 class Process;
-
-// The main guard. In a process started by the spawn start method it runs the
-// child (the registered target or Process class, with the parent's name,
-// daemon flag, authkey, ...) and exits with its exit code: 0, Exit(n) & 0xff,
-// or 1 after an uncaught exception ("Process <name>:" on stderr). A bootstrap
-// that is not a valid one from a procspec parent ends the process with a
-// message on stderr and exit code 1. In any other process it returns. Code
-// before it runs again in every spawned child.
-//
-// The forkserver start method: Init forks the fork server (one per backend)
-// here, while the program has one thread, if the start method was set to
-// "forkserver" before Init or `options.start_forkserver` says so. Its children
-// then start from the program's memory as of Init: globals changed later are
-// not seen (CPython's server, started on first use, imports the main module
-// afresh, so neither does it see later changes). Otherwise the first
-// forkserver start() starts the server as a fresh run of the program (safe
-// when the program has threads by then), as is a server restarted after one
-// died.
-//
-// Init also records argc/argv: a spawned child, and a fork server started as
-// a fresh run, get them as their own (CPython gives its children the parent's
-// sys.argv), so code before Init sees the arguments the parent saw. A program
-// that never calls Init gives its children only the program's name.
-struct InitOptions {
-  bool start_forkserver = false;
-};
-void Init(int argc, char** argv, InitOptions options = {});
 
 // multiprocessing.set_executable: the program the spawn start method runs for
 // a child; "" (the default) is this program. A program other than this one

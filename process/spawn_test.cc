@@ -25,6 +25,7 @@
 #include "platform/testing/status_matchers.h"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/init.h"
 #include "process/internal/bootstrap.h"
 #include "process/process.h"
 #include "process/system_exit.h"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders a started child runs on the bytes it receives (//fuzz) with libFuzzer, for a
-# bounded time per target, and records the runs in robustness/fuzz.json (the report's Robustness
-# section shows it).
+# bounded time per target, and records the runs in conformance/records/fuzz.json (the report's
+# Robustness section shows it).
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET]   # default 60
 #   tools/fuzz.sh --seeds                # rewrites the seed corpus fuzz/corpus from real bootstraps
@@ -94,6 +94,6 @@ fuzzed_commit="$(git update-index -q --refresh >/dev/null 2>&1
   done
   echo "  ]"
   echo "}"
-} >robustness/fuzz.json
-echo "fuzz.sh: wrote robustness/fuzz.json" >&2
+} >conformance/records/fuzz.json
+echo "fuzz.sh: wrote conformance/records/fuzz.json" >&2
 exit "${status}"

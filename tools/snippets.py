@@ -18,6 +18,7 @@ import sys
 SOURCES = [
     "README.md",
     "process/context.h",
+    "process/init.h",
     "process/process.h",
     "process/spawn.h",
 ]

@@ -33,7 +33,7 @@
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
 #include "platform/testing/supervision.h"
-#include "process/spawn.h"
+#include "process/init.h"
 
 namespace conformance {
 namespace {

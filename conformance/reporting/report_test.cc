@@ -396,19 +396,19 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
   report.rows.push_back(stress);
   report.rows.push_back(reuse);
   const std::vector<RobustnessRecord> records = {
-      {"robustness/sanitizers.json", std::string(R"({"kind": "sanitizers",
+      {"conformance/records/sanitizers.json", std::string(R"({"kind": "sanitizers",
           "date": "D", "commit": "C", "command": ".ci/run --record",
           "runs": [{"config": "plain", "passed": 21, "failed": 0, "seconds": 200},
                    {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400,
                     "cached": 3}]})")},
-      {"robustness/fuzz.json",
+      {"conformance/records/fuzz.json",
        std::string(R"({"kind": "fuzz", "build": "clang-14",
           "targets": [{"target": "spawn_bootstrap", "seconds": 30,
                        "executions": 695613, "coverage": 1860, "result": "pass"},
                       {"target": "frames", "seconds": 30, "executions": 12,
                        "result": "crash"}]})")},
-      {"robustness/missing.json", absl::NotFoundError("no such file")},
-      {"robustness/bad.json", std::string("{\"kind\": 3")},
+      {"conformance/records/missing.json", absl::NotFoundError("no such file")},
+      {"conformance/records/bad.json", std::string("{\"kind\": 3")},
   };
   const std::vector<RobustnessCheck> checks = BuildRobustness(report, records);
   ASSERT_EQ(checks.size(), 8u);

@@ -4,10 +4,11 @@
 //   - the registry's clauses in area "robustness" (stress, faults, PID reuse,
 //     the fork warning...), whose outcomes are in the matrix of this run;
 //   - committed records of runs that are too long or need another toolchain
-//     for the report to redo: robustness/sanitizers.json (`.ci/run --record`:
-//     the suite under each sanitizer config CI runs) and robustness/fuzz.json
-//     (`tools/fuzz.sh`: executions per libFuzzer target). A record says when
-//     and at which commit it was made; a missing one is shown as such.
+//     for the report to redo, in conformance/records/: sanitizers.json
+//     (`.ci/run --record`: the suite under each sanitizer config CI runs) and
+//     fuzz.json (`tools/fuzz.sh`: executions per libFuzzer target). A record
+//     says when and at which commit it was made; a missing one is shown as
+//     such.
 #ifndef PROCSPEC_CONFORMANCE_REPORTING_ROBUSTNESS_H_
 #define PROCSPEC_CONFORMANCE_REPORTING_ROBUSTNESS_H_
 

@@ -8,18 +8,25 @@ procspec::InheritedHandle / conformance::HandshakeChild as arguments runs under 
 
 ALL_START_METHODS = ["fork", "spawn", "forkserver"]
 
+# Folder -> the start methods its tests are written for. The first part of a clause id names the
+# folder its tests are in: process.* under process/, module.* under module/, sync.* under sync/,
+# communication.* and robustness.* in their own. differential/ compares procspec with CPython
+# itself, program by program, across process.* and module.* clauses.
 AREAS = {
-    "construction": ALL_START_METHODS,
-    "lifecycle": ALL_START_METHODS,
-    "signals": ALL_START_METHODS,
-    "module": ALL_START_METHODS,
-    "module_portable": ALL_START_METHODS,
+    "process/construction": ALL_START_METHODS,
+    "process/lifecycle": ALL_START_METHODS,
+    # terminate(), kill(), daemon children, exit, zombies, orphans and parent_process().
+    "process/termination": ALL_START_METHODS,
+    # active_children(), current_process(), close(), pid and sentinel.
+    "module/functions": ALL_START_METHODS,
     # The main guard and what spawn can send: their tests run their own programs
     # (or name the context), so they hold under every start method.
-    "start_methods": ALL_START_METHODS,
+    "module/start_methods": ALL_START_METHODS,
+    # procspec beside python3 running the same program.
+    "differential": ALL_START_METHODS,
     # Lock, RLock, Semaphore, ... (process/synchronize.h): registered targets
     # that get the primitives as arguments.
-    "synchronize": ALL_START_METHODS,
+    "sync": ALL_START_METHODS,
     # Pipe, Connection, Queue, SimpleQueue: Connections and queues
     # are Process arguments.
     "communication": ALL_START_METHODS,
@@ -27,8 +34,12 @@ AREAS = {
     "robustness": ALL_START_METHODS,
 }
 
+def area_name(area):
+    """The name of an area's library (and of its dev suites): its folder with "_" for "/"."""
+    return area.replace("/", "_")
+
 def areas_for(start_method):
-    """The areas whose tests run under `start_method`."""
+    """The areas (folders) whose tests run under `start_method`."""
     return [area for area, methods in AREAS.items() if start_method in methods]
 
 def start_methods_in_use():

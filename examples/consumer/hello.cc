@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "absl/status/status.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/system_exit.h"
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <tuple>
 
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 

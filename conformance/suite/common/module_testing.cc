@@ -9,6 +9,7 @@
 #include "absl/types/span.h"
 #include "conformance/harness/timeout.h"
 #include "conformance/suite/common/child_testing.h"
+#include "process/connection.h"
 
 namespace conformance::module_testing {
 

@@ -1,6 +1,6 @@
-// Helpers for the module area's tests: a pipe through which children report
-// facts to the test, and the facts
-// themselves ("key=value" lines, compared with what python3 prints).
+// Helpers for the module functions' and the differential tests: a pipe
+// through which children report facts to the test, and the facts themselves
+// ("key=value" lines, compared with what python3 prints).
 #ifndef PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
 #define PROCSPEC_CONFORMANCE_SUITE_COMMON_MODULE_TESTING_H_
 

@@ -22,6 +22,7 @@
 #include "platform/testing/os_testing.h"
 #include "process/context.h"
 #include "process/inherited_handle.h"
+#include "process/init.h"
 #include "process/process.h"
 #include "process/spawn.h"
 

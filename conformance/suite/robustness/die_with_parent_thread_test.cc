@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -25,9 +25,9 @@ namespace conformance::robustness {
 namespace {
 
 namespace platform = ::procspec::platform;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 // Waits for a byte on `gate` (written once the starting thread has ended),

@@ -17,8 +17,8 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -34,9 +34,9 @@ namespace {
 
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::testing::JoinSoon;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 // Becomes `sleep <seconds>`.

@@ -21,8 +21,8 @@
 #include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
 #include "process/context.h"
+#include "process/init.h"
 #include "process/process.h"
-#include "process/spawn.h"
 #include "process/testing/child_targets.h"
 
 namespace conformance::robustness {

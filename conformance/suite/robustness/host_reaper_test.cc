@@ -23,8 +23,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -44,10 +44,10 @@ namespace {
 
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::testing::EventTimeout;
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 constexpr int kChildren = 5;

@@ -26,8 +26,8 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -41,9 +41,9 @@ namespace conformance::robustness {
 namespace {
 
 namespace platform = ::procspec::platform;
-using ::conformance::signals_testing::BlockUntilKilled;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
+using ::conformance::testing::BlockUntilKilled;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 // The handshake the hook signals, in a waiter child.

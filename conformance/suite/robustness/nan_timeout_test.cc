@@ -18,8 +18,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/timeout.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -38,8 +38,8 @@ namespace conformance::robustness {
 namespace {
 
 namespace platform = ::procspec::platform;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

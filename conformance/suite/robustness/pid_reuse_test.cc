@@ -16,8 +16,8 @@
 #include "conformance/harness/clause.h"
 #include "conformance/harness/environment.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -31,7 +31,7 @@ namespace {
 
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::ReadToEnd;
+using ::conformance::testing::ReadToEnd;
 
 std::optional<procspec::Pid> PidOf(procspec::Process& p) {
   absl::StatusOr<std::optional<procspec::Pid>> pid = p.pid();

@@ -15,8 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "conformance/harness/clause.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -32,9 +32,9 @@ namespace {
 
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::KillOnExit;
-using ::conformance::signals_testing::ReadToEnd;
 using ::conformance::testing::JoinAndGetExitcode;
+using ::conformance::testing::KillOnExit;
+using ::conformance::testing::ReadToEnd;
 using ::procspec::InheritedHandle;
 
 // put(`value`), an escaping exception reported as such.

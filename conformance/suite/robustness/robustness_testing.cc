@@ -13,7 +13,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "conformance/suite/common/child_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "platform/platform.h"
 #include "platform/testing/fault_injection.h"
 #include "platform/testing/os_testing.h"
@@ -34,13 +33,13 @@ void RobustnessBlockThenExit(HandshakeChild handshake, int code) {
 }
 PROCSPEC_TARGET(RobustnessBlockThenExit);
 
-void RobustnessBlockUntilKilled() { signals_testing::BlockUntilKilled(); }
+void RobustnessBlockUntilKilled() { testing::BlockUntilKilled(); }
 PROCSPEC_TARGET(RobustnessBlockUntilKilled);
 
 void RobustnessGatedExit(procspec::InheritedHandle gate_read,
                          procspec::InheritedHandle gate_write, int code) {
   platform::UniqueHandle(gate_write.get()).reset();
-  signals_testing::WaitForByteOrEof(gate_read.get());
+  testing::WaitForByteOrEof(gate_read.get());
   procspec::Exit(code);
 }
 PROCSPEC_TARGET(RobustnessGatedExit);

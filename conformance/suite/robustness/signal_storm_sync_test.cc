@@ -13,8 +13,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/testing/fault_injection.h"
@@ -29,7 +29,7 @@ namespace conformance::robustness {
 namespace {
 
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::KillOnExit;
+using ::conformance::testing::KillOnExit;
 
 // Signals a storm must have delivered, counted from its start, before the
 // child is released: ~200 during the timed wait, then ~100 during the untimed

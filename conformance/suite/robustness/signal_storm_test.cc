@@ -15,8 +15,8 @@
 #include "absl/time/time.h"
 #include "conformance/harness/clause.h"
 #include "conformance/harness/handshake.h"
+#include "conformance/suite/common/child_testing.h"
 #include "conformance/suite/common/process_testing.h"
-#include "conformance/suite/common/signals_testing.h"
 #include "conformance/suite/robustness/robustness_testing.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
@@ -28,7 +28,7 @@ namespace {
 
 namespace platform = ::procspec::platform;
 namespace os = ::procspec::platform::testing;
-using ::conformance::signals_testing::KillOnExit;
+using ::conformance::testing::KillOnExit;
 
 // Signals a storm must have delivered while the call under test ran.
 constexpr int kTicks = 50;
