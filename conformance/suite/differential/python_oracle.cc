@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -99,6 +100,25 @@ absl::Status WriteScript(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
+// The interpreter `python3` names, asked for once per process: where
+// `python3` on PATH is a shim (pyenv's is a shell script that runs several
+// programs first, ~120 ms), every run would pay for the shim again. Falls
+// back to "python3" when the interpreter cannot say.
+const std::string& Python3() {
+  static const std::string* const path = [] {
+    absl::StatusOr<procspec::platform::testing::CommandResult> result =
+        procspec::platform::testing::RunCommand(
+            {"python3", "-c", "import sys; print(sys.executable)"},
+            absl::Now() + ScaledTimeout(absl::Seconds(60)));
+    std::string executable;
+    if (result.ok() && !result->status.signaled && result->status.value == 0) {
+      executable = std::string(absl::StripAsciiWhitespace(result->out));
+    }
+    return new std::string(executable.empty() ? "python3" : executable);
+  }();
+  return *path;
+}
+
 }  // namespace
 
 absl::StatusOr<PythonRun> RunPython(std::string_view script) {
@@ -110,7 +130,7 @@ absl::StatusOr<PythonRun> RunPython(std::string_view script) {
   }
   absl::StatusOr<procspec::platform::testing::CommandResult> result =
       procspec::platform::testing::RunCommand(
-          {"python3", path}, absl::Now() + ScaledTimeout(absl::Seconds(60)));
+          {Python3(), path}, absl::Now() + ScaledTimeout(absl::Seconds(60)));
   std::remove(path.c_str());
   if (!result.ok()) return result.status();
   if (result->status.signaled || result->status.value != 0) {
@@ -130,7 +150,7 @@ absl::StatusOr<PythonRun> RunPython(std::string_view script) {
 
 absl::StatusOr<procspec::platform::testing::CommandResult> RunPythonFile(
     const std::string& path, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"python3", path};
+  std::vector<std::string> argv = {Python3(), path};
   argv.insert(argv.end(), args.begin(), args.end());
   return procspec::platform::testing::RunCommand(
       argv, absl::Now() + ScaledTimeout(absl::Seconds(60)));
