@@ -23,6 +23,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +54,18 @@ class SharedRegion {
 
   // Maps all of `handle` (size from fstat) and takes ownership of it.
   static absl::StatusOr<SharedRegion> Adopt(UniqueHandle handle);
+
+  // Whether the semaphores and mutexes that live in a region are kernel
+  // objects with handles of their own (windows), which must cross to another
+  // process beside the region's handle; false where they are bytes of the
+  // memory (every POSIX backend), and then the two calls below are unused.
+  static bool ObjectsHaveHandles();
+  // The objects of this mapping whose handles this process holds: each as its
+  // offset in the region and the handle to pass beside the region's.
+  std::vector<std::pair<std::size_t, NativeHandle>> object_handles() const;
+  // In a process that received the region: the object at `offset` is the one
+  // `handle` (received beside the region's) names. Works on a duplicate.
+  absl::Status AdoptObjectHandle(std::size_t offset, NativeHandle handle);
 
  private:
   SharedRegion(UniqueHandle handle, void* data, std::size_t size);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,6 +33,14 @@ absl::Time DeadlineFor(bool block, std::optional<double> timeout);
 // `offset` in `region` (nullptr: an empty handle). Throws std::runtime_error
 // outside a bootstrap, as PassHandle does.
 RegionRef SendRegion(const platform::SharedRegion* region, std::size_t offset);
+// The handles of `region`'s kernel objects to send beside its own (see
+// RegionRef::objects; empty where objects have none), and in the child, their
+// adoption by the mapped region. Both throw std::runtime_error as SendRegion
+// and ReceiveRegion do.
+std::vector<std::int64_t> SendObjectHandles(
+    const platform::SharedRegion& region);
+void ReceiveObjectHandles(platform::SharedRegion& region,
+                          const std::vector<std::int64_t>& objects);
 // In the child: the region a RegionRef names, mapped once per process however
 // many objects refer to it (nullptr for handle -1). Throws std::runtime_error
 // when the descriptor cannot be mapped or the offset is out of range.
