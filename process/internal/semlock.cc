@@ -55,10 +55,13 @@ absl::Time DeadlineFor(bool block, std::optional<double> timeout) {
 
 bool RegionObjectsCross() { return SharedRegion::ObjectsHaveHandles(); }
 
-std::vector<std::int64_t> SendObjectHandles(const SharedRegion& region) {
+std::vector<std::int64_t> SendObjectHandles(const SharedRegion& region,
+                                            std::size_t skip_begin,
+                                            std::size_t skip_end) {
   std::vector<std::int64_t> objects;
   if (!SharedRegion::ObjectsHaveHandles()) return objects;
   for (const auto& [offset, handle] : region.object_handles()) {
+    if (offset >= skip_begin && offset < skip_end) continue;
     objects.push_back(static_cast<std::int64_t>(offset));
     objects.push_back(spawn_internal::PassHandle(handle));
   }
@@ -87,11 +90,13 @@ void ReceiveObjectHandles(SharedRegion& region,
   }
 }
 
-RegionRef SendRegion(const SharedRegion* region, std::size_t offset) {
+RegionRef SendRegion(const SharedRegion* region, std::size_t offset,
+                     std::size_t skip_begin, std::size_t skip_end) {
   if (region == nullptr || !region->valid()) return RegionRef();
-  return RegionRef{.handle = spawn_internal::PassHandle(region->handle()),
-                   .offset = offset,
-                   .objects = SendObjectHandles(*region)};
+  return RegionRef{
+      .handle = spawn_internal::PassHandle(region->handle()),
+      .offset = offset,
+      .objects = SendObjectHandles(*region, skip_begin, skip_end)};
 }
 
 std::shared_ptr<SharedRegion> ReceiveRegion(const RegionRef& ref,
