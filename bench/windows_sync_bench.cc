@@ -3,7 +3,8 @@
 // ReleaseSemaphore+WaitForSingleObject, and a Queue's put()+get() of a small
 // item beside a WriteFile+ReadFile of as many bytes on an anonymous pipe. All
 // within one process and uncontended: the cost of the calls themselves.
-//   ./bazelw run --config=windows -c opt //bench:windows_sync_bench -- [iterations] [rounds]
+//   ./bazelw run --config=windows -c opt //bench:windows_sync_bench --
+//   [iterations] [rounds]
 // Prints, per measurement, the nanoseconds per pair of each round and their
 // median.
 #include <algorithm>
@@ -66,23 +67,40 @@ int main(int argc, char** argv) {
   // writes and reads as many bytes as the Queue's record of it.
   constexpr int kRecordBytes = 16;
   std::printf("%d pairs per round, ns per pair:\n", iterations);
-  Report("bare ReleaseSemaphore + WaitForSingleObject", [&] {
-    return procspec::bench::floor::SemaphoreReleaseWaitNanos(iterations);
-  }, rounds);
-  Report("procspec Lock acquire() + release()", [&] {
-    return NanosPer([&] { return static_cast<bool>(lock->acquire()) &&
-                                 lock->release().ok(); },
-                    iterations);
-  }, rounds);
-  Report("bare WriteFile + ReadFile, 16 bytes, anonymous pipe", [&] {
-    return procspec::bench::floor::PipeWriteReadNanos(iterations,
-                                                      kRecordBytes);
-  }, rounds);
-  Report("procspec Queue put(int) + get<int>()", [&] {
-    int i = 0;
-    return NanosPer([&] {
-      return queue->put(++i).ok() && queue->get<int>().value_or(-1) == i;
-    }, iterations);
-  }, rounds);
+  Report(
+      "bare ReleaseSemaphore + WaitForSingleObject",
+      [&] {
+        return procspec::bench::floor::SemaphoreReleaseWaitNanos(iterations);
+      },
+      rounds);
+  Report(
+      "procspec Lock acquire() + release()",
+      [&] {
+        return NanosPer(
+            [&] {
+              return static_cast<bool>(lock->acquire()) && lock->release().ok();
+            },
+            iterations);
+      },
+      rounds);
+  Report(
+      "bare WriteFile + ReadFile, 16 bytes, anonymous pipe",
+      [&] {
+        return procspec::bench::floor::PipeWriteReadNanos(iterations,
+                                                          kRecordBytes);
+      },
+      rounds);
+  Report(
+      "procspec Queue put(int) + get<int>()",
+      [&] {
+        int i = 0;
+        return NanosPer(
+            [&] {
+              return queue->put(++i).ok() &&
+                     queue->get<int>().value_or(-1) == i;
+            },
+            iterations);
+      },
+      rounds);
   return 0;
 }

@@ -590,8 +590,7 @@ std::shared_ptr<Core> Load(const Wire& wire) {
   std::lock_guard<std::mutex> lock(adopted.mu);
   std::weak_ptr<Core>& entry = adopted.cores[region];
   if (std::shared_ptr<Core> core = entry.lock()) {
-    sync_internal::ReceiveObjectHandles(core->resources().region,
-                                        wire.objects);
+    sync_internal::ReceiveObjectHandles(core->resources().region, wire.objects);
     return core;
   }
   absl::StatusOr<platform::SharedRegion> mapped =

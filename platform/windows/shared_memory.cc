@@ -27,6 +27,8 @@
 // process has gone, the slot's owner is gone with it and the next user makes
 // the object afresh from the value recorded at Init, which is what a slot
 // whose waiter died needs (its mutex unowned, its posts for nobody).
+#include "platform/shared_memory.h"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -46,7 +48,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "platform/platform.h"
-#include "platform/shared_memory.h"
 #include "platform/windows/win32.h"
 #include "platform/windows/windows_backend.h"
 
@@ -57,8 +58,8 @@ namespace {
 // RobustMutex::kSize). The kind is at SharedSemaphore's kKindIndex (byte 48),
 // where the other kinds record theirs.
 struct KernelObjectRecord {
-  std::uint64_t id_high;  // the identity: the creator's pid and a counter
-  std::uint64_t id_low;   // random bits
+  std::uint64_t id_high;        // the identity: the creator's pid and a counter
+  std::uint64_t id_low;         // random bits
   std::uint32_t initial_value;  // a semaphore's value at Init
   std::atomic<std::uint32_t> owner_process;  // a mutex's owner (0: none)
   std::atomic<std::uint32_t> owner_thread;
@@ -277,9 +278,9 @@ absl::Status SharedRegion::AdoptObjectHandle(std::size_t offset,
                                              NativeHandle handle) {
   if (data_ == nullptr || offset > size_ ||
       size_ - offset < SharedSemaphore::kSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a synchronization object at offset ", offset,
-        " lies outside its region of ", size_, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a synchronization object at offset ", offset,
+                     " lies outside its region of ", size_, " bytes"));
   }
   HANDLE copy = nullptr;
   if (!DuplicateHandle(GetCurrentProcess(), windows::ToHandle(handle),
@@ -307,10 +308,10 @@ absl::StatusOr<UniqueHandle> windows::WindowsBackend::CreateSharedMemory(
     return absl::InvalidArgumentError("a shared region needs at least 1 byte");
   // Anonymous and backed by the paging file; not inheritable: it reaches a
   // child only through a handle list.
-  HANDLE mapping = CreateFileMappingW(
-      INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
-      static_cast<DWORD>(std::uint64_t{size} >> 32),
-      static_cast<DWORD>(size & 0xffffffffu), nullptr);
+  HANDLE mapping =
+      CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
+                         static_cast<DWORD>(std::uint64_t{size} >> 32),
+                         static_cast<DWORD>(size & 0xffffffffu), nullptr);
   if (mapping == nullptr) return windows::LastWinError("CreateFileMapping");
   return UniqueHandle(windows::FromHandle(mapping));
 }
@@ -319,9 +320,9 @@ absl::StatusOr<SharedRegion> SharedRegion::Adopt(UniqueHandle handle) {
   void* data = MapViewOfFile(windows::ToHandle(handle.get()),
                              FILE_MAP_ALL_ACCESS, 0, 0, 0);
   if (data == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a shared memory handle: ",
-        windows::LastWinError("MapViewOfFile").message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a shared memory handle: ",
+                     windows::LastWinError("MapViewOfFile").message()));
   }
   MEMORY_BASIC_INFORMATION info{};
   if (VirtualQuery(data, &info, sizeof(info)) == 0) {
@@ -377,7 +378,8 @@ absl::Status SharedSemaphore::PostSlow() const {
   if (!ReleaseSemaphore(semaphore, 1, nullptr)) {
     const DWORD error = GetLastError();
     if (error == ERROR_TOO_MANY_POSTS)
-      return absl::OutOfRangeError("[Errno 75] Value too large for defined data type");
+      return absl::OutOfRangeError(
+          "[Errno 75] Value too large for defined data type");
     return windows::WinError(error, "ReleaseSemaphore");
   }
   return absl::OkStatus();

@@ -40,7 +40,8 @@ TEST(WindowsSharedMemoryTest, SemaphoreCountsWaitsToItsDeadlineAndKeepsAMax) {
   absl::StatusOr<SharedRegion> region =
       CreateSharedRegion(SharedSemaphore::kSize);
   ASSERT_TRUE(region.ok()) << region.status();
-  absl::StatusOr<SharedSemaphore> sem = SharedSemaphore::Init(region->data(), 1);
+  absl::StatusOr<SharedSemaphore> sem =
+      SharedSemaphore::Init(region->data(), 1);
   ASSERT_TRUE(sem.ok()) << sem.status();
   EXPECT_EQ(sem->Value(), 1);
   EXPECT_TRUE(sem->Wait(absl::InfinitePast()));
@@ -65,39 +66,38 @@ TEST(WindowsSharedMemoryTest, MutexIsErrorCheckingAndReportsADeadOwner) {
   absl::StatusOr<RobustMutex> mutex = RobustMutex::Init(region->data());
   ASSERT_TRUE(mutex.ok()) << mutex.status();
   EXPECT_EQ(mutex->Unlock().code(), absl::StatusCode::kPermissionDenied);
-  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture()).value_or(
-                RobustMutex::LockResult::kTimedOut),
+  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture())
+                .value_or(RobustMutex::LockResult::kTimedOut),
             RobustMutex::LockResult::kLocked);
   // Its holder locking again: refused, blocking or not (not recursive).
   EXPECT_EQ(mutex->Lock(absl::InfiniteFuture()).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(mutex->MakeConsistent().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mutex->MakeConsistent().code(), absl::StatusCode::kInvalidArgument);
   std::thread([&] {
-    EXPECT_EQ(mutex->Lock(absl::InfinitePast()).value_or(
-                  RobustMutex::LockResult::kLocked),
+    EXPECT_EQ(mutex->Lock(absl::InfinitePast())
+                  .value_or(RobustMutex::LockResult::kLocked),
               RobustMutex::LockResult::kTimedOut);
   }).join();
   ASSERT_TRUE(mutex->Unlock().ok());
   // A thread that ends holding it: the next locker is told, and repairs.
   std::thread([&] {
-    EXPECT_EQ(mutex->Lock(absl::InfiniteFuture()).value_or(
-                  RobustMutex::LockResult::kTimedOut),
+    EXPECT_EQ(mutex->Lock(absl::InfiniteFuture())
+                  .value_or(RobustMutex::LockResult::kTimedOut),
               RobustMutex::LockResult::kLocked);
   }).join();
-  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture()).value_or(
-                RobustMutex::LockResult::kTimedOut),
+  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture())
+                .value_or(RobustMutex::LockResult::kTimedOut),
             RobustMutex::LockResult::kOwnerDied);
   EXPECT_TRUE(mutex->MakeConsistent().ok());
   EXPECT_TRUE(mutex->Unlock().ok());
   // Unlocked without repair after a dead owner: unusable for ever.
   std::thread([&] { (void)mutex->Lock(absl::InfiniteFuture()); }).join();
-  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture()).value_or(
-                RobustMutex::LockResult::kTimedOut),
+  ASSERT_EQ(mutex->Lock(absl::InfiniteFuture())
+                .value_or(RobustMutex::LockResult::kTimedOut),
             RobustMutex::LockResult::kOwnerDied);
   EXPECT_TRUE(mutex->Unlock().ok());
-  EXPECT_EQ(mutex->Lock(absl::InfiniteFuture()).value_or(
-                RobustMutex::LockResult::kTimedOut),
+  EXPECT_EQ(mutex->Lock(absl::InfiniteFuture())
+                .value_or(RobustMutex::LockResult::kTimedOut),
             RobustMutex::LockResult::kNotRecoverable);
 }
 

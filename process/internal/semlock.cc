@@ -76,8 +76,9 @@ void ReceiveObjectHandles(SharedRegion& region,
   }
   for (std::size_t i = 0; i < objects.size(); i += 2) {
     if (objects[i] < 0) {
-      throw std::runtime_error("a received synchronization object's handle "
-                               "has a negative offset");
+      throw std::runtime_error(
+          "a received synchronization object's handle "
+          "has a negative offset");
     }
     const absl::Status adopted = region.AdoptObjectHandle(
         static_cast<std::size_t>(objects[i]),
@@ -93,10 +94,9 @@ void ReceiveObjectHandles(SharedRegion& region,
 RegionRef SendRegion(const SharedRegion* region, std::size_t offset,
                      std::size_t skip_begin, std::size_t skip_end) {
   if (region == nullptr || !region->valid()) return RegionRef();
-  return RegionRef{
-      .handle = spawn_internal::PassHandle(region->handle()),
-      .offset = offset,
-      .objects = SendObjectHandles(*region, skip_begin, skip_end)};
+  return RegionRef{.handle = spawn_internal::PassHandle(region->handle()),
+                   .offset = offset,
+                   .objects = SendObjectHandles(*region, skip_begin, skip_end)};
 }
 
 std::shared_ptr<SharedRegion> ReceiveRegion(const RegionRef& ref,

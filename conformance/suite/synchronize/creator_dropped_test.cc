@@ -25,8 +25,7 @@ using ::conformance::testing::KillOnExit;
 // and takes it again (exit 4 if either fails).
 void SyncUseAfterCreatorDropped(procspec::Semaphore semaphore,
                                 procspec::Lock lock) {
-  if (!semaphore.acquire(false) || !semaphore.acquire(false))
-    procspec::Exit(1);
+  if (!semaphore.acquire(false) || !semaphore.acquire(false)) procspec::Exit(1);
   if (semaphore.acquire(false)) procspec::Exit(2);
   if (lock.acquire(false)) procspec::Exit(3);
   if (!lock.release().ok() || !lock.acquire(false)) procspec::Exit(4);
