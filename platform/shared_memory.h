@@ -17,12 +17,34 @@
 // does not reach the helper, so nothing is ever left in /dev/shm or the file
 // system. The memory lives as long as a descriptor or a mapping of it does,
 // in any process.
+//
+// On Windows ("windows"), the region is an anonymous file mapping, and a
+// semaphore or mutex is a kernel object (a semaphore, as CPython's SemLock is
+// there; a mutex, whose WAIT_ABANDONED is the robust mutex's owner-died). No
+// wait on an address works across processes on Windows, and a HANDLE is
+// valid in one process only, so the memory records the object's kind and an
+// identity, and each process finds its own handle by the record's address
+// (At(memory) stays the one way in, for every OS). Why that design and not a
+// second handle beside each object's address: the synchronization objects
+// are many per region (a Queue has six, a Condition's table a mutex and a
+// semaphore per waiter slot) and some are made by whichever process first
+// needs them, so callers could not carry handles one by one. Instead the
+// region carries them: object_handles() lists this process's, which cross to
+// a child beside the region's handle in its handle list (held by the child
+// before the parent can drop anything, so no object vanishes on the way),
+// and AdoptObjectHandle() takes them in. An object made after its region
+// crossed is opened by the name its identity gives; shared_memory.cc says
+// why that name cannot be missing while anyone still needs its state. POSIX
+// backends have nothing to pass (ObjectsHaveHandles() is false): their wire
+// and memory are unchanged, the Lock's inline fast path included.
 #ifndef PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 #define PROCSPEC_PLATFORM_SHARED_MEMORY_H_
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +74,18 @@ class SharedRegion {
 
   // Maps all of `handle` (size from fstat) and takes ownership of it.
   static absl::StatusOr<SharedRegion> Adopt(UniqueHandle handle);
+
+  // Whether the semaphores and mutexes that live in a region are kernel
+  // objects with handles of their own (windows), which must cross to another
+  // process beside the region's handle; false where they are bytes of the
+  // memory (every POSIX backend), and then the two calls below are unused.
+  static bool ObjectsHaveHandles();
+  // The objects of this mapping whose handles this process holds: each as its
+  // offset in the region and the handle to pass beside the region's.
+  std::vector<std::pair<std::size_t, NativeHandle>> object_handles() const;
+  // In a process that received the region: the object at `offset` is the one
+  // `handle` (received beside the region's) names. Works on a duplicate.
+  absl::Status AdoptObjectHandle(std::size_t offset, NativeHandle handle);
 
  private:
   SharedRegion(UniqueHandle handle, void* data, std::size_t size);

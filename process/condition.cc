@@ -77,6 +77,13 @@ absl::StatusOr<std::shared_ptr<ConditionState>> MakeState(
   return state;
 }
 
+// A region whose waiter table is at offset 0: without its slots' objects,
+// however many waiters this process has had (a child's handle list is
+// bounded: kMaxInheritedHandles).
+RegionRef SendTable(const SharedRegion* region) {
+  return SendRegion(region, 0, WaiterTable::SlotsOffset(), WaiterTable::Size());
+}
+
 absl::Status Empty() {
   return absl::FailedPreconditionError("an empty Condition handle");
 }
@@ -101,7 +108,7 @@ void SetWaitTableLockedHook(void (*hook)()) {
 ConditionWire SaveCondition(const std::shared_ptr<ConditionState>& state) {
   if (state == nullptr) return ConditionWire();
   return ConditionWire{.lock = SaveSemLock(state->lock),
-                       .waiters = SendRegion(state->region.get(), 0)};
+                       .waiters = SendTable(state->region.get())};
 }
 
 std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire) {
@@ -124,7 +131,7 @@ std::shared_ptr<ConditionState> LoadCondition(const ConditionWire& wire) {
 
 RegionRef SaveEvent(const std::shared_ptr<EventState>& state) {
   if (state == nullptr) return RegionRef();
-  return SendRegion(state->region.get(), 0);
+  return SendTable(state->region.get());
 }
 
 std::shared_ptr<EventState> LoadEvent(const RegionRef& wire) {

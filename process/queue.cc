@@ -32,6 +32,7 @@
 #include "process/inherited_handle.h"
 #include "process/internal/deadline.h"
 #include "process/internal/queue_exit.h"
+#include "process/internal/semlock.h"
 
 namespace procspec {
 namespace queue_internal {
@@ -577,6 +578,7 @@ Wire Save(const std::shared_ptr<Core>& core) {
   wire.region = spawn_internal::PassHandle(r.region.handle());
   wire.reader = spawn_internal::PassHandle(r.reader.get());
   wire.writer = spawn_internal::PassHandle(r.writer.get());
+  wire.objects = sync_internal::SendObjectHandles(r.region);
   return wire;
 }
 
@@ -587,7 +589,10 @@ std::shared_ptr<Core> Load(const Wire& wire) {
   Adopted& adopted = GetAdopted();
   std::lock_guard<std::mutex> lock(adopted.mu);
   std::weak_ptr<Core>& entry = adopted.cores[region];
-  if (std::shared_ptr<Core> core = entry.lock()) return core;
+  if (std::shared_ptr<Core> core = entry.lock()) {
+    sync_internal::ReceiveObjectHandles(core->resources().region, wire.objects);
+    return core;
+  }
   absl::StatusOr<platform::SharedRegion> mapped =
       platform::MapSharedRegion(region);
   if (!mapped.ok()) {
@@ -601,6 +606,7 @@ std::shared_ptr<Core> Load(const Wire& wire) {
   resources->data = base + kDataOffset;
   resources->reader.reset(spawn_internal::ReceivedHandle(wire.reader));
   resources->writer.reset(spawn_internal::ReceivedHandle(wire.writer));
+  sync_internal::ReceiveObjectHandles(resources->region, wire.objects);
   auto core = std::make_shared<Core>(std::move(resources));
   entry = core;
   return core;

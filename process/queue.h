@@ -45,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -53,6 +54,7 @@
 #include "process/connection.h"
 #include "process/errors.h"
 #include "process/spawn.h"
+#include "process/synchronize.h"
 
 namespace procspec {
 
@@ -66,9 +68,12 @@ struct Wire {
   std::int64_t region = -1;
   std::int64_t reader = -1;
   std::int64_t writer = -1;
+  // The handles of the region's semaphores and mutexes (Windows only).
+  std::vector<std::int64_t> objects;
   template <class Archive>
   void serialize(Archive& archive) {
     archive(region, reader, writer);
+    sync_internal::SerializeObjectHandles(archive, objects);
   }
 };
 Wire Save(const std::shared_ptr<Core>& core);

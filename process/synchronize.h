@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -68,15 +69,44 @@ struct ConditionState;
 struct EventState;
 struct RobustState;
 
+// Whether a region's semaphores and mutexes cross to a child as handles of
+// their own beside the region's (platform::SharedRegion::ObjectsHaveHandles:
+// Windows). Where they do not, nothing about them is on the wire.
+bool RegionObjectsCross();
+
+// The handles of a region's objects on the wire: pairs of the object's offset
+// and the index spawn_internal::PassHandle gave its handle. Written only where
+// RegionObjectsCross(); read one pair at a time (a count from the wire
+// reserves nothing).
+template <class Archive>
+void SerializeObjectHandles(Archive& archive,
+                            std::vector<std::int64_t>& objects) {
+  if (!RegionObjectsCross()) return;
+  std::uint64_t count = objects.size();
+  archive(count);
+  if constexpr (Archive::is_loading::value) {
+    objects.clear();
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::int64_t value = 0;
+      archive(value);
+      objects.push_back(value);
+    }
+  } else {
+    for (std::int64_t value : objects) archive(value);
+  }
+}
+
 // A region and where an object lives in it, as sent to a child: `handle` is
 // the index spawn_internal::PassHandle gave the region's descriptor (-1: an
-// empty handle).
+// empty handle); `objects` the handles of its kernel objects (Windows).
 struct RegionRef {
   std::int64_t handle = -1;
   std::uint64_t offset = 0;
+  std::vector<std::int64_t> objects;
   template <class Archive>
   void serialize(Archive& archive) {
     archive(handle, offset);
+    SerializeObjectHandles(archive, objects);
   }
 };
 

@@ -47,6 +47,8 @@ TEST(SynchronizeTest, LockBlocksAnotherThreadUntilReleased) {
 // nothing its parent's thread held: the counts start again (CPython's
 // _after_fork), with no pid check on the way.
 TEST(SynchronizeTest, AChildForkedOutsideProcessOwnsNothingItsParentHeld) {
+  if (!platform::CurrentBackend().SupportsFork())
+    GTEST_SKIP() << "the backend cannot fork";
   absl::StatusOr<RLock> rlock = RLock::Create();
   absl::StatusOr<Lock> lock = Lock::Create();
   ASSERT_TRUE(rlock.ok() && lock.ok());

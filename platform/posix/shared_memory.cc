@@ -330,6 +330,23 @@ absl::StatusOr<SharedRegion> SharedRegion::Adopt(UniqueHandle handle) {
   return SharedRegion(std::move(handle), data, size);
 }
 
+// A POSIX semaphore or mutex is bytes of the memory: nothing crosses beside
+// the region's descriptor.
+bool SharedRegion::ObjectsHaveHandles() { return false; }
+
+std::vector<std::pair<std::size_t, NativeHandle>> SharedRegion::object_handles()
+    const {
+  return {};
+}
+
+absl::Status SharedRegion::AdoptObjectHandle(std::size_t offset,
+                                             NativeHandle handle) {
+  (void)offset;
+  (void)handle;
+  return absl::InvalidArgumentError(
+      "a POSIX shared region's objects have no handles of their own");
+}
+
 absl::StatusOr<SharedRegion> MapSharedRegion(NativeHandle handle) {
   if (handle == kInvalidHandle) {
     return absl::InvalidArgumentError(

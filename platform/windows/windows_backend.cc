@@ -412,14 +412,6 @@ void WindowsBackend::ServeForks(UniqueHandle channel,
   ExitImmediately(70);
 }
 
-absl::StatusOr<UniqueHandle> WindowsBackend::CreateSharedMemory(
-    std::size_t size) {
-  (void)size;
-  return absl::UnimplementedError(
-      "shared memory is not implemented on the windows backend yet (Lock, "
-      "Semaphore, Queue and the other synchronization objects need it)");
-}
-
 Backend& WindowsBackendInstance() {
   static WindowsBackend* const backend = new WindowsBackend;
   return *backend;

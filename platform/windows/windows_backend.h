@@ -11,8 +11,8 @@
 // that the parent passes it; die_with_parent puts the child in a job object
 // that the parent holds and that kills it when the parent's handle closes.
 //
-// Shared memory, semaphores and the locks over them are not implemented yet:
-// those calls fail with Unimplemented.
+// Shared memory is an anonymous file mapping; its semaphores and mutexes are
+// kernel objects (shared_memory.cc).
 #ifndef PROCSPEC_PLATFORM_WINDOWS_WINDOWS_BACKEND_H_
 #define PROCSPEC_PLATFORM_WINDOWS_WINDOWS_BACKEND_H_
 
@@ -52,7 +52,8 @@ class WindowsBackend : public Backend {
   absl::StatusOr<UniqueHandle> CreateSharedMemory(std::size_t size) override;
   // A one-instance named pipe, its read end overlapped (io.cc).
   absl::StatusOr<PipeEnds> MakePipe() override;
-  // Not implemented yet (shared_memory.cc): no semaphore or mutex exists.
+  // Unused: the Windows semaphores and mutexes are kernel objects
+  // (shared_memory.cc), not the POSIX objects these wait on.
   bool WaitSemaphoreUntil(void* semaphore, absl::Time deadline) override;
   int LockMutexUntil(void* mutex, absl::Time deadline) override;
 };

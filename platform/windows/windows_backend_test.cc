@@ -65,8 +65,6 @@ TEST(WindowsBackendTest, IsTheBackendAndCannotFork) {
   EXPECT_THAT(forked.status().message(), HasSubstr("no fork()"));
   EXPECT_EQ(CurrentBackend().ForkForkServer(nullptr).status().code(),
             absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(CurrentBackend().CreateSharedMemory(64).status().code(),
-            absl::StatusCode::kUnimplemented);
 }
 
 TEST(WindowsBackendTest, SpawnedChildExitsWithItsCode) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,10 +53,50 @@ absl::Time DeadlineFor(bool block, std::optional<double> timeout) {
   return internal::DeadlineAfter(timeout);
 }
 
-RegionRef SendRegion(const SharedRegion* region, std::size_t offset) {
+bool RegionObjectsCross() { return SharedRegion::ObjectsHaveHandles(); }
+
+std::vector<std::int64_t> SendObjectHandles(const SharedRegion& region,
+                                            std::size_t skip_begin,
+                                            std::size_t skip_end) {
+  std::vector<std::int64_t> objects;
+  if (!SharedRegion::ObjectsHaveHandles()) return objects;
+  for (const auto& [offset, handle] : region.object_handles()) {
+    if (offset >= skip_begin && offset < skip_end) continue;
+    objects.push_back(static_cast<std::int64_t>(offset));
+    objects.push_back(spawn_internal::PassHandle(handle));
+  }
+  return objects;
+}
+
+void ReceiveObjectHandles(SharedRegion& region,
+                          const std::vector<std::int64_t>& objects) {
+  if (objects.size() % 2 != 0) {
+    throw std::runtime_error(
+        "a received synchronization object's handles are not in pairs");
+  }
+  for (std::size_t i = 0; i < objects.size(); i += 2) {
+    if (objects[i] < 0) {
+      throw std::runtime_error(
+          "a received synchronization object's handle "
+          "has a negative offset");
+    }
+    const absl::Status adopted = region.AdoptObjectHandle(
+        static_cast<std::size_t>(objects[i]),
+        spawn_internal::ReceivedHandle(objects[i + 1]));
+    if (!adopted.ok()) {
+      throw std::runtime_error(
+          absl::StrCat("cannot adopt a received synchronization object: ",
+                       adopted.ToString()));
+    }
+  }
+}
+
+RegionRef SendRegion(const SharedRegion* region, std::size_t offset,
+                     std::size_t skip_begin, std::size_t skip_end) {
   if (region == nullptr || !region->valid()) return RegionRef();
   return RegionRef{.handle = spawn_internal::PassHandle(region->handle()),
-                   .offset = offset};
+                   .offset = offset,
+                   .objects = SendObjectHandles(*region, skip_begin, skip_end)};
 }
 
 std::shared_ptr<SharedRegion> ReceiveRegion(const RegionRef& ref,
@@ -76,6 +117,7 @@ std::shared_ptr<SharedRegion> ReceiveRegion(const RegionRef& ref,
     region = std::make_shared<SharedRegion>(*std::move(mapped));
     received.regions[handle] = region;
   }
+  ReceiveObjectHandles(*region, ref.objects);
   if (ref.offset > region->size() ||
       region->size() - ref.offset < object_size) {
     throw std::runtime_error(absl::StrCat(

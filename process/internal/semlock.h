@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,7 +32,18 @@ absl::Time DeadlineFor(bool block, std::optional<double> timeout);
 // In the parent, while a bootstrap is serialized: the reference to send for
 // `offset` in `region` (nullptr: an empty handle). Throws std::runtime_error
 // outside a bootstrap, as PassHandle does.
-RegionRef SendRegion(const platform::SharedRegion* region, std::size_t offset);
+RegionRef SendRegion(const platform::SharedRegion* region, std::size_t offset,
+                     std::size_t skip_begin = 0, std::size_t skip_end = 0);
+// The handles of `region`'s kernel objects to send beside its own (see
+// RegionRef::objects; empty where objects have none), and in the child, their
+// adoption by the mapped region. Both throw std::runtime_error as SendRegion
+// and ReceiveRegion do.
+// Objects in [skip_begin, skip_end) are left out (a waiter table's slots).
+std::vector<std::int64_t> SendObjectHandles(
+    const platform::SharedRegion& region, std::size_t skip_begin = 0,
+    std::size_t skip_end = 0);
+void ReceiveObjectHandles(platform::SharedRegion& region,
+                          const std::vector<std::int64_t>& objects);
 // In the child: the region a RegionRef names, mapped once per process however
 // many objects refer to it (nullptr for handle -1). Throws std::runtime_error
 // when the descriptor cannot be mapped or the offset is out of range.

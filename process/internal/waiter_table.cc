@@ -117,6 +117,8 @@ bool InitSlot(void* memory, int index) {
 
 }  // namespace
 
+std::size_t WaiterTable::SlotsOffset() { return sizeof(Header); }
+
 std::size_t WaiterTable::Size() {
   return sizeof(Header) + kSlots * sizeof(Slot);
 }

@@ -30,6 +30,10 @@ class WaiterTable {
   // The bytes a table occupies in a region (a multiple of 16); place it at a
   // multiple of 16.
   static std::size_t Size();
+  // Where the waiter slots begin in the table (they end at Size()). Their
+  // mutexes and semaphores are made by whichever process first waits in them
+  // and are found by name: their handles need not cross with the region.
+  static std::size_t SlotsOffset();
 
   // Makes a table at `memory` (Size() zeroed bytes of a shared region).
   static absl::StatusOr<WaiterTable> Init(void* memory);
