@@ -425,14 +425,12 @@ void QueueSmallMessages(benchmark::State& state) {
   }
 }
 
-// The same bytes (a Queue record of a std::int64_t is 21 bytes: a 4-byte
-// length and 17 bytes of cereal) through a raw pipe, written in PIPE_BUF
-// chunks and read 64 KiB at a time by a forked child.
-void QueueSmallMessagesFloor(benchmark::State& state) {
-  constexpr std::size_t kRecord = 21;
-  const std::size_t total = kRecord * kQueueBatch;
-  const std::size_t packet = floor::PipeBuf() / kRecord * kRecord;
-  const std::string chunk(packet, 'r');
+// The floor of the Queue benchmarks: `total` bytes through a raw pipe,
+// written in pieces of `piece` bytes and read 64 KiB at a time by a forked
+// child.
+void StreamThroughPipe(benchmark::State& state, std::size_t total,
+                       std::size_t piece) {
+  const std::string chunk(piece, 'r');
   for (auto _ : state) {
     int read_end, write_end;
     if (!floor::MakePipe(&read_end, &write_end)) {
@@ -450,9 +448,9 @@ void QueueSmallMessagesFloor(benchmark::State& state) {
       }
     });
     bool ok = pid > 0;
-    for (std::size_t sent = 0; ok && sent < total; sent += packet)
+    for (std::size_t sent = 0; ok && sent < total; sent += piece)
       ok = floor::WriteBytes(write_end, chunk.data(),
-                             std::min(packet, total - sent));
+                             std::min(piece, total - sent));
     floor::Close(write_end);
     floor::Close(read_end);
     if (pid < 0 || floor::WaitPid(pid) != 0 || !ok) {
@@ -460,6 +458,15 @@ void QueueSmallMessagesFloor(benchmark::State& state) {
       break;
     }
   }
+}
+
+// The same bytes (a Queue record of a std::int64_t is 21 bytes: a 4-byte
+// length and 17 bytes of cereal) through a raw pipe, written in PIPE_BUF
+// chunks (whole records).
+void QueueSmallMessagesFloor(benchmark::State& state) {
+  constexpr std::size_t kRecord = 21;
+  StreamThroughPipe(state, kRecord * kQueueBatch,
+                    floor::PipeBuf() / kRecord * kRecord);
 }
 
 // Queue throughput by item size: one iteration puts `count` std::string
@@ -491,38 +498,10 @@ void QueueBySize(benchmark::State& state, std::size_t size, int count) {
 }
 
 // The same payload bytes through a raw pipe, written in pieces of
-// max(size, PIPE_BUF) bytes and read 64 KiB at a time by a forked child.
+// max(size, PIPE_BUF) bytes.
 void QueueBySizeFloor(benchmark::State& state, std::size_t size, int count) {
-  const std::size_t total = size * static_cast<std::size_t>(count);
-  const std::size_t piece = std::max(size, floor::PipeBuf());
-  const std::string chunk(piece, 'r');
-  for (auto _ : state) {
-    int read_end, write_end;
-    if (!floor::MakePipe(&read_end, &write_end)) {
-      state.SkipWithError("pipe failed");
-      break;
-    }
-    const std::int64_t pid = floor::ForkAndRun([&] {
-      floor::Close(write_end);
-      std::vector<char> buffer(64 * 1024);
-      std::size_t got = 0;
-      while (got < total) {
-        const long n = floor::ReadSome(read_end, buffer.data(), buffer.size());
-        if (n <= 0) floor::ExitNow();
-        got += static_cast<std::size_t>(n);
-      }
-    });
-    bool ok = pid > 0;
-    for (std::size_t sent = 0; ok && sent < total; sent += piece)
-      ok = floor::WriteBytes(write_end, chunk.data(),
-                             std::min(piece, total - sent));
-    floor::Close(write_end);
-    floor::Close(read_end);
-    if (pid < 0 || floor::WaitPid(pid) != 0 || !ok) {
-      state.SkipWithError("stream failed");
-      break;
-    }
-  }
+  StreamThroughPipe(state, size * static_cast<std::size_t>(count),
+                    std::max(size, floor::PipeBuf()));
 }
 
 int Scaled(int iterations) {
