@@ -395,12 +395,12 @@ void PipeRoundTripFloor(benchmark::State& state) {
     state.SkipWithError("ping-pong failed");
 }
 
-// One iteration: kQueueBatch std::int64_t put by the parent and got by a
-// child, from the first put to the child's exit (its start included, as in
-// the floor). The report divides by kQueueBatch.
-constexpr std::int64_t kQueueBatch = 20000;
-
-void QueueSmallMessages(benchmark::State& state) {
+// One iteration: `count` items, item_for(i), put by the parent and got by a
+// forked child, which checks each with expected(got, i); timed from the first
+// put to the child's exit (its start included, as in the floors).
+template <typename Item, typename ItemFor, typename Expected>
+void PutAndGet(benchmark::State& state, int count, ItemFor item_for,
+               Expected expected) {
   for (auto _ : state) {
     absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
     if (!queue.ok()) {
@@ -408,21 +408,29 @@ void QueueSmallMessages(benchmark::State& state) {
       break;
     }
     procspec::Process child(
-        [queue = *queue]() mutable {
-          for (std::int64_t i = 0; i < kQueueBatch; ++i) {
-            absl::StatusOr<std::int64_t> got = queue.get<std::int64_t>();
-            if (!got.ok() || *got != i) procspec::Exit(1);
+        [queue = *queue, count, expected]() mutable {
+          for (int i = 0; i < count; ++i) {
+            absl::StatusOr<Item> got = queue.get<Item>();
+            if (!got.ok() || !expected(*got, i)) procspec::Exit(1);
           }
         },
         {.context = ContextFor("fork")});
     bool ok = child.start().ok();
-    for (std::int64_t i = 0; ok && i < kQueueBatch; ++i)
-      ok = queue->put(i).ok();
+    for (int i = 0; ok && i < count; ++i) ok = queue->put(item_for(i)).ok();
     if (!child.join().ok() || !ok || **child.exitcode() != 0) {
       state.SkipWithError("put/get failed");
       break;
     }
   }
+}
+
+// kQueueBatch std::int64_t, got in order. The report divides by kQueueBatch.
+constexpr int kQueueBatch = 20000;
+
+void QueueSmallMessages(benchmark::State& state) {
+  PutAndGet<std::int64_t>(
+      state, kQueueBatch, [](int i) { return std::int64_t{i}; },
+      [](std::int64_t got, int i) { return got == i; });
 }
 
 // The floor of the Queue benchmarks: `total` bytes through a raw pipe,
@@ -469,32 +477,13 @@ void QueueSmallMessagesFloor(benchmark::State& state) {
                     floor::PipeBuf() / kRecord * kRecord);
 }
 
-// Queue throughput by item size: one iteration puts `count` std::string
-// items of `size` bytes, got by a child (its start included, as in the
-// floor). The report divides by the count (bench/report.py's PER_ITEM).
+// Queue throughput by item size: `count` std::string items of `size` bytes.
+// The report divides by the count (bench/report.py's PER_ITEM).
 void QueueBySize(benchmark::State& state, std::size_t size, int count) {
   const std::string item(size, 'q');
-  for (auto _ : state) {
-    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
-    if (!queue.ok()) {
-      state.SkipWithError("Queue::Create failed");
-      break;
-    }
-    procspec::Process child(
-        [queue = *queue, size, count]() mutable {
-          for (int i = 0; i < count; ++i) {
-            absl::StatusOr<std::string> got = queue.get<std::string>();
-            if (!got.ok() || got->size() != size) procspec::Exit(1);
-          }
-        },
-        {.context = ContextFor("fork")});
-    bool ok = child.start().ok();
-    for (int i = 0; ok && i < count; ++i) ok = queue->put(item).ok();
-    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
-      state.SkipWithError("put/get failed");
-      break;
-    }
-  }
+  PutAndGet<std::string>(
+      state, count, [&item](int) -> const std::string& { return item; },
+      [size](const std::string& got, int) { return got.size() == size; });
 }
 
 // The same payload bytes through a raw pipe, written in pieces of
