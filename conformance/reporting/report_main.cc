@@ -61,18 +61,9 @@ struct Instance {
   std::string expectations;
 };
 
-struct Options {
-  std::string registry;
+// --instances, parsed.
+absl::StatusOr<std::vector<Instance>> InstancesFromFlag() {
   std::vector<Instance> instances;
-  std::vector<std::string> robustness_records;
-  std::string output_dir;
-};
-
-absl::StatusOr<Options> OptionsFromFlags() {
-  Options options;
-  options.registry = absl::GetFlag(FLAGS_registry);
-  options.robustness_records = absl::GetFlag(FLAGS_robustness_records);
-  options.output_dir = absl::GetFlag(FLAGS_output_dir);
   for (const std::string& instance : absl::GetFlag(FLAGS_instances)) {
     std::vector<std::string> parts = absl::StrSplit(instance, ':');
     if (parts.size() != 5) {
@@ -81,23 +72,20 @@ absl::StatusOr<Options> OptionsFromFlags() {
           "<capabilities.json>:<expectations.json>, not ",
           instance));
     }
-    options.instances.push_back(
-        {{parts[0], parts[1]}, parts[2], parts[3], parts[4]});
+    instances.push_back({{parts[0], parts[1]}, parts[2], parts[3], parts[4]});
   }
-  if (options.registry.empty() || options.instances.empty()) {
-    return absl::InvalidArgumentError(
-        "needs --registry and --instances; run it as ./bazelw run "
-        "//conformance:report");
+  return instances;
+}
+
+// --output_dir, else $BUILD_WORKSPACE_DIRECTORY/report, else ./report.
+std::filesystem::path OutputDir() {
+  if (std::string dir = absl::GetFlag(FLAGS_output_dir); !dir.empty()) {
+    return dir;
   }
-  if (options.output_dir.empty()) {
-    std::optional<std::string> workspace =
-        os::GetEnv("BUILD_WORKSPACE_DIRECTORY");
-    options.output_dir = (std::filesystem::path(workspace.value_or(
-                              std::filesystem::current_path().string())) /
-                          "report")
-                             .string();
-  }
-  return options;
+  return std::filesystem::path(
+             os::GetEnv("BUILD_WORKSPACE_DIRECTORY")
+                 .value_or(std::filesystem::current_path().string())) /
+         "report";
 }
 
 // Runs one instance: its citations, then its tests with JSON output.
@@ -171,11 +159,17 @@ int Main(int argc, char** argv) {
     return InputError("report", absl::InvalidArgumentError(absl::StrCat(
                                     "unexpected argument ", positional[1])));
   }
-  absl::StatusOr<Options> options = OptionsFromFlags();
-  if (!options.ok()) return InputError("report", options.status());
-  absl::StatusOr<Registry> registry = Registry::Load(options->registry);
+  const std::string registry_path = absl::GetFlag(FLAGS_registry);
+  absl::StatusOr<std::vector<Instance>> instances = InstancesFromFlag();
+  if (!instances.ok()) return InputError("report", instances.status());
+  if (registry_path.empty() || instances->empty()) {
+    return InputError("report", absl::InvalidArgumentError(
+                                    "needs --registry and --instances; run it "
+                                    "as ./bazelw run //conformance:report"));
+  }
+  absl::StatusOr<Registry> registry = Registry::Load(registry_path);
   if (!registry.ok()) return InputError("report", registry.status());
-  const std::filesystem::path output(options->output_dir);
+  const std::filesystem::path output = OutputDir();
   const std::filesystem::path logs = output / "logs";
   const std::filesystem::path scratch =
       std::filesystem::temp_directory_path() /
@@ -190,14 +184,14 @@ int Main(int argc, char** argv) {
   }
 
   std::vector<ColumnRun> runs;
-  for (const Instance& instance : options->instances) {
-    runs.push_back(RunInstance(instance, options->registry, scratch, logs));
+  for (const Instance& instance : *instances) {
+    runs.push_back(RunInstance(instance, registry_path, scratch, logs));
   }
   std::filesystem::remove_all(scratch, error);
 
   Report report = BuildReport(*registry, runs);
   std::vector<RobustnessRecord> records;
-  for (const std::string& path : options->robustness_records)
+  for (const std::string& path : absl::GetFlag(FLAGS_robustness_records))
     records.push_back({path, ReadFile(path)});
   report.robustness = BuildRobustness(report, records);
   std::printf("%s", RenderText(report).c_str());
