@@ -395,106 +395,49 @@ void PipeRoundTripFloor(benchmark::State& state) {
     state.SkipWithError("ping-pong failed");
 }
 
-// One iteration: kQueueBatch std::int64_t put by the parent and got by a
-// child, from the first put to the child's exit (its start included, as in
-// the floor). The report divides by kQueueBatch.
-constexpr std::int64_t kQueueBatch = 20000;
+// One iteration: `count` items, item_for(i), put by the parent and got by a
+// forked child, which checks each with expected(got, i); timed from the first
+// put to the child's exit (its start included, as in the floors).
+template <typename Item, typename ItemFor, typename Expected>
+void PutAndGet(benchmark::State& state, int count, ItemFor item_for,
+               Expected expected) {
+  for (auto _ : state) {
+    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
+    if (!queue.ok()) {
+      state.SkipWithError("Queue::Create failed");
+      break;
+    }
+    procspec::Process child(
+        [queue = *queue, count, expected]() mutable {
+          for (int i = 0; i < count; ++i) {
+            absl::StatusOr<Item> got = queue.get<Item>();
+            if (!got.ok() || !expected(*got, i)) procspec::Exit(1);
+          }
+        },
+        {.context = ContextFor("fork")});
+    bool ok = child.start().ok();
+    for (int i = 0; ok && i < count; ++i) ok = queue->put(item_for(i)).ok();
+    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
+      state.SkipWithError("put/get failed");
+      break;
+    }
+  }
+}
+
+// kQueueBatch std::int64_t, got in order. The report divides by kQueueBatch.
+constexpr int kQueueBatch = 20000;
 
 void QueueSmallMessages(benchmark::State& state) {
-  for (auto _ : state) {
-    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
-    if (!queue.ok()) {
-      state.SkipWithError("Queue::Create failed");
-      break;
-    }
-    procspec::Process child(
-        [queue = *queue]() mutable {
-          for (std::int64_t i = 0; i < kQueueBatch; ++i) {
-            absl::StatusOr<std::int64_t> got = queue.get<std::int64_t>();
-            if (!got.ok() || *got != i) procspec::Exit(1);
-          }
-        },
-        {.context = ContextFor("fork")});
-    bool ok = child.start().ok();
-    for (std::int64_t i = 0; ok && i < kQueueBatch; ++i)
-      ok = queue->put(i).ok();
-    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
-      state.SkipWithError("put/get failed");
-      break;
-    }
-  }
+  PutAndGet<std::int64_t>(
+      state, kQueueBatch, [](int i) { return std::int64_t{i}; },
+      [](std::int64_t got, int i) { return got == i; });
 }
 
-// The same bytes (a Queue record of a std::int64_t is 21 bytes: a 4-byte
-// length and 17 bytes of cereal) through a raw pipe, written in PIPE_BUF
-// chunks and read 64 KiB at a time by a forked child.
-void QueueSmallMessagesFloor(benchmark::State& state) {
-  constexpr std::size_t kRecord = 21;
-  const std::size_t total = kRecord * kQueueBatch;
-  const std::size_t packet = floor::PipeBuf() / kRecord * kRecord;
-  const std::string chunk(packet, 'r');
-  for (auto _ : state) {
-    int read_end, write_end;
-    if (!floor::MakePipe(&read_end, &write_end)) {
-      state.SkipWithError("pipe failed");
-      break;
-    }
-    const std::int64_t pid = floor::ForkAndRun([&] {
-      floor::Close(write_end);
-      std::vector<char> buffer(64 * 1024);
-      std::size_t got = 0;
-      while (got < total) {
-        const long n = floor::ReadSome(read_end, buffer.data(), buffer.size());
-        if (n <= 0) floor::ExitNow();
-        got += static_cast<std::size_t>(n);
-      }
-    });
-    bool ok = pid > 0;
-    for (std::size_t sent = 0; ok && sent < total; sent += packet)
-      ok = floor::WriteBytes(write_end, chunk.data(),
-                             std::min(packet, total - sent));
-    floor::Close(write_end);
-    floor::Close(read_end);
-    if (pid < 0 || floor::WaitPid(pid) != 0 || !ok) {
-      state.SkipWithError("stream failed");
-      break;
-    }
-  }
-}
-
-// Queue throughput by item size: one iteration puts `count` std::string
-// items of `size` bytes, got by a child (its start included, as in the
-// floor). The report divides by the count (bench/report.py's PER_ITEM).
-void QueueBySize(benchmark::State& state, std::size_t size, int count) {
-  const std::string item(size, 'q');
-  for (auto _ : state) {
-    absl::StatusOr<procspec::Queue> queue = procspec::Queue::Create();
-    if (!queue.ok()) {
-      state.SkipWithError("Queue::Create failed");
-      break;
-    }
-    procspec::Process child(
-        [queue = *queue, size, count]() mutable {
-          for (int i = 0; i < count; ++i) {
-            absl::StatusOr<std::string> got = queue.get<std::string>();
-            if (!got.ok() || got->size() != size) procspec::Exit(1);
-          }
-        },
-        {.context = ContextFor("fork")});
-    bool ok = child.start().ok();
-    for (int i = 0; ok && i < count; ++i) ok = queue->put(item).ok();
-    if (!child.join().ok() || !ok || **child.exitcode() != 0) {
-      state.SkipWithError("put/get failed");
-      break;
-    }
-  }
-}
-
-// The same payload bytes through a raw pipe, written in pieces of
-// max(size, PIPE_BUF) bytes and read 64 KiB at a time by a forked child.
-void QueueBySizeFloor(benchmark::State& state, std::size_t size, int count) {
-  const std::size_t total = size * static_cast<std::size_t>(count);
-  const std::size_t piece = std::max(size, floor::PipeBuf());
+// The floor of the Queue benchmarks: `total` bytes through a raw pipe,
+// written in pieces of `piece` bytes and read 64 KiB at a time by a forked
+// child.
+void StreamThroughPipe(benchmark::State& state, std::size_t total,
+                       std::size_t piece) {
   const std::string chunk(piece, 'r');
   for (auto _ : state) {
     int read_end, write_end;
@@ -523,6 +466,31 @@ void QueueBySizeFloor(benchmark::State& state, std::size_t size, int count) {
       break;
     }
   }
+}
+
+// The same bytes (a Queue record of a std::int64_t is 21 bytes: a 4-byte
+// length and 17 bytes of cereal) through a raw pipe, written in PIPE_BUF
+// chunks (whole records).
+void QueueSmallMessagesFloor(benchmark::State& state) {
+  constexpr std::size_t kRecord = 21;
+  StreamThroughPipe(state, kRecord * kQueueBatch,
+                    floor::PipeBuf() / kRecord * kRecord);
+}
+
+// Queue throughput by item size: `count` std::string items of `size` bytes.
+// The report divides by the count (bench/report.py's PER_ITEM).
+void QueueBySize(benchmark::State& state, std::size_t size, int count) {
+  const std::string item(size, 'q');
+  PutAndGet<std::string>(
+      state, count, [&item](int) -> const std::string& { return item; },
+      [size](const std::string& got, int) { return got.size() == size; });
+}
+
+// The same payload bytes through a raw pipe, written in pieces of
+// max(size, PIPE_BUF) bytes.
+void QueueBySizeFloor(benchmark::State& state, std::size_t size, int count) {
+  StreamThroughPipe(state, size * static_cast<std::size_t>(count),
+                    std::max(size, floor::PipeBuf()));
 }
 
 int Scaled(int iterations) {

@@ -113,21 +113,25 @@ def conformance_report(name, suite, backends, start_methods, registry = _REGISTR
 
     **kwargs go to the cc_binary (e.g. visibility).
     """
-    args = ["--registry=$(rootpath %s)" % registry]
-    args += ["--robustness_record=$(rootpath %s)" % record for record in _ROBUSTNESS_RECORDS]
     data = [registry] + _ROBUSTNESS_RECORDS
+    instances = []
     for backend in backends:
         data += [_capabilities(backend), _expectations(backend)]
         for start_method in start_methods:
             instance = ":" + _instance(suite, backend, start_method)
             data.append(instance)
-            args.append("--instance=%s,%s,$(rootpath %s),$(rootpath %s),$(rootpath %s)" % (
+            instances.append("%s:%s:$(rootpath %s):$(rootpath %s):$(rootpath %s)" % (
                 backend,
                 start_method,
                 instance,
                 _capabilities(backend),
                 _expectations(backend),
             ))
+    args = [
+        "--registry=$(rootpath %s)" % registry,
+        "--instances=" + ",".join(instances),
+        "--robustness_records=" + ",".join(["$(rootpath %s)" % r for r in _ROBUSTNESS_RECORDS]),
+    ]
     cc_binary(
         name = name,
         testonly = True,

@@ -70,8 +70,11 @@ std::string Quoted(std::string_view text) {
 
 }  // namespace
 
-Context::Context(const internal::Popen& popen)
-    : popen_(popen), method_(popen.method()) {}
+Context::Context(const internal::Popen& popen) : popen_(popen) {}
+
+std::string Context::get_start_method() const {
+  return std::string(popen_.method());
+}
 
 // CPython 3.11 on Linux lists them in this order; on Windows spawn alone.
 std::vector<std::string> get_all_start_methods() {

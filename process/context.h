@@ -57,8 +57,8 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  // "fork", "spawn", "forkserver".
-  const std::string& get_start_method() const { return method_; }
+  // "fork", "spawn", "forkserver": the name its Popen gives.
+  std::string get_start_method() const;
 
   // For procspec itself: how this start method makes a child (CPython's
   // ctx.Process._Popen).
@@ -66,7 +66,6 @@ class Context {
 
  private:
   const internal::Popen& popen_;
-  std::string method_;
 };
 
 // The start methods this build supports, the default first.

@@ -272,6 +272,37 @@ absl::StatusOr<Handle> Process::sentinel() const {
   return child->child->sentinel();
 }
 
+internal::ChildState Process::child_state(internal::BootstrapKey) const {
+  internal::ChildState state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state.name = name_;
+    state.daemon = daemon_;
+    state.authkey = authkey_;
+    state.parent_name = creator_name_;
+    state.target = target_;
+    state.spawn_target = spawn_target_;
+  }
+  state.identity = identity_;
+  state.parent_pid = creator_pid_;
+  state.bound_to_context = context_ != nullptr;
+  state.class_name = class_name();
+  return state;
+}
+
+void Process::restore_child_state(internal::BootstrapKey,
+                                  internal::ChildState state) {
+  identity_ = std::move(state.identity);
+  creator_pid_ = state.parent_pid;
+  std::lock_guard<std::mutex> lock(mu_);
+  name_ = std::move(state.name);
+  daemon_ = state.daemon;
+  authkey_ = std::move(state.authkey);
+  creator_name_ = std::move(state.parent_name);
+  target_ = std::move(state.target);
+  spawn_target_ = nullptr;
+}
+
 std::string Process::class_name() const {
   // CPython's main process object is a _MainProcess, and its repr says so. A
   // C++ class cannot carry that name (a leading underscore and capital are

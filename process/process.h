@@ -77,6 +77,36 @@ using Handle = platform::NativeHandle;
 namespace internal {
 struct ChildRecord;
 class Bootstrap;
+
+// What of a Process crosses to its child: the parent's bootstrap reads it
+// (Process::child_state), a spawned or served child's bootstrap restores it
+// into a new object (Process::restore_child_state).
+struct ChildState {
+  std::optional<std::string> name;
+  bool daemon = false;
+  std::string authkey;
+  std::vector<int> identity;
+  std::string parent_name;
+  std::optional<Pid> parent_pid;
+  // What run() calls: restored as the decoded target; read as the target the
+  // object was built with (nullptr without one).
+  std::shared_ptr<absl::AnyInvocable<void()>> target;
+  // Read only: what the spawn start method sends for the target (nullptr
+  // without one), whether the object was given a context, and its class's
+  // name.
+  std::shared_ptr<const spawn_internal::SpawnTarget> spawn_target;
+  bool bound_to_context = false;
+  std::string class_name;
+};
+
+// Only the bootstrap can make one: the Process members that take it are for
+// the bootstrap alone, and give it a ChildState rather than the object's
+// insides.
+class BootstrapKey {
+ private:
+  BootstrapKey() = default;
+  friend class Bootstrap;
+};
 }  // namespace internal
 
 // Python's None as the only value a field may take: made from nullptr and from
@@ -196,13 +226,17 @@ class Process {
     return os << process.repr();
   }
 
+  // For the child's bootstrap (process/internal/bootstrap.h) alone: what
+  // crosses to the child, and restoring it into a child's object.
+  internal::ChildState child_state(internal::BootstrapKey) const;
+  void restore_child_state(internal::BootstrapKey, internal::ChildState state);
+
  protected:
   struct MainProcessTag {};
   // The object current_process() returns in the main process.
   explicit Process(MainProcessTag);
 
  private:
-  friend class internal::Bootstrap;
   enum class State { kInitial, kStarted, kClosed };
 
   // The bound target: calls target(args..., [kwargs]) or, given kwargs it

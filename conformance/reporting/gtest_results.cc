@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "conformance/reporting/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace conformance {
@@ -12,9 +13,26 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+// A status's two spellings: the report's and a results file's.
+struct StatusNames {
+  TestStatus status;
+  absl::string_view name;
+  absl::string_view outcome;
+};
+constexpr StatusNames kStatusNames[] = {
+    {TestStatus::kPassed, "passed", "PASS"},
+    {TestStatus::kFailed, "failed", "FAIL"},
+    {TestStatus::kUnsupported, "unsupported", "UNSUPPORTED"},
+    {TestStatus::kSkipped, "skipped", "SKIPPED"},
+    {TestStatus::kDisabled, "disabled", "NOT RUN"},
+    {TestStatus::kMissing, "missing", "FAIL"},
+};
+
+const StatusNames& NamesOf(TestStatus status) {
+  for (const StatusNames& names : kStatusNames) {
+    if (names.status == status) return names;
+  }
+  return kStatusNames[1];  // not reached: every status is listed
 }
 
 TestResult ReadTest(const std::string& suite, const Json& test) {
@@ -52,33 +70,18 @@ TestResult ReadTest(const std::string& suite, const Json& test) {
 }  // namespace
 
 absl::string_view TestStatusName(TestStatus status) {
-  switch (status) {
-    case TestStatus::kPassed:
-      return "passed";
-    case TestStatus::kFailed:
-      return "failed";
-    case TestStatus::kUnsupported:
-      return "unsupported";
-    case TestStatus::kSkipped:
-      return "skipped";
-    case TestStatus::kDisabled:
-      return "disabled";
-    case TestStatus::kMissing:
-      return "missing";
-  }
-  return "unknown";
+  return NamesOf(status).name;
+}
+
+absl::string_view TestOutcomeName(TestStatus status) {
+  return NamesOf(status).outcome;
 }
 
 absl::StatusOr<std::vector<TestResult>> ParseGtestResults(
     absl::string_view json_text) {
-  Json document;
-  try {
-    document = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& error) {
-    // nlohmann reports syntax errors only by exception.
-    return absl::InvalidArgumentError(
-        absl::StrCat("gtest results are not JSON: ", error.what()));
-  }
+  absl::StatusOr<Json> json = ParseJson(json_text, "gtest results are");
+  if (!json.ok()) return json.status();
+  const Json& document = *json;
   auto suites =
       document.is_object() ? document.find("testsuites") : document.end();
   if (suites == document.end() || !suites->is_array()) {

@@ -24,7 +24,12 @@ enum class TestStatus {
   // Cited, but the run produced no result for it (the suite crashed?).
   kMissing,
 };
+// "passed", "failed", "unsupported", "skipped", "disabled" or "missing".
 absl::string_view TestStatusName(TestStatus status);
+// A results file's spelling (results_file.h): "PASS", "FAIL", "UNSUPPORTED",
+// "SKIPPED" (a skip without a capability reason, which the matrix counts as a
+// failure) or "NOT RUN"; a missing result is a "FAIL".
+absl::string_view TestOutcomeName(TestStatus status);
 
 struct TestResult {
   // "Suite.Name".

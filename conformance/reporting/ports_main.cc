@@ -35,6 +35,7 @@
 #include "conformance/registry/registry.h"
 #include "conformance/reporting/matrix.h"
 #include "conformance/reporting/render.h"
+#include "conformance/reporting/report_files.h"
 #include "conformance/reporting/results_file.h"
 #include "nlohmann/json.hpp"
 
@@ -42,6 +43,8 @@ namespace conformance {
 namespace {
 
 using Json = nlohmann::json;
+
+constexpr absl::string_view kProgram = "ports report";
 
 struct Options {
   std::string registry;
@@ -200,26 +203,14 @@ std::vector<std::string> CompareWithBaseline(
 
 int Main(int argc, char** argv) {
   absl::StatusOr<Options> options = ParseOptions(argc, argv);
-  if (!options.ok()) {
-    std::fprintf(stderr, "ports report: %s\n",
-                 std::string(options.status().message()).c_str());
-    return 2;
-  }
+  if (!options.ok()) return InputError(kProgram, options.status());
   absl::StatusOr<Registry> registry = Registry::Load(options->registry);
-  if (!registry.ok()) {
-    std::fprintf(stderr, "ports report: %s\n",
-                 std::string(registry.status().message()).c_str());
-    return 2;
-  }
+  if (!registry.ok()) return InputError(kProgram, registry.status());
   std::map<std::string, Expectations> hosts;
   for (const auto& [host, path] : options->host_expectations) {
     absl::StatusOr<Expectations> expectations =
         LoadHostExpectations(host, path, *registry);
-    if (!expectations.ok()) {
-      std::fprintf(stderr, "ports report: %s\n",
-                   std::string(expectations.status().message()).c_str());
-      return 2;
-    }
+    if (!expectations.ok()) return InputError(kProgram, expectations.status());
     hosts[host] = *std::move(expectations);
   }
   std::vector<ColumnRun> runs;
@@ -248,11 +239,7 @@ int Main(int argc, char** argv) {
   if (!options->baseline.empty()) {
     absl::StatusOr<std::map<std::string, std::map<std::string, std::string>>>
         baseline = LoadBaseline(options->baseline);
-    if (!baseline.ok()) {
-      std::fprintf(stderr, "ports report: %s\n",
-                   std::string(baseline.status().message()).c_str());
-      return 2;
-    }
+    if (!baseline.ok()) return InputError(kProgram, baseline.status());
     differences = CompareWithBaseline(report, *baseline);
     for (const std::string& difference : differences)
       report.flags.push_back(
@@ -262,15 +249,9 @@ int Main(int argc, char** argv) {
   const std::filesystem::path output(options->output_dir);
   std::error_code error;
   std::filesystem::create_directories(output, error);  // a write reports it
-  for (const auto& [file, contents] :
-       {std::pair<const char*, std::string>{"ports.md", RenderMarkdown(report)},
-        {"ports.json", RenderJson(report)},
-        {"ports.html", RenderHtml(report)}}) {
-    if (absl::Status status = WriteFile((output / file).string(), contents);
-        !status.ok()) {
-      std::fprintf(stderr, "ports report: %s\n", status.ToString().c_str());
-      return 2;
-    }
+  if (absl::Status status = WriteReportFiles(report, output, "ports");
+      !status.ok()) {
+    return InputError(kProgram, status);
   }
   for (const std::string& flag : report.flags)
     std::printf("\n%s", flag.c_str());
@@ -279,12 +260,7 @@ int Main(int argc, char** argv) {
                 differences.size(), options->baseline.c_str());
   }
   const int exit_code = ExitCode(report);
-  std::printf("\nports report: wrote %s/ports.{md,json,html}\n",
-              output.string().c_str());
-  std::printf("ports report: %s\n",
-              exit_code == 0
-                  ? "OK (no normative clause fails)"
-                  : "FAILED (a normative clause fails, or problems)");
+  PrintVerdict(kProgram, output, "ports", exit_code);
   return exit_code;
 }
 

@@ -4,26 +4,22 @@
 // report/logs/) in the workspace. Exits 1 when the matrix says the run fails
 // (see matrix.h).
 //
-// Arguments, set by conformance_report in conformance/defs.bzl:
-//   --registry=<clauses.json>
-//   --instance=<backend>,<start method>,<suite binary>,
-//              <capabilities.json>,<expectations.json>   (no spaces; repeated)
-//   [--robustness_record=<json>]   (repeated; robustness.h)
-//   [--output_dir=<dir>]
-// The output goes to --output_dir, else $BUILD_WORKSPACE_DIRECTORY/report (set
-// by `bazel run`), else ./report.
+// Its flags (--help lists them) are set by conformance_report in
+// conformance/defs.bzl. The output goes to --output_dir, else
+// $BUILD_WORKSPACE_DIRECTORY/report (set by `bazel run`), else ./report.
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "conformance/registry/citations.h"
 #include "conformance/registry/file_util.h"
@@ -32,9 +28,22 @@
 #include "conformance/reporting/gtest_results.h"
 #include "conformance/reporting/matrix.h"
 #include "conformance/reporting/render.h"
+#include "conformance/reporting/report_files.h"
 #include "conformance/reporting/robustness.h"
 #include "platform/platform.h"
 #include "platform/testing/os_testing.h"
+
+ABSL_FLAG(std::string, registry, "", "the clause registry (clauses.json)");
+ABSL_FLAG(std::vector<std::string>, instances, {},
+          "the suite instances to run, comma-separated, each "
+          "<backend>:<start method>:<suite binary>:<capabilities.json>:"
+          "<expectations.json>");
+ABSL_FLAG(std::vector<std::string>, robustness_records, {},
+          "committed records the Robustness section shows (robustness.h), "
+          "comma-separated");
+ABSL_FLAG(std::string, output_dir, "",
+          "where the report goes (default: $BUILD_WORKSPACE_DIRECTORY/report, "
+          "else ./report)");
 
 namespace conformance {
 namespace {
@@ -52,51 +61,31 @@ struct Instance {
   std::string expectations;
 };
 
-struct Options {
-  std::string registry;
+// --instances, parsed.
+absl::StatusOr<std::vector<Instance>> InstancesFromFlag() {
   std::vector<Instance> instances;
-  std::vector<std::string> robustness_records;
-  std::string output_dir;
-};
-
-absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--registry=")) {
-      options.registry = std::string(arg);
-    } else if (absl::ConsumePrefix(&arg, "--output_dir=")) {
-      options.output_dir = std::string(arg);
-    } else if (absl::ConsumePrefix(&arg, "--robustness_record=")) {
-      options.robustness_records.push_back(std::string(arg));
-    } else if (absl::ConsumePrefix(&arg, "--instance=")) {
-      std::vector<std::string> parts = absl::StrSplit(arg, ',');
-      if (parts.size() != 5) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--instance wants "
-            "backend,start_method,binary,capabilities,expectations: ",
-            arg));
-      }
-      options.instances.push_back(
-          {{parts[0], parts[1]}, parts[2], parts[3], parts[4]});
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown argument ", arg));
+  for (const std::string& instance : absl::GetFlag(FLAGS_instances)) {
+    std::vector<std::string> parts = absl::StrSplit(instance, ':');
+    if (parts.size() != 5) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--instances: each wants <backend>:<start method>:<suite binary>:"
+          "<capabilities.json>:<expectations.json>, not ",
+          instance));
     }
+    instances.push_back({{parts[0], parts[1]}, parts[2], parts[3], parts[4]});
   }
-  if (options.registry.empty() || options.instances.empty()) {
-    return absl::InvalidArgumentError(
-        "needs --registry and at least one --instance; run it as ./bazelw run "
-        "//conformance:report");
+  return instances;
+}
+
+// --output_dir, else $BUILD_WORKSPACE_DIRECTORY/report, else ./report.
+std::filesystem::path OutputDir() {
+  if (std::string dir = absl::GetFlag(FLAGS_output_dir); !dir.empty()) {
+    return dir;
   }
-  if (options.output_dir.empty()) {
-    std::optional<std::string> workspace =
-        os::GetEnv("BUILD_WORKSPACE_DIRECTORY");
-    options.output_dir = (std::filesystem::path(workspace.value_or(
-                              std::filesystem::current_path().string())) /
-                          "report")
-                             .string();
-  }
-  return options;
+  return std::filesystem::path(
+             os::GetEnv("BUILD_WORKSPACE_DIRECTORY")
+                 .value_or(std::filesystem::current_path().string())) /
+         "report";
 }
 
 // Runs one instance: its citations, then its tests with JSON output.
@@ -162,19 +151,25 @@ ColumnRun RunInstance(const Instance& instance, const std::string& registry,
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<Options> options = ParseOptions(argc, argv);
-  if (!options.ok()) {
-    std::fprintf(stderr, "report: %s\n",
-                 std::string(options.status().message()).c_str());
-    return 2;
+  absl::SetProgramUsageMessage(
+      "runs every suite instance and writes the conformance report; run it as "
+      "./bazelw run //conformance:report");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    return InputError("report", absl::InvalidArgumentError(absl::StrCat(
+                                    "unexpected argument ", positional[1])));
   }
-  absl::StatusOr<Registry> registry = Registry::Load(options->registry);
-  if (!registry.ok()) {
-    std::fprintf(stderr, "report: %s\n",
-                 std::string(registry.status().message()).c_str());
-    return 2;
+  const std::string registry_path = absl::GetFlag(FLAGS_registry);
+  absl::StatusOr<std::vector<Instance>> instances = InstancesFromFlag();
+  if (!instances.ok()) return InputError("report", instances.status());
+  if (registry_path.empty() || instances->empty()) {
+    return InputError("report", absl::InvalidArgumentError(
+                                    "needs --registry and --instances; run it "
+                                    "as ./bazelw run //conformance:report"));
   }
-  const std::filesystem::path output(options->output_dir);
+  absl::StatusOr<Registry> registry = Registry::Load(registry_path);
+  if (!registry.ok()) return InputError("report", registry.status());
+  const std::filesystem::path output = OutputDir();
   const std::filesystem::path logs = output / "logs";
   const std::filesystem::path scratch =
       std::filesystem::temp_directory_path() /
@@ -183,41 +178,29 @@ int Main(int argc, char** argv) {
   std::filesystem::create_directories(logs, error);
   std::filesystem::create_directories(scratch, error);
   if (error) {
-    std::fprintf(stderr, "report: cannot create %s: %s\n",
-                 logs.string().c_str(), error.message().c_str());
-    return 2;
+    return InputError(
+        "report", absl::InternalError(absl::StrCat(
+                      "cannot create ", logs.string(), ": ", error.message())));
   }
 
   std::vector<ColumnRun> runs;
-  for (const Instance& instance : options->instances) {
-    runs.push_back(RunInstance(instance, options->registry, scratch, logs));
+  for (const Instance& instance : *instances) {
+    runs.push_back(RunInstance(instance, registry_path, scratch, logs));
   }
   std::filesystem::remove_all(scratch, error);
 
   Report report = BuildReport(*registry, runs);
   std::vector<RobustnessRecord> records;
-  for (const std::string& path : options->robustness_records)
+  for (const std::string& path : absl::GetFlag(FLAGS_robustness_records))
     records.push_back({path, ReadFile(path)});
   report.robustness = BuildRobustness(report, records);
   std::printf("%s", RenderText(report).c_str());
-  for (const auto& [file, contents] :
-       {std::pair<const char*, std::string>{"conformance.md",
-                                            RenderMarkdown(report)},
-        {"conformance.json", RenderJson(report)},
-        {"conformance.html", RenderHtml(report)}}) {
-    if (absl::Status status = WriteFile((output / file).string(), contents);
-        !status.ok()) {
-      std::fprintf(stderr, "report: %s\n", status.ToString().c_str());
-      return 2;
-    }
+  if (absl::Status status = WriteReportFiles(report, output, "conformance");
+      !status.ok()) {
+    return InputError("report", status);
   }
   const int exit_code = ExitCode(report);
-  std::printf("\nreport: wrote %s/conformance.{md,json,html}\n",
-              output.string().c_str());
-  std::printf("report: %s\n",
-              exit_code == 0
-                  ? "OK (no normative clause fails)"
-                  : "FAILED (a normative clause fails, or problems)");
+  PrintVerdict("report", output, "conformance", exit_code);
   return exit_code;
 }
 

@@ -396,7 +396,8 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
   report.rows.push_back(stress);
   report.rows.push_back(reuse);
   const std::vector<RobustnessRecord> records = {
-      {"conformance/records/sanitizers.json", std::string(R"({"kind": "sanitizers",
+      {"conformance/records/sanitizers.json",
+       std::string(R"({"kind": "sanitizers",
           "date": "D", "commit": "C", "command": ".ci/run --record",
           "runs": [{"config": "plain", "passed": 21, "failed": 0, "seconds": 200},
                    {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400,

@@ -3,27 +3,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "conformance/reporting/json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace conformance {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-std::vector<std::string> StringList(const Json& object, const char* key) {
-  std::vector<std::string> list;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_array()) return list;
-  for (const Json& item : *it) {
-    if (item.is_string()) list.push_back(item.get<std::string>());
-  }
-  return list;
-}
 
 absl::StatusOr<TestStatus> ParseTestOutcome(const std::string& name) {
   for (TestStatus status :
@@ -51,23 +37,6 @@ void SplitLocation(const std::string& location, TestCitation& citation) {
 }
 
 }  // namespace
-
-absl::string_view TestOutcomeName(TestStatus status) {
-  switch (status) {
-    case TestStatus::kPassed:
-      return "PASS";
-    case TestStatus::kFailed:
-    case TestStatus::kMissing:
-      return "FAIL";
-    case TestStatus::kUnsupported:
-      return "UNSUPPORTED";
-    case TestStatus::kSkipped:
-      return "SKIPPED";
-    case TestStatus::kDisabled:
-      return "NOT RUN";
-  }
-  return "FAIL";
-}
 
 void ComputeClauseOutcomes(const Registry& registry, ResultsFile& file) {
   Report report = BuildReport(registry, {ToColumnRun(file)});
@@ -125,13 +94,9 @@ std::string RenderResultsFile(const ResultsFile& file) {
 }
 
 absl::StatusOr<ResultsFile> ParseResultsFile(absl::string_view json_text) {
-  Json document;
-  try {
-    document = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("results file is not JSON: ", error.what()));
-  }
+  absl::StatusOr<Json> json = ParseJson(json_text, "results file is");
+  if (!json.ok()) return json.status();
+  const Json& document = *json;
   if (!document.is_object() ||
       StringField(document, "schema") != kResultsSchema) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -64,10 +64,6 @@ struct ResultsFile {
   int exit_code = 0;
 };
 
-// "PASS", "FAIL", "UNSUPPORTED", "SKIPPED" (a skip without a capability
-// reason, which the matrix counts as a failure) or "NOT RUN".
-absl::string_view TestOutcomeName(TestStatus status);
-
 // Fills `clauses` from `tests` and `expectations` with the report's own rules.
 void ComputeClauseOutcomes(const Registry& registry, ResultsFile& file);
 

@@ -211,25 +211,22 @@ absl::StatusOr<std::string> Bootstrap::SpawnPayload(
   HandleCollector collector;
   BootstrapData data;
   data.start_method = method;
-  std::shared_ptr<const spawn_internal::SpawnTarget> target;
-  bool has_target = false;
-  {
-    std::lock_guard<std::mutex> lock(process.mu_);
-    target = process.spawn_target_;
-    has_target = process.target_ != nullptr && *process.target_;
-    data.name = process.name_;
-    data.daemon = process.daemon_;
-    data.authkey = process.authkey_;
-    data.parent_name = process.creator_name_;
-  }
-  data.identity = process.identity_;
+  ChildState state = process.child_state(BootstrapKey());
+  const std::shared_ptr<const spawn_internal::SpawnTarget>& target =
+      state.spawn_target;
+  const bool has_target = state.target != nullptr && *state.target;
+  data.name = std::move(state.name);
+  data.daemon = state.daemon;
+  data.authkey = std::move(state.authkey);
+  data.parent_name = std::move(state.parent_name);
+  data.identity = std::move(state.identity);
   data.parent_pid = platform::CurrentPid();
-  if (typeid(process) == typeid(Process) && process.context_ != nullptr) {
+  if (typeid(process) == typeid(Process) && state.bound_to_context) {
     data.class_name = kContextBound;
   } else if (typeid(process) != typeid(Process)) {
     const spawn_internal::ClassEntry* entry =
         spawn_internal::FindClass(typeid(process));
-    const std::string class_name = process.class_name();
+    const std::string& class_name = state.class_name;
     if (entry == nullptr) {
       return PicklingError(
           absl::StrCat("Can't pickle <class '", class_name, "'>: the ", method,
@@ -334,7 +331,7 @@ absl::StatusOr<std::unique_ptr<Process>> Bootstrap::Restore(
   } else {
     process = std::make_unique<Process>();
   }
-  std::shared_ptr<Process::BoundTarget> target;
+  ChildState state;
   if (!data.target_name.empty()) {
     spawn_internal::Invoker invoker =
         spawn_internal::FindInvoker(data.target_name);
@@ -342,21 +339,17 @@ absl::StatusOr<std::unique_ptr<Process>> Bootstrap::Restore(
       return absl::InvalidArgumentError(absl::StrCat(
           "target '", data.target_name, "' is not registered in this program"));
     }
-    target = std::make_shared<Process::BoundTarget>(
+    state.target = std::make_shared<absl::AnyInvocable<void()>>(
         [invoker, args = std::move(data.args),
          kwargs = std::move(data.kwargs)] { invoker(args, kwargs); });
   }
-  process->identity_ = data.identity;
-  process->creator_pid_ = data.parent_pid;
-  {
-    std::lock_guard<std::mutex> lock(process->mu_);
-    process->name_ = std::move(data.name);
-    process->daemon_ = data.daemon;
-    process->authkey_ = data.authkey;
-    process->creator_name_ = data.parent_name;
-    process->target_ = std::move(target);
-    process->spawn_target_ = nullptr;
-  }
+  state.identity = std::move(data.identity);
+  state.parent_pid = data.parent_pid;
+  state.name = std::move(data.name);
+  state.daemon = data.daemon;
+  state.authkey = std::move(data.authkey);
+  state.parent_name = std::move(data.parent_name);
+  process->restore_child_state(BootstrapKey(), std::move(state));
   return process;
 }
 
@@ -423,14 +416,10 @@ int Bootstrap::RunServed(const std::string& payload,
 }
 
 int Bootstrap::Run(Process& process, platform::ChildContext& context) {
-  std::string parent_name;
-  {
-    std::lock_guard<std::mutex> lock(process.mu_);
-    parent_name = process.creator_name_;
-  }
+  ChildState state = process.child_state(BootstrapKey());
   ProcessState::ResetForChild(
-      &process, process.identity_,
-      std::make_unique<WatchedParent>(std::move(parent_name),
+      &process, state.identity,
+      std::make_unique<WatchedParent>(std::move(state.parent_name),
                                       std::move(context.parent)));
   if (absl::Status status = platform::RedirectStdinToNull(); !status.ok()) {
     std::cerr << "procspec: could not replace stdin: " << status << "\n";
