@@ -401,7 +401,8 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
           "date": "D", "commit": "C", "command": ".ci/run --record",
           "runs": [{"config": "plain", "passed": 21, "failed": 0, "seconds": 200},
                    {"config": "asan_ubsan", "passed": 20, "failed": 1, "seconds": 400,
-                    "cached": 3}]})")},
+                    "cached": 3},
+                   {"config": "windows", "passed": 20, "failed": 0, "seconds": 90}]})")},
       {"conformance/records/fuzz.json",
        std::string(R"({"kind": "fuzz", "build": "clang-14",
           "targets": [{"target": "spawn_bootstrap", "seconds": 30,
@@ -412,7 +413,7 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
       {"conformance/records/bad.json", std::string("{\"kind\": 3")},
   };
   const std::vector<RobustnessCheck> checks = BuildRobustness(report, records);
-  ASSERT_EQ(checks.size(), 8u);
+  ASSERT_EQ(checks.size(), 9u);
   EXPECT_EQ(checks[0].name, "robustness.stress");
   EXPECT_EQ(checks[0].result, "PASS");
   EXPECT_THAT(checks[0].detail, HasSubstr("UNSUPPORTED on 1 of 2 columns"));
@@ -427,18 +428,21 @@ TEST(RobustnessTest, ListsClausesAndRecordedRuns) {
   // Results Bazel kept from an earlier run are named as such.
   EXPECT_THAT(checks[3].detail, HasSubstr("3 of them cached"));
   EXPECT_THAT(checks[2].detail, Not(HasSubstr("cached")));
-  EXPECT_EQ(checks[4].category, "fuzz");
-  EXPECT_EQ(checks[4].result, "PASS");
-  EXPECT_THAT(checks[4].detail, HasSubstr("695613 executions in 30 s"));
-  EXPECT_EQ(checks[5].result, "CRASH");
-  EXPECT_EQ(checks[6].result, "NO RECORD");
-  EXPECT_EQ(checks[7].result, "MALFORMED");
+  // The Windows lane is a CI run, not a sanitizer.
+  EXPECT_EQ(checks[4].name, "windows");
+  EXPECT_EQ(checks[4].category, "ci run");
+  EXPECT_EQ(checks[5].category, "fuzz");
+  EXPECT_EQ(checks[5].result, "PASS");
+  EXPECT_THAT(checks[5].detail, HasSubstr("695613 executions in 30 s"));
+  EXPECT_EQ(checks[6].result, "CRASH");
+  EXPECT_EQ(checks[7].result, "NO RECORD");
+  EXPECT_EQ(checks[8].result, "MALFORMED");
 
   report.robustness = checks;
   EXPECT_THAT(RenderText(report), HasSubstr("Robustness\n"));
   EXPECT_THAT(RenderMarkdown(report), HasSubstr("## Robustness"));
   EXPECT_THAT(RenderHtml(report), HasSubstr("id=\"robustness\""));
-  EXPECT_EQ(Json::parse(RenderJson(report))["robustness"][4]["name"],
+  EXPECT_EQ(Json::parse(RenderJson(report))["robustness"][5]["name"],
             "spawn_bootstrap");
 }
 
