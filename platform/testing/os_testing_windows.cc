@@ -31,6 +31,7 @@
 
 // After <windows.h> (win32.h), which it needs.
 #include <tlhelp32.h>
+
 #include "platform/windows/windows_backend.h"
 
 namespace procspec::platform::testing {
@@ -50,6 +51,15 @@ std::optional<ULONGLONG> CreationTime(HANDLE process) {
     return std::nullopt;
   }
   return (ULONGLONG{created.dwHighDateTime} << 32) | created.dwLowDateTime;
+}
+
+// The state of the process `process` (a handle with SYNCHRONIZE access): an
+// ended process whose handle someone still holds is what comes closest to a
+// zombie.
+ProcessState StateOfHandle(HANDLE process) {
+  return WaitForSingleObject(process, 0) == WAIT_TIMEOUT
+             ? ProcessState::kRunning
+             : ProcessState::kZombie;
 }
 
 // Reads `handle` to its end, as text: a program's C runtime writes its
@@ -145,30 +155,23 @@ absl::StatusOr<std::vector<ChildInfo>> ListChildren() {
     const std::optional<ULONGLONG> created = CreationTime(process);
     const bool ours = created.has_value() && self_created.has_value() &&
                       *created >= *self_created;
-    const bool running = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+    const ProcessState state = StateOfHandle(process);
     CloseHandle(process);
     if (!ours) continue;
-    // An ended process that still exists (someone holds its handle) is
-    // Windows' nearest thing to a zombie.
-    children.push_back(
-        ChildInfo{.pid = static_cast<Pid>(entry.th32ProcessID),
-                  .state = running ? ProcessState::kRunning
-                                   : ProcessState::kZombie,
-                  .command = win::Narrow(entry.szExeFile)});
+    children.push_back(ChildInfo{.pid = static_cast<Pid>(entry.th32ProcessID),
+                                 .state = state,
+                                 .command = win::Narrow(entry.szExeFile)});
   }
   CloseHandle(snapshot);
   return children;
 }
 
 ProcessState StateOf(Pid pid) {
-  HANDLE process =
-      OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  HANDLE process = OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
   if (process == nullptr) return ProcessState::kGone;
-  const bool running = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+  const ProcessState state = StateOfHandle(process);
   CloseHandle(process);
-  // An ended process whose handle someone still holds is what comes closest
-  // to a zombie.
-  return running ? ProcessState::kRunning : ProcessState::kZombie;
+  return state;
 }
 
 absl::StatusOr<Pid> ParentOf(Pid pid) {
@@ -199,9 +202,8 @@ absl::Status SignalPid(Pid pid, int signal_number) {
 // Windows has no zombies to reap: waits for the process to end and reads its
 // exit code (TerminateProcess's code as -SIGTERM, as the backend reports it).
 absl::StatusOr<ExitStatus> ReapPid(Pid pid) {
-  HANDLE process =
-      OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE,
-                  static_cast<DWORD>(pid));
+  HANDLE process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE,
+                               FALSE, static_cast<DWORD>(pid));
   if (process == nullptr) return win::LastWinError("OpenProcess");
   DWORD code = 0;
   const bool ended = WaitForSingleObject(process, INFINITE) == WAIT_OBJECT_0 &&
@@ -209,10 +211,7 @@ absl::StatusOr<ExitStatus> ReapPid(Pid pid) {
   const DWORD error = GetLastError();
   CloseHandle(process);
   if (!ended) return win::WinError(error, "GetExitCodeProcess");
-  if (code == win::kTerminatedExitCode) {
-    return ExitStatus{.signaled = true, .value = win::kSigterm};
-  }
-  return ExitStatus{.signaled = false, .value = static_cast<int>(code)};
+  return win::ExitStatusFromCode(code);
 }
 absl::Status IgnoreSignal(int signal_number) {
   (void)signal_number;
@@ -270,7 +269,8 @@ absl::StatusOr<std::string> RealPath(const std::string& path) {
   std::error_code error;
   const std::filesystem::path canonical =
       std::filesystem::canonical(path, error);
-  if (error) return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
+  if (error)
+    return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
   return canonical.string();
 }
 
@@ -286,8 +286,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   absl::StatusOr<UniqueHandle> child_err = InheritableCopy(err->write.get());
   if (!child_err.ok()) return child_err.status();
   SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
-  HANDLE null_input = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ, &inherit,
-                                  OPEN_EXISTING, 0, nullptr);
+  HANDLE null_input = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ,
+                                  &inherit, OPEN_EXISTING, 0, nullptr);
   UniqueHandle child_in(win::FromHandle(null_input));
   HANDLE inherited[] = {win::ToHandle(child_in.get()),
                         win::ToHandle(child_out->get()),
@@ -346,10 +346,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   UniqueHandle process(win::FromHandle(info.hProcess));
   UniqueHandle thread(win::FromHandle(info.hThread));
   CommandResult result;
-  std::thread err_reader(
-      [&] { result.err = ReadToEnd(err->read.get()); });
-  std::thread out_reader(
-      [&] { result.out = ReadToEnd(out->read.get()); });
+  std::thread err_reader([&] { result.err = ReadToEnd(err->read.get()); });
+  std::thread out_reader([&] { result.out = ReadToEnd(out->read.get()); });
   bool timed_out = false;
   DWORD wait_error = ERROR_SUCCESS;
   for (;;) {
@@ -370,18 +368,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   err_reader.join();
   DWORD code = 0;
   GetExitCodeProcess(info.hProcess, &code);
-  if (code == win::kTerminatedExitCode) {
-    result.status = {.signaled = true, .value = win::kSigterm};
-  } else {
-    result.status = {.signaled = false, .value = static_cast<int>(code)};
-  }
+  result.status = win::ExitStatusFromCode(code);
   if (wait_error != ERROR_SUCCESS) {
     return win::WinError(wait_error, "WaitForSingleObject");
   }
   if (timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(
-        argv[0], " was still running at the deadline; its output: ",
-        result.out, result.err));
+        argv[0], " was still running at the deadline; its output: ", result.out,
+        result.err));
   }
   return result;
 }
@@ -418,7 +412,9 @@ absl::StatusOr<std::unique_ptr<SignalStorm>> SignalStorm::Start(
   return NotOnWindows("signals");
 }
 SignalStorm::~SignalStorm() = default;
-absl::Status SignalStorm::BlockInThisThread() { return NotOnWindows("signals"); }
+absl::Status SignalStorm::BlockInThisThread() {
+  return NotOnWindows("signals");
+}
 
 absl::StatusOr<ExitStatus> RunInNewPidNamespace(absl::FunctionRef<int()> body) {
   (void)body;

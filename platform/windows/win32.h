@@ -53,6 +53,14 @@ DWORD WaitMillis(absl::Time deadline);
 inline constexpr UINT kTerminatedExitCode = 0x10000;
 inline constexpr int kSigterm = 15;
 
+// A Windows exit code as an ExitStatus: kTerminatedExitCode as -SIGTERM (as
+// CPython's Popen.wait on Windows reports it), any other code as itself (32
+// bits: a crash's NTSTATUS 0xC0000005 reads as a negative int).
+inline ExitStatus ExitStatusFromCode(DWORD code) {
+  if (code == kTerminatedExitCode) return {.signaled = true, .value = kSigterm};
+  return {.signaled = false, .value = static_cast<int>(code)};
+}
+
 }  // namespace procspec::platform::windows
 
 #endif  // PROCSPEC_PLATFORM_WINDOWS_WIN32_H_

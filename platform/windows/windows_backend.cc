@@ -34,8 +34,7 @@ class WindowsChild : public ChildProcess {
 
   Pid pid() const override { return pid_; }
 
-  absl::StatusOr<std::optional<ExitStatus>> Wait(
-      absl::Time deadline) override {
+  absl::StatusOr<std::optional<ExitStatus>> Wait(absl::Time deadline) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (status_.has_value()) return status_;
@@ -51,16 +50,7 @@ class WindowsChild : public ChildProcess {
     DWORD code = 0;
     if (!GetExitCodeProcess(process, &code))
       return LastWinError("GetExitCodeProcess");
-    ExitStatus status;
-    if (code == kTerminatedExitCode) {
-      // CPython's Popen.wait on Windows: the code terminate() uses is
-      // reported as -SIGTERM.
-      status.signaled = true;
-      status.value = kSigterm;
-    } else {
-      // 32 bits: a crash's NTSTATUS (0xC0000005) reads as a negative int.
-      status.value = static_cast<int>(code);
-    }
+    const ExitStatus status = ExitStatusFromCode(code);
     std::lock_guard<std::mutex> lock(mu_);
     if (!status_.has_value()) status_ = status;
     return status_;
@@ -113,9 +103,9 @@ class WindowsParentWatch : public ParentWatch {
 };
 
 absl::Status NotOnWindows(std::string_view what) {
-  return absl::UnimplementedError(absl::StrCat(
-      "the windows backend cannot ", std::string(what),
-      ": Windows has no fork(); use the spawn start method"));
+  return absl::UnimplementedError(
+      absl::StrCat("the windows backend cannot ", std::string(what),
+                   ": Windows has no fork(); use the spawn start method"));
 }
 
 // An inheritable duplicate of `handle` (in this process), for the handle list
@@ -190,10 +180,9 @@ class HandleListAttribute {
       list_ = nullptr;
       return LastWinError("InitializeProcThreadAttributeList");
     }
-    if (!UpdateProcThreadAttribute(list_, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
-                                   handles_.data(),
-                                   handles_.size() * sizeof(HANDLE), nullptr,
-                                   nullptr)) {
+    if (!UpdateProcThreadAttribute(
+            list_, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles_.data(),
+            handles_.size() * sizeof(HANDLE), nullptr, nullptr)) {
       return LastWinError("UpdateProcThreadAttribute");
     }
     return absl::OkStatus();
@@ -224,8 +213,10 @@ void AppendQuoted(std::wstring& line, const std::wstring& argument) {
       ++backslashes;
       continue;
     }
-    if (c == L'"') line.append(backslashes * 2 + 1, L'\\');
-    else line.append(backslashes, L'\\');
+    if (c == L'"')
+      line.append(backslashes * 2 + 1, L'\\');
+    else
+      line.append(backslashes, L'\\');
     backslashes = 0;
     line.push_back(c);
   }
@@ -276,10 +267,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> WindowsBackend::Spawn(
     copies.push_back(*std::move(made));
     return ToHandle(copies.back().get());
   };
-  absl::StatusOr<HANDLE> child_bootstrap = copy(ToHandle(bootstrap->read.get()));
+  absl::StatusOr<HANDLE> child_bootstrap =
+      copy(ToHandle(bootstrap->read.get()));
   if (!child_bootstrap.ok()) return child_bootstrap.status();
-  absl::StatusOr<HANDLE> child_parent =
-      copy(GetCurrentProcess(), SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION);
+  absl::StatusOr<HANDLE> child_parent = copy(
+      GetCurrentProcess(), SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION);
   if (!child_parent.ok()) return child_parent.status();
   STARTUPINFOEXW startup{};
   startup.StartupInfo.cb = sizeof(startup);
@@ -310,10 +302,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> WindowsBackend::Spawn(
   if (absl::Status s = attribute.Init(inherited); !s.ok()) return s;
   startup.lpAttributeList = attribute.get();
 
-  std::wstring environment = ChildEnvironment(Widen(absl::StrCat(
-      kSpawnMarkerVariable, "=",
-      internal::FormatSpawnMarker(
-          {.fd = static_cast<int>(FromHandle(*child_bootstrap)), .key = key}))));
+  std::wstring environment = ChildEnvironment(Widen(
+      absl::StrCat(kSpawnMarkerVariable, "=",
+                   internal::FormatSpawnMarker(
+                       {.fd = static_cast<int>(FromHandle(*child_bootstrap)),
+                        .key = key}))));
   std::wstring command_line = QuoteCommandLine(argv);
   const std::wstring application = Widen(executable);
   absl::StatusOr<HANDLE> job = nullptr;
@@ -322,7 +315,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> WindowsBackend::Spawn(
     if (!job.ok()) return job.status();
   }
   PROCESS_INFORMATION info{};
-  const DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT |
+  const DWORD flags = EXTENDED_STARTUPINFO_PRESENT |
+                      CREATE_UNICODE_ENVIRONMENT |
                       (options.die_with_parent ? CREATE_SUSPENDED : 0);
   if (!CreateProcessW(application.c_str(), command_line.data(), nullptr,
                       nullptr, TRUE, flags, environment.data(), nullptr,
@@ -335,9 +329,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> WindowsBackend::Spawn(
   // The child has its copies; this process's go.
   copies.clear();
   UniqueHandle thread(FromHandle(info.hThread));
-  auto child = std::make_unique<WindowsChild>(
-      UniqueHandle(FromHandle(info.hProcess)),
-      static_cast<Pid>(info.dwProcessId));
+  auto child =
+      std::make_unique<WindowsChild>(UniqueHandle(FromHandle(info.hProcess)),
+                                     static_cast<Pid>(info.dwProcessId));
   if (options.die_with_parent) {
     // Suspended until it is in the job: no instant of it runs unwatched.
     if (!AssignProcessToJobObject(*job, info.hProcess) ||
@@ -375,9 +369,9 @@ absl::StatusOr<ChildContext> WindowsBackend::AdoptSpawned(
   if (!absl::SimpleAtoi(absl::string_view(handoff.data(), handoff.size()),
                         &value) ||
       value <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad handoff '", absl::string_view(handoff.data(), handoff.size()),
-        "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad handoff '",
+                     absl::string_view(handoff.data(), handoff.size()), "'"));
   }
   HANDLE process = ToHandle(value);
   // Not inherited by this process's own children.
